@@ -1,0 +1,199 @@
+//! LeanCloud errors as values: one constructor per real error code and message.
+//!
+//! The wire form is always `{"code": <int>, "error": "<message>"}` with an HTTP status.
+//! Messages marked "recorded" come from production recordings; the others follow the
+//! protocol notes (`leancloud-protocol.md` §4) where the exact text was not found.
+
+use serde_json::{Value, json};
+use std::fmt;
+
+/// An error the LeanCloud service (or a client talking to it) reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LcError {
+    /// HTTP status of the response that carried the error.
+    pub status: u16,
+    /// LeanCloud error code (`code` in the body).
+    pub code: i64,
+    /// Message (`error` in the body).
+    pub message: String,
+}
+
+impl LcError {
+    pub fn new(status: u16, code: i64, message: impl Into<String>) -> Self {
+        LcError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The JSON body: `{"code":…,"error":…}`.
+    pub fn to_json(&self) -> Value {
+        json!({"code": self.code, "error": self.message})
+    }
+
+    /// Parse an error body; `None` when the body is not LeanCloud-shaped.
+    pub fn from_json(status: u16, body: &Value) -> Option<Self> {
+        let code = body.get("code")?.as_i64()?;
+        let message = body.get("error")?.as_str()?.to_string();
+        Some(LcError::new(status, code, message))
+    }
+
+    // ---- 1: generic ----------------------------------------------------------------------
+
+    /// Code 1 with a free message (HTTP 400): the service's "internal or parameter error".
+    pub fn generic(message: impl Into<String>) -> Self {
+        LcError::new(400, 1, message)
+    }
+    /// Recorded (Leaderboard suite): master-only endpoint called without the master key.
+    pub fn master_key_required() -> Self {
+        LcError::generic("The request must be signed by master key.")
+    }
+    /// Recorded (batch item): update of an object that does not exist.
+    pub fn object_not_found_for_update(class: &str, id: &str) -> Self {
+        LcError::generic(format!(
+            "Could not find object by id '{id}' for class '{class}'."
+        ))
+    }
+    /// Recorded (Role suite).
+    pub fn role_acl_required() -> Self {
+        LcError::generic("Role ACL is required.")
+    }
+
+    /// Client side: the request never got an HTTP answer (code 100, no status).
+    pub fn connection_failed(detail: impl fmt::Display) -> Self {
+        LcError::new(0, 100, format!("The connection to the LeanCloud server failed: {detail}"))
+    }
+
+    // ---- 1xx: storage --------------------------------------------------------------------
+
+    /// Documented: unknown class (HTTP 404).
+    pub fn class_or_object_not_found() -> Self {
+        LcError::new(404, 101, "Class or object doesn't exists.")
+    }
+    pub fn invalid_query(detail: impl fmt::Display) -> Self {
+        LcError::new(400, 102, format!("Invalid query: {detail}"))
+    }
+    pub fn invalid_class_name(name: &str) -> Self {
+        LcError::new(
+            400,
+            103,
+            format!(
+                "Invalid class name '{name}'. Class names must start with a letter, and only letters, digits and underscores are allowed."
+            ),
+        )
+    }
+    pub fn missing_object_id() -> Self {
+        LcError::new(400, 104, "Missing or invalid objectId.")
+    }
+    pub fn invalid_key_name(key: &str) -> Self {
+        LcError::new(
+            400,
+            105,
+            format!(
+                "Invalid key name '{key}'. Key names must start with a letter, and only letters, digits and underscores are allowed."
+            ),
+        )
+    }
+    pub fn invalid_pointer(detail: impl fmt::Display) -> Self {
+        LcError::new(400, 106, format!("Malformed pointer: {detail}"))
+    }
+    pub fn invalid_json() -> Self {
+        LcError::new(400, 107, "Malformed json object. A json dictionary is expected.")
+    }
+    pub fn invalid_json_detail(detail: impl fmt::Display) -> Self {
+        LcError::new(400, 107, format!("Malformed json: {detail}"))
+    }
+    pub fn incorrect_type(key: &str, expected: &str, got: &str) -> Self {
+        LcError::new(
+            400,
+            111,
+            format!("Invalid value type for field '{key}', expect type is {{{expected}}}, but it is {{{got}}}."),
+        )
+    }
+    pub fn incorrect_type_detail(detail: impl Into<String>) -> Self {
+        LcError::new(400, 111, detail)
+    }
+    pub fn object_too_large() -> Self {
+        LcError::new(400, 116, "The object is too large.")
+    }
+    pub fn invalid_nested_key(key: &str) -> Self {
+        LcError::new(
+            400,
+            121,
+            format!("Keys in nested objects may not include '$' or '.': '{key}'."),
+        )
+    }
+    pub fn invalid_acl(detail: impl fmt::Display) -> Self {
+        LcError::new(400, 123, format!("Invalid ACL: {detail}"))
+    }
+    pub fn invalid_relation(detail: impl fmt::Display) -> Self {
+        LcError::new(400, 128, format!("Invalid relation data: {detail}"))
+    }
+
+    // ---- 3xx -------------------------------------------------------------------------------
+
+    pub fn cql_syntax(detail: impl fmt::Display) -> Self {
+        LcError::new(400, 300, format!("CQL syntax error.Detail: {detail}"))
+    }
+    pub fn invalid_geopoint(detail: impl fmt::Display) -> Self {
+        LcError::new(400, 302, format!("Invalid GeoPoint: {detail}"))
+    }
+    /// Recorded: conditional update/delete whose `where` did not match.
+    pub fn no_effect() -> Self {
+        LcError::new(400, 305, "No effect on updating/deleting a document.")
+    }
+
+    // ---- 4xx -------------------------------------------------------------------------------
+
+    /// Documented body for missing or wrong credentials.
+    pub fn unauthorized() -> Self {
+        LcError::new(401, 401, "Unauthorized.")
+    }
+    pub fn payload_too_large() -> Self {
+        LcError::new(413, 413, "Request entity too large.")
+    }
+
+    /// A route the emulator does not serve: named so the gap is obvious.
+    pub fn route_not_found(method: &str, path: &str) -> Self {
+        LcError::new(
+            404,
+            1,
+            format!("The emulator does not serve {method} {path}: no such route."),
+        )
+    }
+}
+
+impl fmt::Display for LcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "LeanCloud error {} (HTTP {}): {}",
+            self.code, self.status, self.message
+        )
+    }
+}
+
+impl std::error::Error for LcError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_round_trips_through_its_json_body() {
+        let e = LcError::no_effect();
+        let back = LcError::from_json(e.status, &e.to_json()).unwrap();
+        assert_eq!(back, e);
+        assert_eq!(
+            e.to_json(),
+            json!({"code":305,"error":"No effect on updating/deleting a document."})
+        );
+    }
+
+    #[test]
+    fn non_leancloud_bodies_are_not_errors() {
+        assert_eq!(LcError::from_json(200, &json!({"objectId":"x"})), None);
+        assert_eq!(LcError::from_json(500, &json!({"code":"x","error":1})), None);
+    }
+}

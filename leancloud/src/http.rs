@@ -1,0 +1,162 @@
+//! One HTTP message type used in both directions: clients build [`Request`]s and the
+//! emulator's api layer answers them with [`Response`]s, over the network or in-process.
+//! A [`Transport`] carries a request to whatever answers it.
+
+use crate::LcError;
+use futures::future::BoxFuture;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// An HTTP request as the LeanCloud API sees it. Header names are lowercase.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Request {
+    /// Uppercase method: `GET`, `POST`, `PUT`, `DELETE`, ...
+    pub method: String,
+    /// Path without the query string, e.g. `/1.1/classes/Post`.
+    pub path: String,
+    /// Decoded query parameters in order.
+    pub query: Vec<(String, String)>,
+    /// Headers with lowercase names.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn new(method: &str, path: &str) -> Self {
+        Request {
+            method: method.to_ascii_uppercase(),
+            path: path.to_string(),
+            ..Default::default()
+        }
+    }
+
+    /// Build from a method and a path that may carry a `?query`.
+    pub fn from_target(method: &str, target: &str) -> Self {
+        let (path, query) = match target.split_once('?') {
+            Some((p, q)) => (p, q),
+            None => (target, ""),
+        };
+        let mut req = Request::new(method, path);
+        req.query = form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        req
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        let name = name.to_ascii_lowercase();
+        self.headers.retain(|(k, _)| *k != name);
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn with_query(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.query.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn with_json(mut self, body: &Value) -> Self {
+        self.body = serde_json::to_vec(body).expect("a serde_json::Value always serialises");
+        self.with_header("content-type", "application/json")
+    }
+
+    /// Path plus the encoded query string, as it goes on the request line.
+    pub fn target(&self) -> String {
+        if self.query.is_empty() {
+            return self.path.clone();
+        }
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &self.query {
+            ser.append_pair(k, v);
+        }
+        format!("{}?{}", self.path, ser.finish())
+    }
+}
+
+/// An HTTP response. Header names are lowercase.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A JSON response with the headers the real service sends.
+    pub fn json(status: u16, body: &Value) -> Self {
+        Response {
+            status,
+            headers: vec![
+                (
+                    "content-type".into(),
+                    "application/json;charset=utf-8".into(),
+                ),
+                ("cache-control".into(), "no-cache,no-store".into()),
+                ("pragma".into(), "no-cache".into()),
+            ],
+            body: serde_json::to_vec(body).expect("a serde_json::Value always serialises"),
+        }
+    }
+
+    pub fn error(err: &LcError) -> Self {
+        Response::json(err.status, &err.to_json())
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON (`Value::Null` for an empty body).
+    pub fn body_json(&self) -> Result<Value, LcError> {
+        if self.body.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&self.body).map_err(|e| {
+            LcError::new(
+                self.status,
+                107,
+                format!(
+                    "response is not JSON ({e}): {}",
+                    String::from_utf8_lossy(&self.body)
+                ),
+            )
+        })
+    }
+}
+
+/// Carries a request to a LeanCloud-compatible server and brings back its answer.
+///
+/// Implementations: [`crate::transport::HttpTransport`] (reqwest, feature `http`) and the
+/// emulator's in-process transport, which calls its api layer without a socket.
+pub trait Transport: Send + Sync {
+    /// Send one request. A transport error (no HTTP answer at all) is code 100.
+    fn send(&self, request: Request) -> BoxFuture<'static, Result<Response, LcError>>;
+}
+
+impl<T: Transport + ?Sized> Transport for Arc<T> {
+    fn send(&self, request: Request) -> BoxFuture<'static, Result<Response, LcError>> {
+        (**self).send(request)
+    }
+}

@@ -1,0 +1,27 @@
+//! # leancloud
+//!
+//! The LeanCloud protocol in Rust, used in both directions: clients (tests, hooks) encode
+//! with these types and the emulator decodes with the same ones.
+//!
+//! # Layout
+//!
+//! - [`error`]: [`LcError`], one constructor per real error code and message.
+//! - [`http`]: the HTTP message types and the [`Transport`] trait.
+//! - [`value`]: typed values (`Date`, `Pointer`, `Relation`, `GeoPoint`, `File`, `Bytes`,
+//!   `Object`, ACL) and their JSON encoding; validation of client-sent values.
+//! - [`ops`]: field operations (`{"__op": ...}`) and how they apply to a stored value.
+//! - [`sign`]: `X-LC-Sign` request signing and verification.
+//! - [`client`]: a REST client (objects, queries, batch, functions, users) over any transport.
+//! - [`transport`]: the reqwest HTTP transport (feature `http`).
+
+pub mod client;
+pub mod error;
+pub mod http;
+pub mod ops;
+pub mod sign;
+#[cfg(feature = "http")]
+pub mod transport;
+pub mod value;
+
+pub use error::LcError;
+pub use http::{Request, Response, Transport};

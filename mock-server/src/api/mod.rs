@@ -1,0 +1,166 @@
+//! The api layer: authenticate, route, call the model, render. One routes table
+//! ([`routes::ROUTES`]); handlers are thin and named after the model functions they call.
+//!
+//! The store sits behind a `std::sync::Mutex`. Handlers take it for one model call at a
+//! time and never hold it across anything that waits (no `.await` happens here at all:
+//! wiremock's responder is synchronous).
+
+mod auth;
+mod batch;
+mod control;
+mod objects;
+pub mod routes;
+
+use leancloud::{LcError, Request, Response, Transport};
+use lc_model::Store;
+use serde_json::{Map, Value};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub use auth::{Ctx, Privilege};
+
+/// The largest request body the service accepts (20 MB).
+pub const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
+
+/// An app's identity and keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppConfig {
+    pub app_id: String,
+    pub app_key: String,
+    pub master_key: String,
+    pub hook_key: String,
+}
+
+impl Default for AppConfig {
+    /// The defaults `lc-mock serve` documents.
+    fn default() -> Self {
+        AppConfig {
+            app_id: "lc-mock-app".into(),
+            app_key: "lc-mock-key".into(),
+            master_key: "lc-mock-master".into(),
+            hook_key: "lc-mock-hook".into(),
+        }
+    }
+}
+
+/// One emulated LeanCloud app.
+pub struct Api {
+    config: AppConfig,
+    store: Mutex<Store>,
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api").field("app_id", &self.config.app_id).finish()
+    }
+}
+
+/// What a handler answers: status, JSON body, extra headers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    pub fn ok(body: Value) -> Self {
+        Reply {
+            status: 200,
+            body,
+            headers: Vec::new(),
+        }
+    }
+    pub fn created(body: Value, location: String) -> Self {
+        Reply {
+            status: 201,
+            body,
+            headers: vec![("location".into(), location)],
+        }
+    }
+}
+
+pub type HandlerResult = Result<Reply, LcError>;
+
+impl Api {
+    pub fn new(config: AppConfig) -> Self {
+        Api::with_store(config, Store::default())
+    }
+
+    /// An app over a given store (for an injected clock and id generator).
+    pub fn with_store(config: AppConfig, store: Store) -> Self {
+        Api {
+            config,
+            store: Mutex::new(store),
+        }
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.config
+    }
+
+    /// The store, for seeding and inspection. A panic while it was held (which would be
+    /// a bug) does not make it unusable: the data is still consistent, since every write
+    /// validates before it changes anything.
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Empty the app.
+    pub fn reset(&self) {
+        self.store().reset();
+    }
+
+    /// Answer one HTTP request.
+    pub fn handle(&self, request: &Request) -> Response {
+        let reply = self.dispatch(request);
+        match reply {
+            Ok(reply) => {
+                let mut resp = Response::json(reply.status, &reply.body);
+                resp.headers.extend(reply.headers);
+                resp
+            }
+            Err(err) => Response::error(&err),
+        }
+    }
+
+    fn dispatch(&self, request: &Request) -> HandlerResult {
+        if request.body.len() > MAX_BODY_BYTES {
+            return Err(LcError::payload_too_large());
+        }
+        let request = auth::method_override(request)?;
+        let request = request.as_ref();
+        let ctx = auth::authenticate(&self.config, request)?;
+        let body = parse_body(request)?;
+        routes::route(self, &ctx, request, &body)
+    }
+}
+
+/// The JSON body of a request: empty and `null` bodies are an empty object; anything
+/// else must be a JSON object (107).
+fn parse_body(request: &Request) -> Result<Map<String, Value>, LcError> {
+    if request.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(&request.body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(Value::Null) => Ok(Map::new()),
+        Ok(_) if request.method == "GET" => Ok(Map::new()),
+        Ok(_) => Err(LcError::invalid_json()),
+        Err(_) if request.method == "GET" => Ok(Map::new()),
+        Err(_) => Err(LcError::invalid_json()),
+    }
+}
+
+/// Calls the api in-process: the transport of hook code and tests that want no socket.
+#[derive(Debug, Clone)]
+pub struct InProcess(pub Arc<Api>);
+
+impl Transport for InProcess {
+    fn send(
+        &self,
+        request: Request,
+    ) -> futures::future::BoxFuture<'static, Result<Response, LcError>> {
+        let response = self.0.handle(&request);
+        Box::pin(std::future::ready(Ok(response)))
+    }
+}

@@ -1,0 +1,209 @@
+//! `/1.1/classes/...` and `/1.1/scan/...`: thin handlers over `lc_model::objects` and
+//! `lc_model::query`.
+
+use super::routes::Call;
+use super::{HandlerResult, Reply};
+use lc_model::objects::{self, Changes};
+use lc_model::query::{self, FindParams, OrderKey};
+use lc_model::render::{self, View};
+use lc_model::{Store, StoredObject};
+use leancloud::LcError;
+use serde_json::{Map, Value, json};
+
+/// No ACL yet: every row is visible.
+fn everyone(_class: &str, _obj: &StoredObject) -> bool {
+    true
+}
+
+fn flag(call: &Call<'_>, name: &str) -> bool {
+    call.request
+        .query_param(name)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// `?fetchWhenSave=true`, or `?new=true` as the JavaScript SDK sends it.
+fn fetch_when_save(call: &Call<'_>) -> bool {
+    flag(call, "fetchWhenSave") || flag(call, "new")
+}
+
+/// The `where` of a conditional update or delete: JSON text in the query string.
+fn condition(call: &Call<'_>) -> Result<Option<Value>, LcError> {
+    match call.request.query_param("where") {
+        None => Ok(None),
+        Some(text) => serde_json::from_str(text)
+            .map(Some)
+            .map_err(|_| LcError::invalid_json()),
+    }
+}
+
+fn class_exists(store: &Store, class: &str) -> bool {
+    store.class(class).is_some()
+}
+
+/// `POST /1.1/classes/<Class>`: 201 with `objectId` and `createdAt` (the whole object
+/// with `fetchWhenSave`), and a relative `Location`.
+pub fn create_object(call: &Call<'_>) -> HandlerResult {
+    let class = call.param(0);
+    let changes = Changes::parse(call.body, false)?;
+    let mut store = call.api.store();
+    let obj = objects::create(&mut store, class, &changes)?;
+    let body = if fetch_when_save(call) {
+        render::render(&store, class, &obj, &View::default(), &everyone)
+    } else {
+        json!({
+            "objectId": obj.id,
+            "createdAt": leancloud::value::format_date(obj.created_at),
+        })
+    };
+    Ok(Reply::created(
+        body,
+        format!("/1.1/classes/{class}/{}", obj.id),
+    ))
+}
+
+/// `GET /1.1/classes/<Class>/<id>`: the object, `{}` when it does not exist (`null`
+/// inside a batch, as recorded).
+pub fn get_object(call: &Call<'_>) -> HandlerResult {
+    let (class, id) = (call.param(0), call.param(1));
+    let view = View::from_query(&call.request.query)?;
+    let store = call.api.store();
+    match objects::fetch(&store, class, id)? {
+        Some(obj) => Ok(Reply::ok(render::render(
+            &store, class, obj, &view, &everyone,
+        ))),
+        None if call.ctx.in_batch => Ok(Reply::ok(Value::Null)),
+        None => Ok(Reply::ok(json!({}))),
+    }
+}
+
+/// `PUT /1.1/classes/<Class>/<id>`: `{"updatedAt","objectId"}`, or with
+/// `fetchWhenSave` the changed fields' new values too.
+pub fn update_object(call: &Call<'_>) -> HandlerResult {
+    let (class, id) = (call.param(0), call.param(1));
+    let changes = Changes::parse(call.body, true)?;
+    let condition = condition(call)?;
+    let mut store = call.api.store();
+    let updated = objects::update(&mut store, class, id, &changes, condition.as_ref())?;
+    let body = if fetch_when_save(call) {
+        Value::Object(objects::fetch_when_save_fields(&updated))
+    } else {
+        json!({
+            "updatedAt": leancloud::value::format_date(updated.after.updated_at),
+            "objectId": updated.after.id,
+        })
+    };
+    Ok(Reply::ok(body))
+}
+
+/// `DELETE /1.1/classes/<Class>/<id>[,<id>...]`: `{}`.
+pub fn delete_object(call: &Call<'_>) -> HandlerResult {
+    let class = call.param(0);
+    let condition = condition(call)?;
+    let mut store = call.api.store();
+    for id in call.param(1).split(',').filter(|s| !s.is_empty()) {
+        objects::delete(&mut store, class, id, condition.as_ref())?;
+    }
+    Ok(Reply::ok(json!({})))
+}
+
+/// `GET /1.1/classes/<Class>`: `{"results":[...]}` plus `count` when asked.
+pub fn find_objects(call: &Call<'_>) -> HandlerResult {
+    let class = call.param(0);
+    lc_model::names::check_class_name(class)?;
+    let params = FindParams::from_query(&call.request.query)?;
+    let store = call.api.store();
+    if !class_exists(&store, class) {
+        return Err(LcError::class_or_object_not_found());
+    }
+    let found = query::find(&store, class, &params, &everyone)?;
+    let mut body = Map::new();
+    body.insert("results".into(), Value::Array(found.results));
+    if let Some(count) = found.count {
+        body.insert("count".into(), json!(count));
+    }
+    Ok(Reply::ok(Value::Object(body)))
+}
+
+/// `GET /1.1/scan/classes/<Class>` (master key): every matching object in `scan_key`
+/// order (default `objectId`), a page at a time, with an opaque `cursor` for the next
+/// page (`null` when done). The cursor is the position after the page; it is valid as
+/// long as the class does not change in between (the service keeps cursors 10 minutes).
+pub fn scan_objects(call: &Call<'_>) -> HandlerResult {
+    if !call.ctx.is_master() {
+        return Err(LcError::master_key_required());
+    }
+    let class = call.param(0);
+    lc_model::names::check_class_name(class)?;
+    let q = &call.request;
+    let limit = match q.query_param("limit").map(str::parse::<i64>) {
+        None => 100,
+        Some(Ok(n)) if (1..=1000).contains(&n) => n as usize,
+        Some(_) => 100,
+    };
+    let start = match q.query_param("cursor") {
+        None | Some("") => 0,
+        Some(c) => decode_cursor(c).ok_or_else(|| LcError::generic("Invalid scan cursor."))?,
+    };
+    let where_ = match q.query_param("where") {
+        None => json!({}),
+        Some(text) => serde_json::from_str(text).map_err(|_| LcError::invalid_json())?,
+    };
+    let (key, descending) = match q.query_param("scan_key") {
+        None | Some("") => ("objectId".to_string(), false),
+        Some(k) => match k.strip_prefix('-') {
+            Some(k) => (k.to_string(), true),
+            None => (k.to_string(), false),
+        },
+    };
+    let mut order = vec![OrderKey {
+        key: key.clone(),
+        descending,
+    }];
+    if key != "objectId" {
+        order.push(OrderKey {
+            key: "objectId".into(),
+            descending,
+        });
+    }
+    let params = FindParams {
+        r#where: where_,
+        order,
+        limit,
+        skip: start,
+        count: true,
+        view: View::default(),
+    };
+    let store = call.api.store();
+    if !class_exists(&store, class) {
+        return Err(LcError::class_or_object_not_found());
+    }
+    let found = query::find(&store, class, &params, &everyone)?;
+    let next = start + found.results.len();
+    let cursor = if next < found.count.unwrap_or(0) && !found.results.is_empty() {
+        Value::String(encode_cursor(next))
+    } else {
+        Value::Null
+    };
+    let page = found.results;
+    Ok(Reply::ok(json!({"results": page, "cursor": cursor})))
+}
+
+fn encode_cursor(pos: usize) -> String {
+    format!("c{}", hex_encode(&pos.to_be_bytes()))
+}
+
+fn decode_cursor(cursor: &str) -> Option<usize> {
+    let hex = cursor.strip_prefix('c')?;
+    if hex.len() != 16 {
+        return None;
+    }
+    let mut bytes = [0u8; 8];
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(usize::from_be_bytes(bytes))
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

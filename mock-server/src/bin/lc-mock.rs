@@ -1,0 +1,94 @@
+//! `lc-mock`: the LeanCloud emulator as a program.
+//!
+//! - `lc-mock serve`: a standalone emulator on 127.0.0.1; prints its URL when ready.
+//! - `lc-mock replay FILE`: replay recorded exchanges and score the emulator on them.
+
+use clap::{Parser, Subcommand};
+use mock_server::api::{Api, AppConfig};
+use mock_server::http::standalone;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(name = "lc-mock", version, about = "A LeanCloud emulator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve an emulated LeanCloud app over HTTP.
+    Serve(ServeArgs),
+    /// Replay a recordings file against a fresh emulator per test case and score it.
+    Replay(mock_server::replay::ReplayArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Port on 127.0.0.1; 0 picks any free port.
+    #[arg(long, env = "LC_MOCK_PORT", default_value_t = 8080)]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, env = "LC_MOCK_HOST", default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    #[arg(long, env = "LC_MOCK_APP_ID", default_value = "lc-mock-app")]
+    app_id: String,
+    #[arg(long, env = "LC_MOCK_APP_KEY", default_value = "lc-mock-key")]
+    app_key: String,
+    #[arg(long, env = "LC_MOCK_MASTER_KEY", default_value = "lc-mock-master")]
+    master_key: String,
+    #[arg(long, env = "LC_MOCK_HOOK_KEY", default_value = "lc-mock-hook")]
+    hook_key: String,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Replay(args) => mock_server::replay::main(args),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("lc-mock: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = AppConfig {
+        app_id: args.app_id,
+        app_key: args.app_key,
+        master_key: args.master_key,
+        hook_key: args.hook_key,
+    };
+    let api = Arc::new(Api::new(config));
+    let addr = SocketAddr::new(args.host, args.port);
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("lc-mock: cannot bind {addr}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let local = listener.local_addr().expect("a bound listener has an address");
+        println!("http://{local}");
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        match axum::serve(listener, standalone::router(api))
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("lc-mock: server error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

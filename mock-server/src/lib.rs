@@ -1,0 +1,22 @@
+//! # mock-server
+//!
+//! A LeanCloud emulator: the REST storage API with the real service's answers, in-process
+//! for tests (on wiremock) or as a standalone server (`lc-mock serve`).
+//!
+//! # Layout
+//!
+//! - `lc_model` (crate `mock-server/model`): the rules. No HTTP.
+//! - [`api`]: one routes table; thin handlers (request -> model -> response); auth.
+//! - [`http`]: the fronts. [`MockLeanCloud`] owns a wiremock `MockServer` whose catch-all
+//!   responder calls the api; [`http::standalone`] serves the same api on its own server.
+//! - [`replay`]: replays recorded exchanges against a fresh emulator and scores them.
+//!
+//! Both fronts call [`api::Api::handle`], so they answer the same; the in-process
+//! transport ([`api::InProcess`]) calls it without a socket.
+
+pub mod api;
+pub mod http;
+pub mod replay;
+
+pub use api::{Api, AppConfig};
+pub use http::wiremock::MockLeanCloud;
