@@ -60,9 +60,32 @@ impl LcError {
         LcError::generic("Role ACL is required.")
     }
 
+    /// An `__op` the service does not know. The real code and message were not found;
+    /// code 1 is a choice (parse-server answers 108 `The <op> operator is not supported yet.`).
+    pub fn unknown_op(key: &str, op: &str) -> Self {
+        LcError::generic(format!("Unknown field operation '{op}' for key '{key}'."))
+    }
+
+    /// Client side: an answer the client cannot read, e.g. a non-2xx answer whose body is
+    /// not a LeanCloud error (code -1, the JavaScript SDK's fallback); keeps the raw body.
+    pub fn unexpected_response(status: u16, body: &[u8]) -> Self {
+        LcError::new(
+            status,
+            -1,
+            format!(
+                "Unexpected response (HTTP {status}): {}",
+                String::from_utf8_lossy(body)
+            ),
+        )
+    }
+
     /// Client side: the request never got an HTTP answer (code 100, no status).
     pub fn connection_failed(detail: impl fmt::Display) -> Self {
-        LcError::new(0, 100, format!("The connection to the LeanCloud server failed: {detail}"))
+        LcError::new(
+            0,
+            100,
+            format!("The connection to the LeanCloud server failed: {detail}"),
+        )
     }
 
     // ---- 1xx: storage --------------------------------------------------------------------
@@ -99,7 +122,11 @@ impl LcError {
         LcError::new(400, 106, format!("Malformed pointer: {detail}"))
     }
     pub fn invalid_json() -> Self {
-        LcError::new(400, 107, "Malformed json object. A json dictionary is expected.")
+        LcError::new(
+            400,
+            107,
+            "Malformed json object. A json dictionary is expected.",
+        )
     }
     pub fn invalid_json_detail(detail: impl fmt::Display) -> Self {
         LcError::new(400, 107, format!("Malformed json: {detail}"))
@@ -108,7 +135,9 @@ impl LcError {
         LcError::new(
             400,
             111,
-            format!("Invalid value type for field '{key}', expect type is {{{expected}}}, but it is {{{got}}}."),
+            format!(
+                "Invalid value type for field '{key}', expect type is {{{expected}}}, but it is {{{got}}}."
+            ),
         )
     }
     pub fn incorrect_type_detail(detail: impl Into<String>) -> Self {
@@ -194,6 +223,9 @@ mod tests {
     #[test]
     fn non_leancloud_bodies_are_not_errors() {
         assert_eq!(LcError::from_json(200, &json!({"objectId":"x"})), None);
-        assert_eq!(LcError::from_json(500, &json!({"code":"x","error":1})), None);
+        assert_eq!(
+            LcError::from_json(500, &json!({"code":"x","error":1})),
+            None
+        );
     }
 }
