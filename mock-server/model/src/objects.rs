@@ -10,7 +10,6 @@ use crate::store::{Column, Store, StoredObject};
 use leancloud::LcError;
 use leancloud::ops::FieldOp;
 use serde_json::{Map, Value, json};
-use std::collections::BTreeSet;
 
 /// The ACL an object gets when the client sends none: the class default, which starts
 /// as public read and write (recorded: `returnACL=true` on such an object shows this).
@@ -115,16 +114,9 @@ pub fn check_acl(value: &Value) -> Result<(), LcError> {
 
 /// The type name a value gives its column.
 pub fn column_of(value: &Value) -> Column {
-    let kind = match value {
-        Value::Null => "Any",
-        Value::Bool(_) => "Boolean",
-        Value::Number(_) => "Number",
-        Value::String(_) => "String",
-        Value::Array(_) => "Array",
-        Value::Object(m) => match m.get("__type").and_then(Value::as_str) {
-            Some(t @ ("Date" | "Pointer" | "Relation" | "GeoPoint" | "File" | "Bytes")) => t,
-            _ => "Object",
-        },
+    let kind = match leancloud::value::type_name(value) {
+        "Null" => "Any",
+        other => other,
     };
     let class_name = match kind {
         "Pointer" | "Relation" => value
@@ -161,7 +153,7 @@ impl RelationEdits {
             let set = store
                 .relations
                 .entry((class.to_string(), id.to_string(), key))
-                .or_insert_with(BTreeSet::new);
+                .or_default();
             for t in targets {
                 if add {
                     set.insert(t);
@@ -549,7 +541,7 @@ mod tests {
         let obj = create_json(&mut s, "Post", json!({}));
         s.relations.insert(
             ("Post".into(), obj.id.clone(), "likes".into()),
-            BTreeSet::from(["u".to_string()]),
+            std::collections::BTreeSet::from(["u".to_string()]),
         );
         assert!(delete(&mut s, "Post", &obj.id, None).unwrap().is_some());
         assert!(s.relations.is_empty());

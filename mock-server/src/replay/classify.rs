@@ -1,0 +1,291 @@
+//! Which exchanges need data the recorded app had before the test case ran.
+//!
+//! An exchange "needs pre-existing data" when its request mentions an objectId or token
+//! no earlier exchange of the case produced, sends such a session token, or targets a
+//! class no earlier exchange created (built-in classes excepted); or when its recorded
+//! answer shows objectIds that neither an earlier exchange nor this one produced (a query
+//! listing old rows). Those are replayed for their side effects but not scored.
+
+use super::mapping::{self, Shape};
+use super::record::Record;
+use serde_json::Value;
+use std::collections::HashSet;
+
+/// Classes every app has, so a case may use them without creating them.
+pub const BUILT_IN_CLASSES: &[&str] = &["_User", "_Role", "_File", "_Installation"];
+
+/// What the exchanges of one case have produced so far (recorded values).
+#[derive(Debug, Default, Clone)]
+pub struct Known {
+    /// Recorded objectIds and tokens produced by the case.
+    values: HashSet<String>,
+    /// Classes the case created.
+    classes: HashSet<String>,
+}
+
+/// Path segments after the version prefix: `/1.1/classes/C/id` -> `["classes","C","id"]`.
+fn segments(path: &str) -> Vec<&str> {
+    let path = path.split('?').next().unwrap_or(path);
+    let rest = path
+        .strip_prefix("/1.1/")
+        .or_else(|| path.strip_prefix("/1/"))
+        .unwrap_or(path.trim_start_matches('/'));
+    rest.split('/').filter(|s| !s.is_empty()).collect()
+}
+
+/// The class a request targets, and whether the request creates an object in it.
+fn target_class(method: &str, path: &str, query: &[(String, String)]) -> Option<(String, bool)> {
+    match segments(path).as_slice() {
+        ["classes", class] => Some((class.to_string(), method == "POST")),
+        ["classes", class, ..] | ["scan", "classes", class, ..] => Some((class.to_string(), false)),
+        ["cloudQuery"] => {
+            let cql = query.iter().find(|(k, _)| k == "cql")?.1.as_str();
+            cql_class(cql)
+        }
+        _ => None,
+    }
+}
+
+/// The class of a CQL statement: `insert into C` creates, `... from C` / `update C` read.
+fn cql_class(cql: &str) -> Option<(String, bool)> {
+    let words: Vec<&str> = cql.split_whitespace().collect();
+    let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+    let after = |kw: &str| {
+        lower
+            .iter()
+            .position(|w| w == kw)
+            .and_then(|i| words.get(i + 1))
+            .map(|w| {
+                w.trim_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .split('(')
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .filter(|c| !c.is_empty())
+    };
+    match lower.first().map(String::as_str) {
+        Some("insert") => after("into").map(|c| (c, true)),
+        Some("update") => after("update").map(|c| (c, false)),
+        _ => after("from").map(|c| (c, false)),
+    }
+}
+
+/// Whether an object created by `method path` gets its id in the answer's `objectId`.
+fn creates_object(method: &str, path: &str) -> bool {
+    method == "POST"
+        && matches!(
+            segments(path).as_slice(),
+            ["classes", _]
+                | ["users"]
+                | ["roles"]
+                | ["installations"]
+                | ["files", ..]
+                | ["fileTokens"]
+                | ["usersByMobilePhone"]
+        )
+}
+
+pub fn is_batch(path: &str) -> bool {
+    matches!(segments(path).as_slice(), ["batch"] | ["batch", "save"])
+}
+
+/// The items of a batch body as (method, path).
+fn batch_items(body: &Value) -> Vec<(String, String, &Value)> {
+    body.get("requests")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .map(|item| {
+                    let text = |k: &str| {
+                        item.get(k)
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    (text("method").to_ascii_uppercase(), text("path"), item)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+/// Recorded objectIds (and generated objects' classes) an exchange creates by itself:
+/// the `objectId` of a create's answer, and of each successful create item of a batch.
+fn created(record: &Record) -> (Vec<String>, Vec<String>) {
+    let mut ids = Vec::new();
+    let mut classes = Vec::new();
+    let mut take =
+        |method: &str, path: &str, query: &[(String, String)], answer: Option<&Value>| {
+            let Some(answer) = answer else { return };
+            if creates_object(method, path)
+                && let Some(id) = answer.get("objectId").and_then(Value::as_str)
+            {
+                ids.push(id.to_string());
+            }
+            if let Some((class, true)) = target_class(method, path, query) {
+                classes.push(class);
+            }
+        };
+    if is_batch(&record.path) {
+        let answers = record.resp_body.as_array();
+        for (i, (method, path, _)) in batch_items(&record.req_body).iter().enumerate() {
+            let answer = answers
+                .and_then(|a| a.get(i))
+                .and_then(|a| a.get("success"));
+            take(method, path, &[], answer);
+        }
+    } else if is_success(record.status) {
+        take(
+            &record.method,
+            &record.path,
+            &record.query,
+            Some(&record.resp_body),
+        );
+    }
+    (ids, classes)
+}
+
+impl Known {
+    fn knows(&self, value: &str) -> bool {
+        self.values.contains(value)
+    }
+
+    fn knows_class(&self, class: &str) -> bool {
+        BUILT_IN_CLASSES.contains(&class) || self.classes.contains(class)
+    }
+
+    /// Why the request of `record` needs pre-existing data (empty: it does not).
+    pub fn request_reasons(&self, record: &Record) -> Vec<String> {
+        let mut reasons = Vec::new();
+        let mut unknown = |what: &str, refs: Vec<(String, Shape)>| {
+            for (value, shape) in refs {
+                if !self.knows(&value) {
+                    let kind = match shape {
+                        Shape::ObjectId => "objectId",
+                        _ => "token",
+                    };
+                    let reason = format!("{what} names unknown {kind} {value}");
+                    if !reasons.contains(&reason) {
+                        reasons.push(reason);
+                    }
+                }
+            }
+        };
+        unknown("path", mapping::text_references(&record.path));
+        for (k, v) in &record.query {
+            unknown(&format!("query `{k}`"), mapping::text_references(v));
+        }
+        unknown("body", mapping::references(&record.req_body));
+        if let Some(token) = &record.session
+            && !self.knows(token)
+        {
+            reasons.push(format!("unknown session token {token}"));
+        }
+        let mut classes_here: HashSet<String> = HashSet::new();
+        let mut check_class = |method: &str, path: &str, query: &[(String, String)], ok: bool| {
+            if let Some((class, creates)) = target_class(method, path, query) {
+                if creates {
+                    if ok {
+                        classes_here.insert(class);
+                    }
+                } else if !self.knows_class(&class) && !classes_here.contains(&class) {
+                    let reason = format!("class {class} was not created by the case");
+                    if !reasons.contains(&reason) {
+                        reasons.push(reason);
+                    }
+                }
+            }
+        };
+        if is_batch(&record.path) {
+            let answers = record.resp_body.as_array();
+            for (i, (method, path, _)) in batch_items(&record.req_body).iter().enumerate() {
+                let ok = answers
+                    .and_then(|a| a.get(i))
+                    .is_some_and(|a| a.get("success").is_some());
+                check_class(method, path, &[], ok);
+            }
+        } else {
+            check_class(&record.method, &record.path, &record.query, true);
+        }
+        reasons
+    }
+
+    /// Why the recorded answer of `record` shows pre-existing data: objectIds that
+    /// neither an earlier exchange nor this one produced. `introduced` are the recorded
+    /// ids the replay learned as new from this exchange's answer.
+    pub fn answer_reasons(&self, record: &Record, introduced: &[String]) -> Vec<String> {
+        let (created_ids, _) = created(record);
+        let unknown: Vec<String> = mapping::references(&record.resp_body)
+            .into_iter()
+            .filter(|(v, shape)| {
+                *shape == Shape::ObjectId
+                    && !self.knows(v)
+                    && !created_ids.contains(v)
+                    && !introduced.contains(v)
+            })
+            .map(|(v, _)| v)
+            .collect();
+        match unknown.as_slice() {
+            [] => Vec::new(),
+            [one] => vec![format!("recorded answer shows unknown objectId {one}")],
+            [first, second, rest @ ..] => {
+                let more = if rest.is_empty() {
+                    String::new()
+                } else {
+                    format!(" and {} more", rest.len())
+                };
+                vec![format!(
+                    "recorded answer shows unknown objectIds {first}, {second}{more}"
+                )]
+            }
+        }
+    }
+
+    /// Record what an exchange produced: the ids it created or introduced, the tokens its
+    /// answer shows, the classes it created.
+    pub fn absorb(&mut self, record: &Record, introduced: &[String]) {
+        let (ids, classes) = created(record);
+        self.values.extend(ids);
+        self.values.extend(introduced.iter().cloned());
+        self.classes.extend(classes);
+        for (value, shape) in mapping::references(&record.resp_body) {
+            if shape == Shape::Token {
+                self.values.insert(value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cql_statements_name_their_class() {
+        assert_eq!(
+            cql_class("select *,count(objectId) from GameScore limit 10"),
+            Some(("GameScore".into(), false))
+        );
+        assert_eq!(
+            cql_class("insert into Post(title) values('x')"),
+            Some(("Post".into(), true))
+        );
+    }
+
+    #[test]
+    fn paths_are_split_after_the_version() {
+        assert_eq!(
+            segments("/1.1/classes/Post/abc"),
+            vec!["classes", "Post", "abc"]
+        );
+        assert!(creates_object("POST", "/1.1/classes/Post"));
+        assert!(!creates_object("POST", "/1.1/login"));
+        assert!(is_batch("/1.1/batch"));
+    }
+}

@@ -1,0 +1,257 @@
+//! Replay of recorded exchanges (`lc-mock replay FILE`): each recorded test case runs in
+//! order against a fresh emulator and every exchange is scored at L0/L1/L2, as the
+//! conformance README specifies.
+//!
+//! - [`record`]: the JSON-lines format, read leniently; grouping into test cases.
+//! - [`mapping`]: generated values (objectIds, dates, tokens) and the recorded ->
+//!   replayed mapping learned from answers and written into later requests.
+//! - [`classify`]: which exchanges need data the recorded app had before the case.
+//! - [`score`]: the three levels and the normalised bodies.
+//! - [`report`]: outcomes, per-suite counts, the human report, `--json`, floors.
+
+pub mod classify;
+pub mod mapping;
+pub mod record;
+pub mod report;
+pub mod score;
+
+pub use record::{Auth, Case, ParseError, Record, group_cases, parse_recordings};
+pub use report::{ExchangeOutcome, Report, SuiteSummary, check_floors};
+
+use crate::api::{Api, AppConfig};
+use classify::Known;
+use mapping::Mapping;
+use serde_json::Value;
+use std::io::Write;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ReplayArgs {
+    /// A recordings file (JSON lines).
+    pub file: PathBuf,
+    /// Replay only this suite (repeat the option for several).
+    #[arg(long = "suite", value_name = "NAME")]
+    pub suites: Vec<String>,
+    /// End standard output with one line of JSON: per suite its counts.
+    #[arg(long)]
+    pub json: bool,
+    /// A JSON file of per-suite floors, e.g. {"Objects":{"l1":0.9}} (ratios of
+    /// replayable exchanges); exit 1 when one is not met.
+    #[arg(long, value_name = "FILE")]
+    pub floors: Option<PathBuf>,
+    /// Also list the exchanges that need pre-existing data, with the reasons.
+    #[arg(long)]
+    pub list_preexisting: bool,
+}
+
+/// Exit codes of `lc-mock replay`.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FLOOR_NOT_MET: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+/// `lc-mock replay`, against the default emulated app.
+pub fn main(args: ReplayArgs) -> ExitCode {
+    let make_api = || Api::new(AppConfig::default());
+    let code = run(
+        &args,
+        &make_api,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    ExitCode::from(code)
+}
+
+/// The whole command: read, replay, report, check floors. Returns the exit code
+/// ([`EXIT_OK`], [`EXIT_FLOOR_NOT_MET`], [`EXIT_USAGE`]). Output errors are ignored.
+pub fn run(
+    args: &ReplayArgs,
+    make_api: &dyn Fn() -> Api,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let text = match std::fs::read_to_string(&args.file) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "lc-mock replay: cannot read recordings file {}: {e}",
+                args.file.display()
+            );
+            return EXIT_USAGE;
+        }
+    };
+    let floors = match &args.floors {
+        None => None,
+        Some(path) => match read_floors(path) {
+            Ok(f) => Some(f),
+            Err(message) => {
+                let _ = writeln!(err, "lc-mock replay: {message}");
+                return EXIT_USAGE;
+            }
+        },
+    };
+    let (mut records, errors) = parse_recordings(&text);
+    for e in &errors {
+        let _ = writeln!(err, "lc-mock replay: {}: {e}", args.file.display());
+    }
+    if !args.suites.is_empty() {
+        let mut available: Vec<&str> = records.iter().map(|r| r.suite.as_str()).collect();
+        available.sort_unstable();
+        available.dedup();
+        let missing: Vec<&String> = args
+            .suites
+            .iter()
+            .filter(|s| !available.contains(&s.as_str()))
+            .collect();
+        if !missing.is_empty() {
+            let _ = writeln!(
+                err,
+                "lc-mock replay: no exchanges of suite {} in {} (suites: {})",
+                missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                args.file.display(),
+                available.join(", ")
+            );
+            return EXIT_USAGE;
+        }
+        records.retain(|r| args.suites.contains(&r.suite));
+    }
+
+    let report = replay(&records, make_api);
+
+    let _ = write!(out, "{}", report.render_failures());
+    if args.list_preexisting {
+        let _ = writeln!(out, "{}", report.render_preexisting());
+    }
+    let _ = write!(out, "{}", report.render_table());
+    if !errors.is_empty() {
+        let _ = writeln!(out, "({} unreadable line(s) skipped)", errors.len());
+    }
+    if args.json {
+        let _ = writeln!(out, "{}", report.to_json());
+    }
+    let _ = out.flush();
+
+    let Some(floors) = floors else {
+        return EXIT_OK;
+    };
+    let selected = (!args.suites.is_empty()).then_some(args.suites.as_slice());
+    match check_floors(&report, &floors, selected) {
+        Err(message) => {
+            let _ = writeln!(err, "lc-mock replay: bad floors file: {message}");
+            EXIT_USAGE
+        }
+        Ok(unmet) if unmet.is_empty() => EXIT_OK,
+        Ok(unmet) => {
+            for m in unmet {
+                let _ = writeln!(err, "lc-mock replay: {m}");
+            }
+            EXIT_FLOOR_NOT_MET
+        }
+    }
+}
+
+fn read_floors(path: &std::path::Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read floors file {}: {e}", path.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("floors file {} is not JSON: {e}", path.display()))
+}
+
+/// Replay recorded exchanges, each test case in order against a fresh app from
+/// `make_api`. Outcomes come case by case, in order of first appearance.
+pub fn replay(records: &[Record], make_api: &dyn Fn() -> Api) -> Report {
+    let mut report = Report::default();
+    for case in group_cases(records) {
+        report.outcomes.extend(replay_case(&case, &make_api()));
+    }
+    report
+}
+
+/// Replay one test case against `api`.
+pub fn replay_case(case: &Case<'_>, api: &Api) -> Vec<ExchangeOutcome> {
+    let config = api.config();
+    let keys = record::Keys {
+        app_id: config.app_id.clone(),
+        app_key: config.app_key.clone(),
+        master_key: config.master_key.clone(),
+        hook_key: config.hook_key.clone(),
+    };
+    let mut mapping = Mapping::default();
+    let mut known = Known::default();
+    let mut outcomes = Vec::with_capacity(case.exchanges.len());
+    for (index, rec) in case.exchanges.iter().enumerate() {
+        let mut reasons = known.request_reasons(rec);
+        let request = record::to_request(
+            rec,
+            mapping.map_text(&rec.path),
+            rec.query
+                .iter()
+                .map(|(k, v)| (k.clone(), mapping.map_text(v)))
+                .collect(),
+            rec.session.as_deref().map(|s| mapping.map_text(s)),
+            &mapping.map_value(&rec.req_body),
+            &keys,
+        );
+        let (actual_status, actual) = send(api, &request);
+        let introduced = mapping.learn(&rec.resp_body, &actual);
+        reasons.extend(known.answer_reasons(rec, &introduced));
+        known.absorb(rec, &introduced);
+        let batch = classify::is_batch(&rec.path);
+        let (levels, expected_normalised, actual_normalised) = score::score(
+            rec.status,
+            &rec.resp_body,
+            actual_status,
+            &actual,
+            batch,
+            &mapping,
+        );
+        outcomes.push(ExchangeOutcome {
+            suite: rec.suite.clone(),
+            test: rec.test.clone(),
+            index,
+            line: rec.line,
+            method: rec.method.clone(),
+            path: rec.path.clone(),
+            request,
+            preexisting: !reasons.is_empty(),
+            reasons,
+            l0: levels.l0,
+            l1: levels.l1,
+            l2: levels.l2,
+            expected_status: rec.status,
+            actual_status,
+            expected: rec.resp_body.clone(),
+            actual,
+            expected_normalised,
+            actual_normalised,
+        });
+    }
+    outcomes
+}
+
+/// Ask the emulator. A panic in it is an answer too (status 0), so one bug does not stop
+/// the replay of everything else.
+fn send(api: &Api, request: &leancloud::Request) -> (u16, Value) {
+    match catch_unwind(AssertUnwindSafe(|| api.handle(request))) {
+        Ok(response) => {
+            let body = response.body_json().unwrap_or_else(|_| {
+                Value::String(String::from_utf8_lossy(&response.body).into_owned())
+            });
+            (response.status, body)
+        }
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            (0, serde_json::json!({ "emulator panicked": message }))
+        }
+    }
+}
