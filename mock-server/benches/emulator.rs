@@ -11,6 +11,7 @@
 //! `BENCH_QUICK=1` shrinks the counts (for a smoke run in a debug build).
 
 use leancloud::Request;
+use lc_model::Principal;
 use lc_model::objects::{self, Changes};
 use mock_server::api::{Api, AppConfig};
 use mock_server::http::standalone::Standalone;
@@ -133,7 +134,7 @@ fn seeded_api(n: usize) -> Api {
                 "active": i % 3 != 0,
             });
             let changes = Changes::parse(body.as_object().unwrap(), false).unwrap();
-            objects::create(&mut store, "Item", &changes).unwrap();
+            objects::create(&mut store, "Item", &changes, &Principal::master()).unwrap();
         }
     }
     api

@@ -440,3 +440,27 @@ async fn a_mounted_one_shot_fault_answers_over_the_emulator_once() {
     assert_eq!(journal.len(), 4);
     assert_eq!(journal[0].url.path(), "/1.1/classes/Todo");
 }
+
+/// wiremock verifies a server on drop with a nested `block_on`; in one task that has
+/// started many emulators that used to spin forever. Run on its own thread so that a
+/// regression fails here instead of hanging the suite.
+#[test]
+fn many_emulators_start_and_stop_in_one_task() {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            for _ in 0..300 {
+                let lc = MockLeanCloud::start().await;
+                assert!(lc.uri().starts_with("http://127.0.0.1:"));
+            }
+        });
+        done.send(()).unwrap();
+    });
+    finished
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("300 emulators started and dropped within a minute");
+}

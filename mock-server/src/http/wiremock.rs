@@ -21,14 +21,31 @@ pub const EMULATOR_PRIORITY: u8 = 255;
 /// # }
 /// ```
 pub struct MockLeanCloud {
-    server: MockServer,
+    /// Always `Some` until drop (see the `Drop` impl).
+    server: Option<MockServer>,
     api: Arc<Api>,
+}
+
+impl Drop for MockLeanCloud {
+    /// wiremock's `MockServer` verifies its mocks on drop with a nested `block_on` over a
+    /// tokio lock. Inside a tokio task whose cooperative budget is spent (a test that
+    /// starts many emulators in one task), that lock keeps asking to yield and the
+    /// nested loop spins forever. Dropping it in an unconstrained future avoids that.
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            // The future finishes in its first poll: dropping is synchronous.
+            let mut unconstrained =
+                std::pin::pin!(tokio::task::coop::unconstrained(async move { drop(server) }));
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            let _ = std::future::Future::poll(unconstrained.as_mut(), &mut cx);
+        }
+    }
 }
 
 impl std::fmt::Debug for MockLeanCloud {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MockLeanCloud")
-            .field("uri", &self.server.uri())
+            .field("uri", &self.uri())
             .finish()
     }
 }
@@ -96,12 +113,15 @@ impl MockLeanCloud {
             .named("LeanCloud emulator")
             .mount(&server)
             .await;
-        MockLeanCloud { server, api }
+        MockLeanCloud {
+            server: Some(server),
+            api,
+        }
     }
 
     /// Base URL, e.g. `http://127.0.0.1:41234` (requests go to `<uri>/1.1/...`).
     pub fn uri(&self) -> String {
-        self.server.uri()
+        self.server().uri()
     }
 
     pub fn config(&self) -> &AppConfig {
@@ -116,12 +136,12 @@ impl MockLeanCloud {
     /// The wiremock server, to mount mocks over the emulator (give them a priority below
     /// [`EMULATOR_PRIORITY`]; do not use `mount_as_scoped` with priorities).
     pub fn server(&self) -> &MockServer {
-        &self.server
+        self.server.as_ref().expect("the server lives until drop")
     }
 
     /// Every request the server received, in order (the request journal).
     pub async fn received_requests(&self) -> Vec<wiremock::Request> {
-        self.server.received_requests().await.unwrap_or_default()
+        self.server().received_requests().await.unwrap_or_default()
     }
 
     /// A client with the app key, over HTTP to this server.
