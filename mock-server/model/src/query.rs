@@ -1,0 +1,379 @@
+//! Queries: `where` evaluation, `order`, `limit`/`skip`, `count`.
+//!
+//! A find compiles its `where` once into a [`Matcher`] (subqueries run at that point),
+//! filters the class with it, then picks the requested window with a partial selection
+//! (only `skip + limit` rows get fully sorted) and renders only the rows returned.
+//!
+//! Rules where the protocol notes say "not found" (choices, kept in one place):
+//! - `limit`/`skip` that are not integers are invalid queries (102); negative `skip` is 0.
+//! - `{"k": null}` and `$in: [null]` also match rows without `k` (MongoDB's rule).
+//! - `order` across mixed types follows MongoDB: missing = null < numbers < strings <
+//!   objects < arrays < booleans < dates; ties keep creation order.
+//! - A subquery on a class that does not exist selects nothing.
+//!
+//! Submodules: `values` (paths, typed comparisons, sort keys), `matcher` (the compiled
+//! tree), `scan` (the filtering pass, split across cores on large classes), `pattern`
+//! (`$regex`), `geo` (`$nearSphere`, `$within`).
+
+mod geo;
+mod matcher;
+mod pattern;
+mod scan;
+mod values;
+
+use crate::render::{Plan, View};
+use crate::store::{Store, StoredObject};
+use geo::NearSort;
+use leancloud::LcError;
+use matcher::{Compiler, Node};
+use serde_json::{Map, Value};
+use values::{Path, SortKey};
+
+/// Rows a find returns when no `limit` is given, and instead of an out-of-range one.
+pub const DEFAULT_LIMIT: usize = 100;
+/// The most rows one find (or subquery) returns.
+pub const MAX_LIMIT: usize = 1000;
+
+/// One sort key: field name and direction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderKey {
+    pub key: String,
+    pub descending: bool,
+}
+
+impl OrderKey {
+    /// `order=a,-b` (spaces around keys tolerated, empty entries skipped).
+    pub fn parse_list(text: &str) -> Vec<OrderKey> {
+        text.split(',')
+            .map(str::trim)
+            .filter_map(|k| match k.strip_prefix('-') {
+                Some(key) => (!key.is_empty()).then(|| OrderKey {
+                    key: key.to_string(),
+                    descending: true,
+                }),
+                None => (!k.is_empty()).then(|| OrderKey {
+                    key: k.to_string(),
+                    descending: false,
+                }),
+            })
+            .collect()
+    }
+}
+
+/// Parsed find parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindParams {
+    pub r#where: Value,
+    pub order: Vec<OrderKey>,
+    pub limit: usize,
+    pub skip: usize,
+    pub count: bool,
+    pub view: View,
+}
+
+impl FindParams {
+    /// From URL query parameters as sent (`where` is JSON text). The first occurrence of
+    /// a parameter wins.
+    pub fn from_query(params: &[(String, String)]) -> Result<Self, LcError> {
+        FindParams::from_json(&query_map(params))
+    }
+
+    /// From batch `params` (a JSON object; `where` may be an object or JSON text; numbers
+    /// and flags may be JSON values or strings).
+    pub fn from_json(params: &Map<String, Value>) -> Result<Self, LcError> {
+        let window = Window::from_json(params)?;
+        Ok(FindParams {
+            r#where: where_value(params.get("where"))?,
+            order: window.order,
+            limit: window.limit,
+            skip: window.skip,
+            count: truthy(params.get("count")),
+            view: View::from_json(params)?,
+        })
+    }
+}
+
+/// URL query parameters as a JSON object of strings, first occurrence winning.
+pub(crate) fn query_map(params: &[(String, String)]) -> Map<String, Value> {
+    let mut map = Map::new();
+    for (k, v) in params {
+        if !map.contains_key(k) {
+            map.insert(k.clone(), Value::String(v.clone()));
+        }
+    }
+    map
+}
+
+/// `true`, `1`, `"true"`, `"1"` (any case) are on; anything else is off.
+pub(crate) fn truthy(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_f64().is_some_and(|n| n != 0.0),
+        Some(Value::String(s)) => {
+            let s = s.trim();
+            s == "1" || s.eq_ignore_ascii_case("true")
+        }
+        _ => false,
+    }
+}
+
+/// A `where` as given: absent, null or empty text mean everything; text must be JSON.
+pub(crate) fn where_value(v: Option<&Value>) -> Result<Value, LcError> {
+    match v {
+        None | Some(Value::Null) => Ok(Value::Object(Map::new())),
+        Some(Value::Object(_) | Value::Array(_)) => Ok(v.cloned().unwrap_or_default()),
+        Some(Value::String(text)) if text.trim().is_empty() => Ok(Value::Object(Map::new())),
+        Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Null) => Ok(Value::Object(Map::new())),
+            Ok(parsed @ (Value::Object(_) | Value::Array(_))) => Ok(parsed),
+            _ => Err(LcError::invalid_json()),
+        },
+        Some(_) => Err(LcError::invalid_json()),
+    }
+}
+
+/// `order`, `limit`, `skip` of a find or a subquery, with the limit rules applied.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Window {
+    pub order: Vec<OrderKey>,
+    pub limit: usize,
+    pub skip: usize,
+}
+
+impl Window {
+    pub(crate) fn from_json(params: &Map<String, Value>) -> Result<Window, LcError> {
+        let limit = match integer(params.get("limit"), "limit")? {
+            None => DEFAULT_LIMIT,
+            Some(0) => 0,
+            Some(n) => usize::try_from(n)
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .unwrap_or(DEFAULT_LIMIT),
+        };
+        let skip = integer(params.get("skip"), "skip")?
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0);
+        let order = match params.get("order") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::String(s)) => OrderKey::parse_list(s),
+            Some(Value::Array(items)) => {
+                let mut keys = Vec::new();
+                for item in items {
+                    let s = item
+                        .as_str()
+                        .ok_or_else(|| LcError::invalid_query("order must be a string"))?;
+                    keys.extend(OrderKey::parse_list(s));
+                }
+                keys
+            }
+            Some(_) => return Err(LcError::invalid_query("order must be a string")),
+        };
+        Ok(Window { order, limit, skip })
+    }
+}
+
+/// An integer parameter given as a JSON number or as text; `None` when absent or empty.
+/// Huge values saturate (and are then out of range); non-integers are invalid (102).
+fn integer(v: Option<&Value>, name: &str) -> Result<Option<i64>, LcError> {
+    let from_f64 = |f: f64| (f.is_finite() && f.fract() == 0.0).then_some(f as i64);
+    let parsed = match v {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().and_then(from_f64)),
+        Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+        Some(Value::String(s)) => {
+            let s = s.trim();
+            s.parse::<i64>()
+                .ok()
+                .or_else(|| s.parse::<f64>().ok().and_then(from_f64))
+        }
+        Some(_) => None,
+    };
+    parsed
+        .map(Some)
+        .ok_or_else(|| LcError::invalid_query(format!("{name} must be an integer")))
+}
+
+/// What a find returns: rendered rows and, when asked, the count of all matches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindResult {
+    pub results: Vec<Value>,
+    pub count: Option<usize>,
+}
+
+/// Who may see a row: `(class, object) -> bool`. Filters before skip/limit/count.
+pub type Visible<'a> = &'a dyn Fn(&str, &StoredObject) -> bool;
+
+/// Run a query on a class. A class that does not exist has no rows (callers that must
+/// answer 101 check existence first).
+pub fn find(
+    store: &Store,
+    class: &str,
+    params: &FindParams,
+    visible: Visible<'_>,
+) -> Result<FindResult, LcError> {
+    let matcher = Matcher::compile_visible(store, class, &params.r#where, visible)?;
+    let window = Window {
+        order: params.order.clone(),
+        limit: params.limit,
+        skip: params.skip,
+    };
+    let (rows, total) = select_rows(store, class, &matcher, &window, params.count, visible);
+    let plan = Plan::new(&params.view);
+    let results = rows
+        .into_iter()
+        .map(|obj| plan.render(store, obj, visible))
+        .collect();
+    Ok(FindResult {
+        results,
+        count: params.count.then_some(total),
+    })
+}
+
+/// The rows of `class` that match and are visible, in the window's order, `skip`ped and
+/// `limit`ed; plus the number of all such rows when `want_total` (0 otherwise).
+pub(crate) fn select_rows<'s>(
+    store: &'s Store,
+    class: &str,
+    matcher: &Matcher,
+    window: &Window,
+    want_total: bool,
+    visible: Visible<'_>,
+) -> (Vec<&'s StoredObject>, usize) {
+    let Some(data) = store.class(class) else {
+        return (Vec::new(), 0);
+    };
+    let near = match window.order.is_empty() {
+        true => matcher.near.as_ref(),
+        false => None,
+    };
+    let sorted = near.is_some() || !window.order.is_empty();
+    let (skip, limit) = (window.skip, window.limit);
+
+    if !sorted && !want_total {
+        // Natural (creation) order and nobody counts: stop at the end of the window.
+        let keep = |obj: &&StoredObject| matcher.matches(obj) && visible(class, obj);
+        let rows = data.objects.values().filter(keep).skip(skip).take(limit);
+        return (rows.collect(), 0);
+    }
+
+    // The first sort key (or the distance) is read in the same pass as the `where`, while
+    // the row is in cache. The other keys are read later, only for the rows that can
+    // still make the window.
+    let mut paths: Vec<(Path, bool)> = match near {
+        Some(_) => Vec::new(),
+        None => window
+            .order
+            .iter()
+            .map(|k| (Path::parse(&k.key), k.descending))
+            .collect(),
+    };
+    let first = (!paths.is_empty()).then(|| paths.remove(0));
+    let extract = |obj: &'s StoredObject, keys: &mut Vec<SortKey<'s>>| {
+        keys.push(match (near, &first) {
+            (Some(n), _) => SortKey::Num(n.distance(obj)),
+            (None, Some((path, _))) => SortKey::of(path.resolve(obj)),
+            (None, None) => SortKey::Missing,
+        });
+    };
+    let (mut matched, mut firsts) =
+        scan::matching(&data.objects, matcher, sorted.then_some(&extract));
+    let width = usize::from(sorted);
+    scan::retain_visible(&mut matched, &mut firsts, width, |obj| visible(class, obj));
+    let total = matched.len();
+    let end = skip.saturating_add(limit).min(total);
+    if skip >= end {
+        return (Vec::new(), total);
+    }
+    if !sorted {
+        return (matched[skip..end].to_vec(), total);
+    }
+
+    // Partial selection on the first key: the rows at or before the `end`-th one.
+    let first_desc = first.as_ref().is_some_and(|(_, d)| *d);
+    let by_first = |a: usize, b: usize| {
+        let o = firsts[a].total_cmp(&firsts[b]);
+        if first_desc { o.reverse() } else { o }
+    };
+    let mut candidates: Vec<usize> = (0..total).collect();
+    if end < total {
+        candidates.select_nth_unstable_by(end - 1, |&a, &b| by_first(a, b).then(a.cmp(&b)));
+        let boundary = candidates[end - 1];
+        let (head, tail) = candidates.split_at(end);
+        let ties = tail
+            .iter()
+            .copied()
+            .filter(|&i| by_first(i, boundary).is_eq());
+        candidates = head.iter().copied().chain(ties).collect();
+    }
+
+    // The remaining keys, for the candidates only; then a full sort of those.
+    let rest = paths.len();
+    let more: Vec<SortKey<'s>> = candidates
+        .iter()
+        .flat_map(|&i| {
+            let obj: &'s StoredObject = matched[i];
+            paths.iter().map(move |(p, _)| SortKey::of(p.resolve(obj)))
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (ra, rb) = (candidates[a], candidates[b]);
+        by_first(ra, rb)
+            .then_with(|| {
+                paths
+                    .iter()
+                    .enumerate()
+                    .map(|(j, (_, desc))| {
+                        let o = more[a * rest + j].total_cmp(&more[b * rest + j]);
+                        if *desc { o.reverse() } else { o }
+                    })
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
+            .then(ra.cmp(&rb))
+    });
+    let rows = order[skip..end]
+        .iter()
+        .map(|&j| matched[candidates[j]])
+        .collect();
+    (rows, total)
+}
+
+/// A compiled `where`: subqueries already evaluated against the store.
+#[derive(Debug)]
+pub struct Matcher {
+    root: Node,
+    /// Set by a top-level `$nearSphere`: results go nearest first unless ordered.
+    near: Option<NearSort>,
+}
+
+impl Matcher {
+    /// Compile a `where` seeing every row (conditional writes).
+    pub fn compile(store: &Store, class: &str, r#where: &Value) -> Result<Matcher, LcError> {
+        Matcher::compile_visible(store, class, r#where, &|_, _| true)
+    }
+
+    /// Compile a `where` whose subqueries (`$inQuery`, `$select`, …) see only the rows
+    /// `visible` allows.
+    pub fn compile_visible(
+        store: &Store,
+        _class: &str,
+        r#where: &Value,
+        visible: Visible<'_>,
+    ) -> Result<Matcher, LcError> {
+        let mut compiler = Compiler {
+            store,
+            visible,
+            near: None,
+        };
+        let root = compiler.compile(r#where, 0, true)?;
+        Ok(Matcher {
+            root,
+            near: compiler.near,
+        })
+    }
+
+    pub fn matches(&self, obj: &StoredObject) -> bool {
+        self.root.matches(obj)
+    }
+}

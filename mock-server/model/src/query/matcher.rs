@@ -1,0 +1,570 @@
+//! The compiled form of a `where`: a tree of conditions. Compiling checks every operator
+//! shape, builds every regex, parses every date and runs every subquery (`$select`,
+//! `$inQuery`, `$relatedTo`) once, so testing a row does no parsing at all.
+
+use super::geo::{EARTH_RADIUS_KM, EARTH_RADIUS_MILES, GeoBox, GeoPoint, Near, NearSort};
+use super::values::{Found, Kind, OpKind, Operand, Path, classify, cmp_field, eq_kind, field_eq};
+use super::{Visible, pattern};
+use crate::store::{Store, StoredObject};
+use leancloud::LcError;
+use regex::Regex;
+use serde_json::{Map, Value};
+use std::cmp::Ordering;
+use std::collections::{BTreeSet, HashSet};
+
+/// Nesting allowed for `$or`/`$and` and subqueries; deeper is an invalid query.
+const MAX_DEPTH: usize = 32;
+
+#[derive(Debug)]
+pub(crate) enum Node {
+    All,
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Field(FieldNode),
+    /// `$relatedTo`: the row is one of these relation targets.
+    IdIn(BTreeSet<String>),
+}
+
+/// Every condition holds for the value at the path (resolved once).
+#[derive(Debug)]
+pub(crate) struct FieldNode {
+    path: Path,
+    conds: Vec<Cond>,
+    /// The answer for a row without the field, known at compile time.
+    if_missing: bool,
+}
+
+impl FieldNode {
+    fn new(path: Path, conds: Vec<Cond>) -> FieldNode {
+        let if_missing = conds.iter().all(|c| c.test(None));
+        FieldNode {
+            path,
+            conds,
+            if_missing,
+        }
+    }
+
+    fn exact(&self, obj: &StoredObject) -> bool {
+        let found = self.path.resolve(obj);
+        self.conds.iter().all(|c| c.test(found))
+    }
+
+    /// The answer when it can be had without reading field names (see [`Node::quick`]).
+    fn quick(&self, obj: &StoredObject) -> Option<bool> {
+        let Path::Field(segments) = &self.path else {
+            // Built-ins live inline in the object.
+            return Some(self.exact(obj));
+        };
+        let [name] = segments.as_slice() else {
+            return None;
+        };
+        // The field, if present, is among the entries whose name has its length. When
+        // every such entry's value gives the answer a missing field gives, that is the
+        // answer, whichever entry (if any) is the field.
+        for (key, value) in &obj.fields {
+            if key.len() == name.len()
+                && self.conds.iter().all(|c| c.test(Some(Found::Json(value)))) != self.if_missing
+            {
+                return None;
+            }
+        }
+        Some(self.if_missing)
+    }
+}
+
+impl Node {
+    pub(crate) fn matches(&self, obj: &StoredObject) -> bool {
+        match self.quick(obj) {
+            Some(answer) => answer,
+            None => self.exact(obj),
+        }
+    }
+
+    fn exact(&self, obj: &StoredObject) -> bool {
+        match self {
+            Node::All => true,
+            Node::And(nodes) => nodes.iter().all(|n| n.exact(obj)),
+            Node::Or(nodes) => nodes.iter().any(|n| n.exact(obj)),
+            Node::Field(field) => field.exact(obj),
+            Node::IdIn(ids) => ids.contains(&obj.id),
+        }
+    }
+
+    /// The answer if it can be had without reading field names, `None` otherwise.
+    ///
+    /// On a large class, reading a field's name to confirm it is the field costs a cache
+    /// miss per row (names live in their own heap blocks), more than the rest of the test.
+    /// Most rows fail some condition whatever the names say, so names are read only for
+    /// the rows this cannot decide.
+    fn quick(&self, obj: &StoredObject) -> Option<bool> {
+        match self {
+            Node::All => Some(true),
+            Node::And(nodes) => {
+                let mut answer = Some(true);
+                for node in nodes {
+                    match node.quick(obj) {
+                        Some(false) => return Some(false),
+                        Some(true) => {}
+                        None => answer = None,
+                    }
+                }
+                answer
+            }
+            Node::Or(nodes) => {
+                let mut answer = Some(false);
+                for node in nodes {
+                    match node.quick(obj) {
+                        Some(true) => return Some(true),
+                        Some(false) => {}
+                        None => answer = None,
+                    }
+                }
+                answer
+            }
+            Node::Field(field) => field.quick(obj),
+            Node::IdIn(ids) => Some(ids.contains(&obj.id)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CmpOp {
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+impl CmpOp {
+    fn accept(self) -> fn(Ordering) -> bool {
+        match self {
+            CmpOp::Lt => Ordering::is_lt,
+            CmpOp::Lte => Ordering::is_le,
+            CmpOp::Gt => Ordering::is_gt,
+            CmpOp::Gte => Ordering::is_ge,
+        }
+    }
+}
+
+/// A set of values for `$in` and `$select`; strings hashed, since long id lists are the
+/// common case.
+#[derive(Debug, Default)]
+pub(crate) struct ValueSet {
+    strings: HashSet<String>,
+    others: Vec<Operand>,
+    has_null: bool,
+}
+
+impl ValueSet {
+    fn new(operands: Vec<Operand>) -> ValueSet {
+        let mut set = ValueSet::default();
+        for op in operands {
+            match op.kind {
+                OpKind::Str(s) => {
+                    set.strings.insert(s);
+                }
+                OpKind::Null => set.has_null = true,
+                _ => set.others.push(op),
+            }
+        }
+        set
+    }
+
+    fn contains_kind(&self, k: Kind<'_>) -> bool {
+        match k {
+            Kind::Str(s) => self.strings.contains(s),
+            Kind::Null => self.has_null,
+            _ => self.others.iter().any(|op| eq_kind(k, op)),
+        }
+    }
+
+    /// A missing field counts as null (MongoDB's rule).
+    fn contains(&self, found: Option<Found<'_>>) -> bool {
+        let Some(found) = found else {
+            return self.has_null;
+        };
+        let k = found.kind();
+        self.contains_kind(k)
+            || match k {
+                Kind::Array(items) => items.iter().any(|i| self.contains_kind(classify(i))),
+                _ => false,
+            }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) enum Cond {
+    /// Equality; on an array, any element. `null` also matches a missing field.
+    Eq(Operand),
+    Cmp(CmpOp, Operand),
+    In(ValueSet),
+    All(Vec<Operand>),
+    Exists(bool),
+    Size(usize),
+    Regex(Regex),
+    PointerIn {
+        class: String,
+        ids: HashSet<String>,
+    },
+    Near(Near),
+    Within(GeoBox),
+    Not(Box<Cond>),
+}
+
+impl Cond {
+    fn test(&self, found: Option<Found<'_>>) -> bool {
+        match self {
+            Cond::Eq(op) => match found {
+                None => op.kind == OpKind::Null,
+                Some(f) => field_eq(f, op),
+            },
+            Cond::Cmp(c, op) => found.is_some_and(|f| cmp_field(f, op, c.accept())),
+            Cond::In(set) => set.contains(found),
+            Cond::All(ops) => {
+                found.is_some_and(|f| !ops.is_empty() && ops.iter().all(|op| field_eq(f, op)))
+            }
+            Cond::Exists(wanted) => found.is_some() == *wanted,
+            Cond::Size(n) => matches!(found, Some(Found::Json(Value::Array(a))) if a.len() == *n),
+            Cond::Regex(re) => match found {
+                Some(Found::Id(s)) => re.is_match(s),
+                Some(Found::Json(Value::String(s))) => re.is_match(s),
+                Some(Found::Json(Value::Array(items))) => items
+                    .iter()
+                    .any(|i| i.as_str().is_some_and(|s| re.is_match(s))),
+                _ => false,
+            },
+            Cond::PointerIn { class, ids } => {
+                let hit =
+                    |k: Kind<'_>| matches!(k, Kind::Pointer(c, i) if c == class && ids.contains(i));
+                found.is_some_and(|f| match f.kind() {
+                    Kind::Array(items) => items.iter().any(|i| hit(classify(i))),
+                    k => hit(k),
+                })
+            }
+            Cond::Near(near) => found.is_some_and(|f| near.test(f)),
+            Cond::Within(b) => found.is_some_and(|f| b.test(f)),
+            Cond::Not(inner) => !inner.test(found),
+        }
+    }
+}
+
+/// Compiles one `where` (and its subqueries) against a store, seeing only visible rows.
+pub(crate) struct Compiler<'a> {
+    pub store: &'a Store,
+    pub visible: Visible<'a>,
+    /// The first `$nearSphere` outside any `$or`: it orders results by distance.
+    pub near: Option<NearSort>,
+}
+
+fn invalid(detail: impl std::fmt::Display) -> LcError {
+    LcError::invalid_query(detail)
+}
+
+fn as_array<'v>(v: &'v Value, op: &str) -> Result<&'v Vec<Value>, LcError> {
+    v.as_array()
+        .ok_or_else(|| invalid(format!("{op} expects an array")))
+}
+
+fn as_number(v: &Value, op: &str) -> Result<f64, LcError> {
+    v.as_f64()
+        .ok_or_else(|| invalid(format!("{op} expects a number")))
+}
+
+impl<'a> Compiler<'a> {
+    /// A whole `where`: object, array (implicit `$and`) or null (everything).
+    pub(crate) fn compile(&mut self, v: &Value, depth: usize, top: bool) -> Result<Node, LcError> {
+        match v {
+            Value::Null => Ok(Node::All),
+            Value::Object(m) => self.object(m, depth, top),
+            Value::Array(items) => {
+                let nodes = items
+                    .iter()
+                    .map(|item| match item {
+                        Value::Object(m) => self.object(m, depth + 1, top),
+                        _ => Err(invalid("a where array must hold objects")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Node::And(nodes))
+            }
+            _ => Err(LcError::invalid_json()),
+        }
+    }
+
+    fn object(&mut self, m: &Map<String, Value>, depth: usize, top: bool) -> Result<Node, LcError> {
+        if depth > MAX_DEPTH {
+            return Err(invalid("query nested too deeply"));
+        }
+        let mut nodes = Vec::with_capacity(m.len());
+        for (key, value) in m {
+            let node = match key.as_str() {
+                "$or" | "$and" => {
+                    let items = as_array(value, key)?;
+                    if items.is_empty() {
+                        return Err(invalid(format!("{key} expects a non-empty array")));
+                    }
+                    let is_or = key == "$or";
+                    let subs = items
+                        .iter()
+                        .map(|item| match item {
+                            Value::Object(sub) => self.object(sub, depth + 1, top && !is_or),
+                            _ => Err(invalid(format!("{key} expects an array of objects"))),
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    if is_or {
+                        Node::Or(subs)
+                    } else {
+                        Node::And(subs)
+                    }
+                }
+                "$relatedTo" => self.related_to(value)?,
+                op if op.starts_with('$') => {
+                    return Err(invalid(format!("unknown operator: {op}")));
+                }
+                _ => self.field(key, value, depth, top)?,
+            };
+            nodes.push(node);
+        }
+        Ok(match nodes.len() {
+            0 => Node::All,
+            1 => nodes.pop().unwrap_or(Node::All),
+            _ => Node::And(nodes),
+        })
+    }
+
+    /// `{"$relatedTo": {"object": <Pointer>, "key": "<relation field>"}}`.
+    fn related_to(&mut self, v: &Value) -> Result<Node, LcError> {
+        let bad = || invalid("$relatedTo expects {\"object\": <Pointer>, \"key\": <string>}");
+        let m = v.as_object().ok_or_else(bad)?;
+        let key = m.get("key").and_then(Value::as_str).ok_or_else(bad)?;
+        let object = m.get("object").and_then(Value::as_object).ok_or_else(bad)?;
+        let class = object
+            .get("className")
+            .and_then(Value::as_str)
+            .ok_or_else(bad)?;
+        let id = object
+            .get("objectId")
+            .and_then(Value::as_str)
+            .ok_or_else(bad)?;
+        let targets = self
+            .store
+            .relation_targets(class, id, key)
+            .cloned()
+            .unwrap_or_default();
+        Ok(Node::IdIn(targets))
+    }
+
+    fn field(&mut self, key: &str, v: &Value, depth: usize, top: bool) -> Result<Node, LcError> {
+        let path = Path::parse(key);
+        let conds = match v {
+            Value::Object(m) if m.keys().any(|k| k.starts_with('$')) => {
+                self.operators(&path, m, depth, top)?
+            }
+            _ => vec![Cond::Eq(Operand::new(v, &path)?)],
+        };
+        Ok(Node::Field(FieldNode::new(path, conds)))
+    }
+
+    fn operand(&self, path: &Path, v: &Value) -> Result<Operand, LcError> {
+        Operand::new(v, path)
+    }
+
+    fn operands(&self, path: &Path, v: &Value, op: &str) -> Result<Vec<Operand>, LcError> {
+        as_array(v, op)?
+            .iter()
+            .map(|item| self.operand(path, item))
+            .collect()
+    }
+
+    fn operators(
+        &mut self,
+        path: &Path,
+        m: &Map<String, Value>,
+        depth: usize,
+        top: bool,
+    ) -> Result<Vec<Cond>, LcError> {
+        let mut conds = Vec::with_capacity(m.len());
+        let (mut regex, mut options) = (None, None);
+        let (mut near, mut max, mut min) = (None, None, None);
+        for (op, arg) in m {
+            let cond = match op.as_str() {
+                "$ne" => Cond::Not(Box::new(Cond::Eq(self.operand(path, arg)?))),
+                "$lt" | "$lte" | "$gt" | "$gte" => {
+                    let operand = self.operand(path, arg)?;
+                    if !operand.is_ordered() {
+                        return Err(invalid(format!(
+                            "{op} expects a number, string, boolean or date"
+                        )));
+                    }
+                    let c = match op.as_str() {
+                        "$lt" => CmpOp::Lt,
+                        "$lte" => CmpOp::Lte,
+                        "$gt" => CmpOp::Gt,
+                        _ => CmpOp::Gte,
+                    };
+                    Cond::Cmp(c, operand)
+                }
+                "$in" => Cond::In(ValueSet::new(self.operands(path, arg, op)?)),
+                "$nin" => Cond::Not(Box::new(Cond::In(ValueSet::new(
+                    self.operands(path, arg, op)?,
+                )))),
+                "$all" => Cond::All(self.operands(path, arg, op)?),
+                "$exists" => Cond::Exists(
+                    arg.as_bool()
+                        .ok_or_else(|| invalid("$exists expects a boolean"))?,
+                ),
+                "$size" => {
+                    let n = arg
+                        .as_u64()
+                        .ok_or_else(|| invalid("$size expects a non-negative integer"))?;
+                    Cond::Size(usize::try_from(n).unwrap_or(usize::MAX))
+                }
+                "$regex" => {
+                    regex = Some(
+                        arg.as_str()
+                            .ok_or_else(|| invalid("$regex expects a string"))?,
+                    );
+                    continue;
+                }
+                "$options" => {
+                    options = Some(
+                        arg.as_str()
+                            .ok_or_else(|| invalid("$options expects a string"))?,
+                    );
+                    continue;
+                }
+                "$select" | "$dontSelect" => {
+                    let set = self.select(arg, op, depth)?;
+                    if op == "$select" {
+                        Cond::In(set)
+                    } else {
+                        Cond::Not(Box::new(Cond::In(set)))
+                    }
+                }
+                "$inQuery" | "$notInQuery" => {
+                    let (class, rows) = self.subquery(arg, op, depth)?;
+                    let ids = rows.into_iter().map(|o| o.id.clone()).collect();
+                    let cond = Cond::PointerIn { class, ids };
+                    if op == "$inQuery" {
+                        cond
+                    } else {
+                        Cond::Not(Box::new(cond))
+                    }
+                }
+                "$nearSphere" => {
+                    near = Some(GeoPoint::operand(arg, op)?);
+                    continue;
+                }
+                "$maxDistance" | "$maxDistanceInRadians" => {
+                    max = Some(as_number(arg, op)?);
+                    continue;
+                }
+                "$maxDistanceInKilometers" => {
+                    max = Some(as_number(arg, op)? / EARTH_RADIUS_KM);
+                    continue;
+                }
+                "$maxDistanceInMiles" => {
+                    max = Some(as_number(arg, op)? / EARTH_RADIUS_MILES);
+                    continue;
+                }
+                "$minDistance" | "$minDistanceInRadians" => {
+                    min = Some(as_number(arg, op)?);
+                    continue;
+                }
+                "$minDistanceInKilometers" => {
+                    min = Some(as_number(arg, op)? / EARTH_RADIUS_KM);
+                    continue;
+                }
+                "$minDistanceInMiles" => {
+                    min = Some(as_number(arg, op)? / EARTH_RADIUS_MILES);
+                    continue;
+                }
+                "$within" => Cond::Within(GeoBox::parse(arg)?),
+                other => return Err(invalid(format!("unknown operator: {other}"))),
+            };
+            conds.push(cond);
+        }
+        match (regex, options) {
+            (Some(pattern), options) => {
+                conds.push(Cond::Regex(pattern::compile(
+                    pattern,
+                    options.unwrap_or(""),
+                )?));
+            }
+            (None, Some(_)) => return Err(invalid("$options needs $regex")),
+            (None, None) => {}
+        }
+        match near {
+            Some(center) => {
+                if top && self.near.is_none() {
+                    self.near = Some(NearSort {
+                        path: path.clone(),
+                        center,
+                    });
+                }
+                conds.push(Cond::Near(Near {
+                    center,
+                    min: min.unwrap_or(0.0),
+                    max: max.unwrap_or(f64::INFINITY),
+                }));
+            }
+            None if max.is_some() || min.is_some() => {
+                return Err(invalid("distance limits need $nearSphere"));
+            }
+            None => {}
+        }
+        Ok(conds)
+    }
+
+    /// `$select: {"query": {"className", "where", …}, "key": "<field>"}`: the values of
+    /// `key` in the subquery's rows.
+    fn select(&mut self, v: &Value, op: &str, depth: usize) -> Result<ValueSet, LcError> {
+        let bad = || {
+            invalid(format!(
+                "{op} expects {{\"query\": {{…}}, \"key\": <string>}}"
+            ))
+        };
+        let m = v.as_object().ok_or_else(bad)?;
+        let key = m.get("key").and_then(Value::as_str).ok_or_else(bad)?;
+        let query = m.get("query").ok_or_else(bad)?;
+        let (_, rows) = self.subquery(query, op, depth)?;
+        let path = Path::parse(key);
+        let values = rows
+            .into_iter()
+            .filter_map(|row| path.resolve(row).map(Operand::found))
+            .collect();
+        Ok(ValueSet::new(values))
+    }
+
+    /// Run a subquery `{"className", "where", "limit", "skip", "order"}` now, with the
+    /// same limit rules as a find (default 100, at most 1000) and the same visibility.
+    fn subquery(
+        &mut self,
+        v: &Value,
+        op: &str,
+        depth: usize,
+    ) -> Result<(String, Vec<&'a StoredObject>), LcError> {
+        let m = v
+            .as_object()
+            .ok_or_else(|| invalid(format!("{op} expects a query object")))?;
+        let class = m
+            .get("className")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid(format!("{op} needs a className")))?
+            .to_string();
+        let window = super::Window::from_json(m)?;
+        let where_ = super::where_value(m.get("where"))?;
+        let mut inner = Compiler {
+            store: self.store,
+            visible: self.visible,
+            near: None,
+        };
+        let root = inner.compile(&where_, depth + 1, true)?;
+        let matcher = super::Matcher {
+            root,
+            near: inner.near,
+        };
+        let (rows, _) =
+            super::select_rows(self.store, &class, &matcher, &window, false, self.visible);
+        Ok((class, rows))
+    }
+}
