@@ -143,8 +143,14 @@ impl LcError {
     pub fn incorrect_type_detail(detail: impl Into<String>) -> Self {
         LcError::new(400, 111, detail)
     }
+    pub fn missing_required_key(key: &str) -> Self {
+        LcError::new(400, 113, format!("Missing required key: '{key}'."))
+    }
     pub fn object_too_large() -> Self {
         LcError::new(400, 116, "The object is too large.")
+    }
+    pub fn read_only_key(key: &str) -> Self {
+        LcError::new(400, 117, format!("The key '{key}' is read only."))
     }
     pub fn invalid_nested_key(key: &str) -> Self {
         LcError::new(
@@ -158,6 +164,118 @@ impl LcError {
     }
     pub fn invalid_relation(detail: impl fmt::Display) -> Self {
         LcError::new(400, 128, format!("Invalid relation data: {detail}"))
+    }
+
+    // ---- permissions (code 403; older backends used 1 with the same messages) ----------
+
+    /// `op` is one of `get`, `find`, `create`, `update`, `delete`, `add_fields`.
+    pub fn forbidden_by_class_permissions(op: &str) -> Self {
+        LcError::new(403, 403, format!("Forbidden to {op} by class permissions."))
+    }
+    pub fn forbidden_writing_by_acl() -> Self {
+        LcError::new(403, 403, "Forbidden writing by object's ACL.")
+    }
+    pub fn forbidden_reading_by_acl() -> Self {
+        LcError::new(403, 403, "Forbidden reading by object's ACL.")
+    }
+    /// `_User` objects change only with their own session or the master key.
+    pub fn user_cannot_be_altered() -> Self {
+        LcError::new(
+            403,
+            206,
+            "The user cannot be altered by a client without the session.",
+        )
+    }
+    /// Recorded: an unknown or expired session token on `/users/me`.
+    pub fn user_not_found() -> Self {
+        LcError::new(400, 211, "Could not find user.")
+    }
+
+    /// A unique index already holds the value.
+    pub fn duplicate_value() -> Self {
+        LcError::new(
+            400,
+            137,
+            "A unique field was given a value that is already taken.",
+        )
+    }
+    pub fn duplicate_role_name(name: &str) -> Self {
+        LcError::new(400, 137, format!("A role named '{name}' already exists."))
+    }
+    pub fn role_name_is_fixed() -> Self {
+        LcError::new(
+            400,
+            139,
+            "A role's name can only be set before it has been saved.",
+        )
+    }
+    pub fn invalid_role_name(name: &str) -> Self {
+        LcError::new(
+            400,
+            139,
+            format!(
+                "Invalid role name '{name}': role names contain only letters, digits and underscores."
+            ),
+        )
+    }
+
+    // ---- users (125, 127, 2xx; messages from the error-code docs unless noted) -------------
+
+    pub fn invalid_email() -> Self {
+        LcError::new(400, 125, "The email address was invalid.")
+    }
+    pub fn invalid_mobile_phone() -> Self {
+        LcError::new(400, 127, "The mobile phone number was invalid.")
+    }
+    pub fn username_missing() -> Self {
+        LcError::new(400, 200, "Username is missing or empty.")
+    }
+    pub fn password_missing() -> Self {
+        LcError::new(400, 201, "Password is missing or empty.")
+    }
+    pub fn username_taken() -> Self {
+        LcError::new(400, 202, "Username has already been taken.")
+    }
+    pub fn email_taken() -> Self {
+        LcError::new(400, 203, "Email has already been taken.")
+    }
+    pub fn email_missing() -> Self {
+        LcError::new(400, 204, "The email is missing, and must be specified.")
+    }
+    pub fn email_not_found() -> Self {
+        LcError::new(400, 205, "A user with the specified email was not found.")
+    }
+    pub fn auth_data_taken() -> Self {
+        LcError::new(400, 208, "An existing account already linked to another user.")
+    }
+    /// Recorded: log-in with a wrong password.
+    pub fn password_mismatch() -> Self {
+        LcError::new(400, 210, "The username and password mismatch.")
+    }
+    pub fn mobile_phone_taken() -> Self {
+        LcError::new(400, 214, "Mobile phone number has already been taken.")
+    }
+    pub fn invalid_username() -> Self {
+        LcError::new(400, 217, "Invalid username, it must be a non-blank string.")
+    }
+    pub fn invalid_password() -> Self {
+        LcError::new(400, 218, "Invalid password, it must be a non-blank string.")
+    }
+    /// More than 6 failed log-ins within 15 minutes (the documented message, in Chinese).
+    pub fn login_locked() -> Self {
+        LcError::new(
+            400,
+            219,
+            "登录失败次数超过限制，请稍候再试，或者通过忘记密码重设密码。",
+        )
+    }
+    pub fn linked_id_missing() -> Self {
+        LcError::new(400, 250, "Linked id missing from request")
+    }
+    /// `authData` that is not an object of objects. The real code was not found; code 1
+    /// (parameter error) is a choice.
+    pub fn invalid_auth_data(detail: impl fmt::Display) -> Self {
+        LcError::generic(format!("Invalid authData: {detail}."))
     }
 
     // ---- 3xx -------------------------------------------------------------------------------

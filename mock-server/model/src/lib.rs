@@ -5,18 +5,28 @@
 //!
 //! # Layout
 //!
+//! - [`access`]: the caller ([`access::Principal`]), ACLs, roles, class permissions.
 //! - [`store`]: the app's data (classes, objects, relation membership), clock and ids.
 //! - [`objects`]: create, fetch, update, delete with field operations and their rules.
 //! - [`query`]: `where` evaluation, order, limit/skip, count.
 //! - [`render`]: how a stored object is shown: `keys`, `include`, `returnACL`.
+//! - [`roles`]: `_Role` rules (required ACL, name rules).
+//! - [`settings`]: database settings (columns, indexes, permissions, seed rows) from
+//!   JSON, applied to a store; the schema as `GET /1.1/schemas` shows it.
+//! - [`users`]: `_User` rules: sign-up, log-in and lockout, session tokens, passwords.
 //! - [`names`]: class and key name rules.
 
+pub mod access;
 pub mod ids;
 pub mod names;
 pub mod objects;
 pub mod query;
 pub mod render;
+pub mod roles;
+pub mod settings;
 pub mod store;
+pub mod users;
 
+pub use access::Principal;
 pub use ids::{Clock, FixedClock, IdGen, SeededIds, SystemClock};
-pub use store::{ClassData, StoredObject, Store};
+pub use store::{ClassData, ClassSettings, Column, Store, StoredObject};

@@ -4,6 +4,7 @@
 //! Every write validates everything first and only then touches the store, so a rejected
 //! request leaves the app exactly as it was.
 
+use crate::access::{ClassOp, ClassPermissions, Principal};
 use crate::names::{RESERVED_KEYS, check_class_name, check_key_name};
 use crate::query::Matcher;
 use crate::store::{Column, Store, StoredObject};
@@ -128,6 +129,7 @@ pub fn column_of(value: &Value) -> Column {
     Column {
         kind: kind.to_string(),
         class_name,
+        ..Column::default()
     }
 }
 
@@ -168,7 +170,11 @@ impl RelationEdits {
 fn ids_of(pointers: &[Value]) -> Vec<String> {
     pointers
         .iter()
-        .filter_map(|p| p.get("objectId").and_then(Value::as_str).map(str::to_string))
+        .filter_map(|p| {
+            p.get("objectId")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .collect()
 }
 
@@ -246,9 +252,9 @@ fn set_path(
     Ok(())
 }
 
-/// Record the column types of the fields a write set (first write fixes the type).
+/// Record the column types of the fields a write set (the first write fixes the type).
 fn note_columns(store: &mut Store, class: &str, fields: &Map<String, Value>, keys: &[String]) {
-    let class_data = store.classes.entry(class.to_string()).or_default();
+    let class_data = store.class_mut(class);
     for key in keys {
         if key == "ACL" {
             continue;
@@ -276,44 +282,228 @@ fn check_size(fields: &Map<String, Value>) -> Result<(), LcError> {
     Ok(())
 }
 
-/// Create an object. The class comes into being with its first object.
-pub fn create(store: &mut Store, class: &str, changes: &Changes) -> Result<StoredObject, LcError> {
-    check_class_name(class)?;
-    let (mut fields, relations) = apply_changes(&Map::new(), changes)?;
-    check_size(&fields)?;
-    if !fields.contains_key("ACL") {
-        fields.insert("ACL".into(), default_acl());
+/// The checks every write makes against the class's columns, given the fields the body
+/// touched (`keys`) and the fields as they would be stored:
+/// - a key new to the class needs the `add_fields` class permission;
+/// - a client may not change a read-only column (117); it may give one on create;
+/// - a value must have its column's type (111);
+/// - on create, every required column must be present (113).
+fn check_columns(
+    store: &Store,
+    class: &str,
+    keys: &[String],
+    fields: &Map<String, Value>,
+    creating: bool,
+    who: &Principal,
+) -> Result<(), LcError> {
+    let data = store.class(class);
+    let column = |k: &str| data.and_then(|d| d.columns.get(k));
+    let permissions = data.map(|d| &d.settings.permissions);
+    for key in keys {
+        if key == "ACL" {
+            continue;
+        }
+        match column(key) {
+            None => {
+                if let Some(p) = permissions {
+                    p.check(ClassOp::AddFields, who)?;
+                }
+            }
+            Some(col) => {
+                if col.read_only && !creating && !who.master {
+                    return Err(LcError::read_only_key(key));
+                }
+                if let Some(v) = fields.get(key)
+                    && !v.is_null()
+                {
+                    let got = column_of(v);
+                    if col.kind != "Any" && got.kind != col.kind {
+                        return Err(LcError::incorrect_type(key, &col.kind, &got.kind));
+                    }
+                    if let (Some(want), Some(have)) = (&col.class_name, &got.class_name)
+                        && want != have
+                    {
+                        return Err(LcError::incorrect_type(
+                            key,
+                            &format!("{}<{want}>", col.kind),
+                            &format!("{}<{have}>", got.kind),
+                        ));
+                    }
+                }
+            }
+        }
     }
-    let now = store.clock.now_ms();
-    let id = store.ids.object_id(now);
-    let obj = StoredObject {
-        id: id.clone(),
-        created_at: now,
-        updated_at: now,
-        fields,
+    if creating && let Some(data) = data {
+        for (key, col) in &data.columns {
+            if col.required && col.default.is_none() && fields.get(key).is_none_or(Value::is_null) {
+                return Err(LcError::missing_required_key(key));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// JSON equality with numbers compared by value (`1` and `1.0` are the same).
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, a)| y.get(k).is_some_and(|b| same_value(a, b)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Unique indexes: no other object of the class may hold the same values for all keys
+/// of an index (137). Objects that lack one of an index's keys (or hold `null` there)
+/// are not indexed.
+fn check_unique(
+    store: &Store,
+    class: &str,
+    id: Option<&str>,
+    fields: &Map<String, Value>,
+) -> Result<(), LcError> {
+    let Some(data) = store.class(class) else {
+        return Ok(());
     };
-    note_columns(store, class, &obj.fields, &changes.keys());
-    relations.apply(store, class, &id);
-    store
-        .classes
-        .entry(class.to_string())
-        .or_default()
-        .objects
-        .insert(id, obj.clone());
+    for index in &data.settings.unique {
+        let mine: Option<Vec<&Value>> = index
+            .iter()
+            .map(|k| fields.get(k).filter(|v| !v.is_null()))
+            .collect();
+        let Some(mine) = mine else { continue };
+        let taken = data.objects.values().any(|other| {
+            Some(other.id.as_str()) != id
+                && index
+                    .iter()
+                    .zip(&mine)
+                    .all(|(k, v)| other.fields.get(k).is_some_and(|o| same_value(o, v)))
+        });
+        if taken {
+            return Err(LcError::duplicate_value());
+        }
+    }
+    Ok(())
+}
+
+/// The ACL for an object created without one: the class default with `_owner` replaced
+/// by the creating user (and dropped when nobody is signed in).
+fn initial_acl(store: &Store, class: &str, who: &Principal) -> Value {
+    let Some(template) = store
+        .class(class)
+        .and_then(|d| d.settings.default_acl.as_ref())
+        .and_then(Value::as_object)
+    else {
+        return default_acl();
+    };
+    let mut acl = Map::new();
+    for (k, v) in template {
+        if k == "_owner" {
+            if let Some(user) = who.user_id() {
+                acl.insert(user.to_string(), v.clone());
+            }
+        } else {
+            acl.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(acl)
+}
+
+/// Class permission for `op` on `class` (a class that does not exist yet has a new
+/// class's permissions).
+fn check_class(store: &Store, class: &str, op: ClassOp, who: &Principal) -> Result<(), LcError> {
+    match store.class(class) {
+        Some(d) => d.settings.permissions.check(op, who),
+        None => ClassPermissions::default_for(class).check(op, who),
+    }
+}
+
+/// `_User` objects change only with their own session or the master key (206).
+fn check_user_self(class: &str, id: &str, who: &Principal) -> Result<(), LcError> {
+    if class == "_User" && !who.master && who.user_id() != Some(id) {
+        return Err(LcError::user_cannot_be_altered());
+    }
+    Ok(())
+}
+
+/// Create an object. The class comes into being with its first object.
+pub fn create(
+    store: &mut Store,
+    class: &str,
+    changes: &Changes,
+    who: &Principal,
+) -> Result<StoredObject, LcError> {
+    let mut obj = preview_create(store, class, changes, who)?;
+    let relations = apply_changes(&Map::new(), changes)?.1;
+    let now = store.clock.now_ms();
+    obj.id = store.ids.object_id(now);
+    obj.created_at = now;
+    obj.updated_at = now;
+    insert_new(store, class, &obj, &changes.keys());
+    relations.apply(store, class, &obj.id);
     Ok(obj)
 }
 
-/// Look up an object: unknown class is 404/101; a missing object is `Ok(None)`.
+/// Everything `create` checks, and the object it would store (no id or times yet).
+pub fn preview_create(
+    store: &Store,
+    class: &str,
+    changes: &Changes,
+    who: &Principal,
+) -> Result<StoredObject, LcError> {
+    check_class_name(class)?;
+    check_class(store, class, ClassOp::Create, who)?;
+    if class == "_Role" {
+        crate::roles::check_create(store, changes)?;
+    }
+    let (mut fields, _) = apply_changes(&Map::new(), changes)?;
+    check_size(&fields)?;
+    check_columns(store, class, &changes.keys(), &fields, true, who)?;
+    if !fields.contains_key("ACL") {
+        fields.insert("ACL".into(), initial_acl(store, class, who));
+    }
+    check_unique(store, class, None, &fields)?;
+    Ok(StoredObject {
+        id: String::new(),
+        created_at: 0,
+        updated_at: 0,
+        fields,
+    })
+}
+
+/// Store a new object whose checks have passed (also for seeding from settings files).
+pub fn insert_new(store: &mut Store, class: &str, obj: &StoredObject, keys: &[String]) {
+    note_columns(store, class, &obj.fields, keys);
+    store
+        .class_mut(class)
+        .objects
+        .insert(obj.id.clone(), obj.clone());
+}
+
+/// Look up an object: unknown class is 404/101; a missing object is `Ok(None)`; an
+/// object the caller may not read is 403.
 pub fn fetch<'a>(
     store: &'a Store,
     class: &str,
     id: &str,
+    who: &Principal,
 ) -> Result<Option<&'a StoredObject>, LcError> {
     check_class_name(class)?;
     let data = store
         .class(class)
         .ok_or_else(LcError::class_or_object_not_found)?;
-    Ok(data.objects.get(id))
+    data.settings.permissions.check(ClassOp::Get, who)?;
+    match data.objects.get(id) {
+        Some(obj) if !who.can_read(obj.fields.get("ACL")) => {
+            Err(LcError::forbidden_reading_by_acl())
+        }
+        found => Ok(found),
+    }
 }
 
 /// The outcome of an update: the stored object after it, and the top-level keys changed.
@@ -331,28 +521,41 @@ pub fn preview_update(
     id: &str,
     changes: &Changes,
     condition: Option<&Value>,
+    who: &Principal,
 ) -> Result<Updated, LcError> {
     check_class_name(class)?;
-    let current = store
+    let data = store
         .class(class)
-        .ok_or_else(LcError::class_or_object_not_found)?
+        .ok_or_else(LcError::class_or_object_not_found)?;
+    data.settings.permissions.check(ClassOp::Update, who)?;
+    let current = data
         .objects
         .get(id)
         .ok_or_else(|| LcError::object_not_found_for_update(class, id))?;
+    check_user_self(class, id, who)?;
+    if !who.can_write(current.fields.get("ACL")) {
+        return Err(LcError::forbidden_writing_by_acl());
+    }
     if let Some(cond) = condition {
         let matcher = Matcher::compile(store, class, cond)?;
         if !matcher.matches(current) {
             return Err(LcError::no_effect());
         }
     }
+    if class == "_Role" {
+        crate::roles::check_update(changes)?;
+    }
     let (fields, _) = apply_changes(&current.fields, changes)?;
     check_size(&fields)?;
+    let keys = changes.keys();
+    check_columns(store, class, &keys, &fields, false, who)?;
+    check_unique(store, class, Some(id), &fields)?;
     let mut after = current.clone();
     after.fields = fields;
     Ok(Updated {
         before: current.clone(),
         after,
-        keys: changes.keys(),
+        keys,
     })
 }
 
@@ -364,19 +567,50 @@ pub fn update(
     id: &str,
     changes: &Changes,
     condition: Option<&Value>,
+    who: &Principal,
 ) -> Result<Updated, LcError> {
-    let mut updated = preview_update(store, class, id, changes, condition)?;
+    let mut updated = preview_update(store, class, id, changes, condition, who)?;
     let (_, relations) = apply_changes(&updated.before.fields, changes)?;
     updated.after.updated_at = store.clock.now_ms().max(updated.before.updated_at);
     note_columns(store, class, &updated.after.fields, &updated.keys);
     relations.apply(store, class, id);
     store
-        .classes
-        .get_mut(class)
-        .expect("preview found the class")
+        .class_mut(class)
         .objects
         .insert(id.to_string(), updated.after.clone());
     Ok(updated)
+}
+
+/// Everything `delete` checks; the object it would delete (`None`: nothing to delete).
+pub fn preview_delete<'a>(
+    store: &'a Store,
+    class: &str,
+    id: &str,
+    condition: Option<&Value>,
+    who: &Principal,
+) -> Result<Option<&'a StoredObject>, LcError> {
+    check_class_name(class)?;
+    let data = store
+        .class(class)
+        .ok_or_else(LcError::class_or_object_not_found)?;
+    data.settings.permissions.check(ClassOp::Delete, who)?;
+    let Some(current) = data.objects.get(id) else {
+        return match condition {
+            Some(_) => Err(LcError::no_effect()),
+            None => Ok(None),
+        };
+    };
+    check_user_self(class, id, who)?;
+    if !who.can_write(current.fields.get("ACL")) {
+        return Err(LcError::forbidden_writing_by_acl());
+    }
+    if let Some(cond) = condition {
+        let matcher = Matcher::compile(store, class, cond)?;
+        if !matcher.matches(current) {
+            return Err(LcError::no_effect());
+        }
+    }
+    Ok(Some(current))
 }
 
 /// Delete an object. Unknown class is 404/101; deleting a missing object succeeds (the
@@ -386,22 +620,10 @@ pub fn delete(
     class: &str,
     id: &str,
     condition: Option<&Value>,
+    who: &Principal,
 ) -> Result<Option<StoredObject>, LcError> {
-    check_class_name(class)?;
-    let data = store
-        .class(class)
-        .ok_or_else(LcError::class_or_object_not_found)?;
-    let Some(current) = data.objects.get(id) else {
-        return match condition {
-            Some(_) => Err(LcError::no_effect()),
-            None => Ok(None),
-        };
-    };
-    if let Some(cond) = condition {
-        let matcher = Matcher::compile(store, class, cond)?;
-        if !matcher.matches(current) {
-            return Err(LcError::no_effect());
-        }
+    if preview_delete(store, class, id, condition, who)?.is_none() {
+        return Ok(None);
     }
     let removed = store
         .classes
@@ -410,7 +632,67 @@ pub fn delete(
     store
         .relations
         .retain(|(c, owner, _), _| !(c == class && owner == id));
+    if class == "_User" {
+        store.sessions.retain(|_, user| user != id);
+        store.passwords.remove(id);
+    }
     Ok(removed)
+}
+
+/// Whether `who` may see `obj` of `class` in a query or an include: the class's `find`
+/// permission is checked once per query by the caller; this is the object's ACL.
+pub fn visible_to(who: &Principal) -> impl Fn(&str, &StoredObject) -> bool + '_ {
+    move |_class, obj| who.can_read(obj.fields.get("ACL"))
+}
+
+/// A find on `class`: unknown class is 404/101, and the `find` class permission applies.
+pub fn check_find(store: &Store, class: &str, who: &Principal) -> Result<(), LcError> {
+    check_class_name(class)?;
+    let data = store
+        .class(class)
+        .ok_or_else(LcError::class_or_object_not_found)?;
+    data.settings.permissions.check(ClassOp::Find, who)
+}
+
+/// Whether a `keys` projection shows a top-level key.
+fn view_shows(keys: Option<&[String]>, key: &str) -> bool {
+    let Some(keys) = keys else { return true };
+    let positive: Vec<&str> = keys
+        .iter()
+        .filter(|k| !k.starts_with('-'))
+        .map(|k| k.split('.').next().unwrap_or(k))
+        .collect();
+    let excluded = keys.iter().any(|k| k.strip_prefix('-') == Some(key));
+    !excluded && (positive.is_empty() || positive.contains(&key))
+}
+
+/// Hide what `who` may not see of a rendered object: hidden columns (unless master), and
+/// show column defaults for fields the object lacks.
+pub fn present(
+    store: &Store,
+    class: &str,
+    rendered: &mut Value,
+    who: &Principal,
+    keys: Option<&[String]>,
+) {
+    let (Some(data), Some(map)) = (store.class(class), rendered.as_object_mut()) else {
+        return;
+    };
+    for (key, col) in &data.columns {
+        if col.hidden && !who.master {
+            map.remove(key);
+        } else if let Some(default) = &col.default
+            && !map.contains_key(key)
+            && !map.is_empty()
+            && view_shows(keys, key)
+        {
+            map.insert(key.clone(), default.clone());
+        }
+    }
+    if class == "_User" {
+        map.remove("password");
+        map.remove("sessionToken");
+    }
 }
 
 /// The fields an update's `fetchWhenSave` answer shows: the touched top-level keys with
@@ -452,12 +734,22 @@ mod tests {
         )
     }
 
+    fn anyone() -> Principal {
+        Principal::anonymous()
+    }
+
     fn body(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
     }
 
     fn create_json(s: &mut Store, class: &str, v: Value) -> StoredObject {
-        create(s, class, &Changes::parse(&body(v), false).unwrap()).unwrap()
+        create(
+            s,
+            class,
+            &Changes::parse(&body(v), false).unwrap(),
+            &anyone(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -482,7 +774,7 @@ mod tests {
         let mut s = store();
         let obj = create_json(&mut s, "Post", json!({"a": {"x": 1}}));
         let changes = Changes::parse(&body(json!({"a.b": 2, "c.d": 3})), true).unwrap();
-        let up = update(&mut s, "Post", &obj.id, &changes, None).unwrap();
+        let up = update(&mut s, "Post", &obj.id, &changes, None, &anyone()).unwrap();
         assert_eq!(up.after.fields["a"], json!({"x": 1, "b": 2}));
         assert_eq!(up.after.fields["c"], json!({"d": 3}));
         assert_eq!(up.keys, vec!["a", "c"]);
@@ -490,19 +782,20 @@ mod tests {
 
     #[test]
     fn flags_are_kept_apart_and_never_stored() {
-        let changes =
-            Changes::parse(&body(json!({"n": 1, "__ignore_hooks": ["beforeSave"]})), false)
-                .unwrap();
+        let changes = Changes::parse(
+            &body(json!({"n": 1, "__ignore_hooks": ["beforeSave"]})),
+            false,
+        )
+        .unwrap();
         assert_eq!(changes.flags["__ignore_hooks"], json!(["beforeSave"]));
         let mut s = store();
-        let obj = create(&mut s, "Post", &changes).unwrap();
+        let obj = create(&mut s, "Post", &changes, &anyone()).unwrap();
         assert!(!obj.fields.contains_key("__ignore_hooks"));
     }
 
     #[test]
     fn invalid_acl_is_rejected_with_123_and_nothing_is_stored() {
-        let err = Changes::parse(&body(json!({"ACL": {"*": {"read": "yes"}}})), false)
-            .unwrap_err();
+        let err = Changes::parse(&body(json!({"ACL": {"*": {"read": "yes"}}})), false).unwrap_err();
         assert_eq!(err.code, 123);
         let err = Changes::parse(&body(json!({"ACL": [1]})), false).unwrap_err();
         assert_eq!(err.code, 123);
@@ -510,7 +803,8 @@ mod tests {
 
     #[test]
     fn arbitrary_acl_keys_are_stored_verbatim() {
-        let acl = json!({"*": {"read": true}, "read-only": {"read": true}, "role:w": {"write": true}});
+        let acl =
+            json!({"*": {"read": true}, "read-only": {"read": true}, "role:w": {"write": true}});
         let mut s = store();
         let obj = create_json(&mut s, "GameScore", json!({"ACL": acl.clone()}));
         assert_eq!(obj.fields["ACL"], acl);
@@ -519,16 +813,24 @@ mod tests {
     #[test]
     fn fetch_of_unknown_class_is_101_and_missing_object_is_none() {
         let mut s = store();
-        assert_eq!(fetch(&s, "Nope", "x").unwrap_err().code, 101);
+        assert_eq!(fetch(&s, "Nope", "x", &anyone()).unwrap_err().code, 101);
         create_json(&mut s, "Post", json!({}));
-        assert_eq!(fetch(&s, "Post", "123").unwrap(), None);
+        assert_eq!(fetch(&s, "Post", "123", &anyone()).unwrap(), None);
     }
 
     #[test]
     fn update_of_missing_object_names_it() {
         let mut s = store();
         create_json(&mut s, "Person", json!({}));
-        let err = update(&mut s, "Person", "fakeid", &Changes::default(), None).unwrap_err();
+        let err = update(
+            &mut s,
+            "Person",
+            "fakeid",
+            &Changes::default(),
+            None,
+            &anyone(),
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             LcError::generic("Could not find object by id 'fakeid' for class 'Person'.")
@@ -543,10 +845,22 @@ mod tests {
             ("Post".into(), obj.id.clone(), "likes".into()),
             std::collections::BTreeSet::from(["u".to_string()]),
         );
-        assert!(delete(&mut s, "Post", &obj.id, None).unwrap().is_some());
+        assert!(
+            delete(&mut s, "Post", &obj.id, None, &anyone())
+                .unwrap()
+                .is_some()
+        );
         assert!(s.relations.is_empty());
-        assert_eq!(delete(&mut s, "Post", &obj.id, None).unwrap(), None);
-        assert_eq!(delete(&mut s, "Nope", &obj.id, None).unwrap_err().code, 101);
+        assert_eq!(
+            delete(&mut s, "Post", &obj.id, None, &anyone()).unwrap(),
+            None
+        );
+        assert_eq!(
+            delete(&mut s, "Nope", &obj.id, None, &anyone())
+                .unwrap_err()
+                .code,
+            101
+        );
     }
 
     #[test]
@@ -554,7 +868,7 @@ mod tests {
         let mut s = store();
         let obj = create_json(&mut s, "Post", json!({"n": 1}));
         let changes = Changes::parse(&body(json!({"m": 2})), true).unwrap();
-        let up = update(&mut s, "Post", &obj.id, &changes, None).unwrap();
+        let up = update(&mut s, "Post", &obj.id, &changes, None, &anyone()).unwrap();
         assert_eq!(up.after.created_at, obj.created_at);
         assert!(up.after.updated_at > obj.updated_at);
         assert_eq!(up.after.fields["n"], 1);
@@ -566,8 +880,127 @@ mod tests {
         let mut s = store();
         let obj = create_json(&mut s, "Post", json!({"a": 5}));
         let changes = Changes::parse(&body(json!({"a.b": 1})), true).unwrap();
-        let err = update(&mut s, "Post", &obj.id, &changes, None).unwrap_err();
+        let err = update(&mut s, "Post", &obj.id, &changes, None, &anyone()).unwrap_err();
         assert_eq!(err.code, 111);
         assert_eq!(s.object("Post", &obj.id).unwrap(), &obj);
+    }
+
+    fn user(s: &Store, id: &str) -> Principal {
+        Principal::user(s, id)
+    }
+
+    #[test]
+    fn acl_decides_who_reads_and_writes_an_object() {
+        let mut s = store();
+        let acl = json!({"alice": {"read": true, "write": true}, "*": {"read": true}});
+        let obj = create_json(&mut s, "Note", json!({"ACL": acl, "n": 1}));
+        let changes = Changes::parse(&body(json!({"n": 2})), true).unwrap();
+        let bob = user(&s, "bob");
+        let err = update(&mut s, "Note", &obj.id, &changes, None, &bob).unwrap_err();
+        assert_eq!(err, LcError::forbidden_writing_by_acl());
+        assert_eq!(
+            delete(&mut s, "Note", &obj.id, None, &anyone()).unwrap_err(),
+            LcError::forbidden_writing_by_acl()
+        );
+        let alice = user(&s, "alice");
+        update(&mut s, "Note", &obj.id, &changes, None, &alice).unwrap();
+        let private = create_json(&mut s, "Note", json!({"ACL": {"alice": {"read": true}}}));
+        assert_eq!(
+            fetch(&s, "Note", &private.id, &user(&s, "bob")).unwrap_err(),
+            LcError::forbidden_reading_by_acl()
+        );
+        assert!(fetch(&s, "Note", &private.id, &alice).unwrap().is_some());
+        assert!(
+            fetch(&s, "Note", &private.id, &Principal::master())
+                .unwrap()
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn columns_keep_their_first_type_and_read_only_and_required_hold() {
+        let mut s = store();
+        let obj = create_json(&mut s, "Item", json!({"n": 1}));
+        let changes = Changes::parse(&body(json!({"n": "one"})), true).unwrap();
+        let err = update(&mut s, "Item", &obj.id, &changes, None, &anyone()).unwrap_err();
+        assert_eq!(err.code, 111);
+        let cols = &mut s.class_mut("Item").columns;
+        cols.get_mut("n").unwrap().read_only = true;
+        cols.insert(
+            "title".into(),
+            crate::Column {
+                kind: "String".into(),
+                required: true,
+                ..Default::default()
+            },
+        );
+        let changes = Changes::parse(&body(json!({"n": 5})), true).unwrap();
+        let err = update(&mut s, "Item", &obj.id, &changes, None, &anyone()).unwrap_err();
+        assert_eq!(err.code, 117);
+        update(
+            &mut s,
+            "Item",
+            &obj.id,
+            &changes,
+            None,
+            &Principal::master(),
+        )
+        .unwrap();
+        let err = create(&mut s, "Item", &Changes::default(), &anyone()).unwrap_err();
+        assert_eq!(err, LcError::missing_required_key("title"));
+    }
+
+    #[test]
+    fn a_unique_index_refuses_a_taken_value_on_create_and_update() {
+        let mut s = store();
+        s.class_mut("Tag").settings.unique.push(vec!["name".into()]);
+        let a = create_json(&mut s, "Tag", json!({"name": "a"}));
+        let err = create(
+            &mut s,
+            "Tag",
+            &Changes::parse(&body(json!({"name": "a"})), false).unwrap(),
+            &anyone(),
+        )
+        .unwrap_err();
+        assert_eq!(err.code, 137);
+        let b = create_json(&mut s, "Tag", json!({"name": "b"}));
+        let rename = Changes::parse(&body(json!({"name": "a"})), true).unwrap();
+        assert_eq!(
+            update(&mut s, "Tag", &b.id, &rename, None, &anyone())
+                .unwrap_err()
+                .code,
+            137
+        );
+        update(&mut s, "Tag", &a.id, &rename, None, &anyone()).unwrap();
+        create_json(&mut s, "Tag", json!({"other": 1}));
+        create_json(&mut s, "Tag", json!({"other": 2}));
+    }
+
+    #[test]
+    fn the_class_default_acl_names_the_creator_as_owner() {
+        let mut s = store();
+        s.class_mut("Doc").settings.default_acl =
+            Some(json!({"_owner": {"read": true, "write": true}, "*": {"read": true}}));
+        let carol = user(&s, "carol");
+        let obj = create(&mut s, "Doc", &Changes::default(), &carol).unwrap();
+        assert_eq!(
+            obj.fields["ACL"],
+            json!({"carol": {"read": true, "write": true}, "*": {"read": true}})
+        );
+        let anon = create(&mut s, "Doc", &Changes::default(), &anyone()).unwrap();
+        assert_eq!(anon.fields["ACL"], json!({"*": {"read": true}}));
+    }
+
+    #[test]
+    fn users_are_changed_only_by_themselves_or_the_master_key() {
+        let mut s = store();
+        let u = create_json(&mut s, "_User", json!({"username": "dave"}));
+        let changes = Changes::parse(&body(json!({"nick": "d"})), true).unwrap();
+        let other = user(&s, "other");
+        let err = update(&mut s, "_User", &u.id, &changes, None, &other).unwrap_err();
+        assert_eq!(err, LcError::user_cannot_be_altered());
+        let me = user(&s, &u.id);
+        update(&mut s, "_User", &u.id, &changes, None, &me).unwrap();
+        delete(&mut s, "_User", &u.id, None, &Principal::master()).unwrap();
     }
 }

@@ -33,22 +33,56 @@ impl StoredObject {
     }
 }
 
-/// A column's type as fixed by its first write.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A column: its type (fixed by its first write, or by the class's settings) and the
+/// field permissions on it.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Column {
     /// `String`, `Number`, `Boolean`, `Date`, `File`, `Array`, `Object`, `GeoPoint`,
     /// `Pointer`, `Relation`, `Bytes`, `ACL`, `Any`.
     pub kind: String,
     /// Target class of a `Pointer` or `Relation` column.
     pub class_name: Option<String>,
+    /// Clients may not change it (117); the master key may.
+    pub read_only: bool,
+    /// Left out of what clients read; the master key sees it.
+    pub hidden: bool,
+    /// A create without it is refused (113).
+    pub required: bool,
+    /// Shown for objects that lack the field (applied at read time, not stored).
+    pub default: Option<Value>,
 }
 
-/// One class: its objects in id order (ids are time-based, so this is creation order)
-/// and its columns.
+/// A class's settings: who may do what, the ACL new objects get, unique indexes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClassSettings {
+    pub permissions: crate::access::ClassPermissions,
+    /// The ACL an object created without one gets; `None`: public read and write. The
+    /// key `_owner` stands for the creating user.
+    pub default_acl: Option<Value>,
+    /// Unique indexes, each a list of keys whose values together must be unique.
+    pub unique: Vec<Vec<String>>,
+}
+
+/// One class: its objects in id order (ids are time-based, so this is creation order),
+/// its columns and its settings.
 #[derive(Debug, Clone, Default)]
 pub struct ClassData {
     pub objects: BTreeMap<String, StoredObject>,
     pub columns: BTreeMap<String, Column>,
+    pub settings: ClassSettings,
+}
+
+impl ClassData {
+    /// An empty class with the settings a new class gets.
+    pub fn new(name: &str) -> Self {
+        ClassData {
+            settings: ClassSettings {
+                permissions: crate::access::ClassPermissions::default_for(name),
+                ..ClassSettings::default()
+            },
+            ..ClassData::default()
+        }
+    }
 }
 
 /// Classes every app has from the start.
@@ -57,10 +91,23 @@ pub const BUILTIN_CLASSES: &[&str] = &["_User", "_Role", "_File", "_Installation
 /// Relation membership: (owner class, owner id, key) -> target ids.
 pub type RelationKey = (String, String, String);
 
+/// A copy of everything an app holds (not its clock or ids), to return to later.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    classes: HashMap<String, ClassData>,
+    relations: HashMap<RelationKey, BTreeSet<String>>,
+    sessions: HashMap<String, String>,
+    passwords: HashMap<String, String>,
+}
+
 /// One app's storage.
 pub struct Store {
     pub classes: HashMap<String, ClassData>,
     pub relations: HashMap<RelationKey, BTreeSet<String>>,
+    /// Session token -> user objectId.
+    pub sessions: HashMap<String, String>,
+    /// User objectId -> password hash. Never in the user's fields, so never rendered.
+    pub passwords: HashMap<String, String>,
     pub clock: Arc<dyn Clock>,
     pub ids: Box<dyn IdGen>,
 }
@@ -85,6 +132,8 @@ impl Store {
         let mut store = Store {
             classes: HashMap::new(),
             relations: HashMap::new(),
+            sessions: HashMap::new(),
+            passwords: HashMap::new(),
             clock,
             ids,
         };
@@ -97,8 +146,11 @@ impl Store {
     pub fn reset(&mut self) {
         self.classes.clear();
         self.relations.clear();
+        self.sessions.clear();
+        self.passwords.clear();
         for class in BUILTIN_CLASSES {
-            self.classes.insert(class.to_string(), ClassData::default());
+            self.classes
+                .insert(class.to_string(), ClassData::new(class));
         }
     }
 
@@ -114,6 +166,37 @@ impl Store {
     pub fn relation_targets(&self, class: &str, id: &str, key: &str) -> Option<&BTreeSet<String>> {
         self.relations
             .get(&(class.to_string(), id.to_string(), key.to_string()))
+    }
+
+    /// Everything the app holds now.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            classes: self.classes.clone(),
+            relations: self.relations.clone(),
+            sessions: self.sessions.clone(),
+            passwords: self.passwords.clone(),
+        }
+    }
+
+    /// Put back what a snapshot held (keeps clock and ids).
+    pub fn restore(&mut self, snapshot: &Snapshot) {
+        let s = snapshot.clone();
+        self.classes = s.classes;
+        self.relations = s.relations;
+        self.sessions = s.sessions;
+        self.passwords = s.passwords;
+    }
+
+    /// The class, created with a new class's settings if it does not exist yet.
+    pub fn class_mut(&mut self, name: &str) -> &mut ClassData {
+        self.classes
+            .entry(name.to_string())
+            .or_insert_with(|| ClassData::new(name))
+    }
+
+    /// The user a session token belongs to.
+    pub fn session_user(&self, token: &str) -> Option<&str> {
+        self.sessions.get(token).map(String::as_str)
     }
 
     /// Target class of a relation or pointer column, if known.

@@ -9,10 +9,13 @@ mod auth;
 mod batch;
 mod control;
 mod objects;
+mod roles;
 pub mod routes;
+mod schemas;
+mod users;
 
-use leancloud::{LcError, Request, Response, Transport};
 use lc_model::Store;
+use leancloud::{LcError, Request, Response, Transport};
 use serde_json::{Map, Value};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -46,11 +49,15 @@ impl Default for AppConfig {
 pub struct Api {
     config: AppConfig,
     store: Mutex<Store>,
+    /// What the app held when it was made (settings and fixture rows), for `reset`.
+    initial: lc_model::store::Snapshot,
 }
 
 impl std::fmt::Debug for Api {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Api").field("app_id", &self.config.app_id).finish()
+        f.debug_struct("Api")
+            .field("app_id", &self.config.app_id)
+            .finish()
     }
 }
 
@@ -90,6 +97,7 @@ impl Api {
     pub fn with_store(config: AppConfig, store: Store) -> Self {
         Api {
             config,
+            initial: store.snapshot(),
             store: Mutex::new(store),
         }
     }
@@ -105,9 +113,10 @@ impl Api {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Empty the app.
+    /// Return the app to how it started: the classes, settings and rows it was made
+    /// with (an empty app for [`Api::new`]).
     pub fn reset(&self) {
-        self.store().reset();
+        self.store().restore(&self.initial);
     }
 
     /// Answer one HTTP request.

@@ -6,14 +6,9 @@ use super::{HandlerResult, Reply};
 use lc_model::objects::{self, Changes};
 use lc_model::query::{self, FindParams, OrderKey};
 use lc_model::render::{self, View};
-use lc_model::{Store, StoredObject};
+use lc_model::{Principal, Store, StoredObject};
 use leancloud::LcError;
 use serde_json::{Map, Value, json};
-
-/// No ACL yet: every row is visible.
-fn everyone(_class: &str, _obj: &StoredObject) -> bool {
-    true
-}
 
 fn flag(call: &Call<'_>, name: &str) -> bool {
     call.request
@@ -36,8 +31,12 @@ fn condition(call: &Call<'_>) -> Result<Option<Value>, LcError> {
     }
 }
 
-fn class_exists(store: &Store, class: &str) -> bool {
-    store.class(class).is_some()
+/// An object as `who` sees it: the view's projection, includes they may read, hidden
+/// columns left out.
+fn show(store: &Store, class: &str, obj: &StoredObject, view: &View, who: &Principal) -> Value {
+    let mut out = render::render(store, class, obj, view, &objects::visible_to(who));
+    objects::present(store, class, &mut out, who, view.keys.as_deref());
+    out
 }
 
 /// `POST /1.1/classes/<Class>`: 201 with `objectId` and `createdAt` (the whole object
@@ -46,9 +45,10 @@ pub fn create_object(call: &Call<'_>) -> HandlerResult {
     let class = call.param(0);
     let changes = Changes::parse(call.body, false)?;
     let mut store = call.api.store();
-    let obj = objects::create(&mut store, class, &changes)?;
+    let who = call.principal(&store)?;
+    let obj = objects::create(&mut store, class, &changes, &who)?;
     let body = if fetch_when_save(call) {
-        render::render(&store, class, &obj, &View::default(), &everyone)
+        show(&store, class, &obj, &View::default(), &who)
     } else {
         json!({
             "objectId": obj.id,
@@ -67,10 +67,9 @@ pub fn get_object(call: &Call<'_>) -> HandlerResult {
     let (class, id) = (call.param(0), call.param(1));
     let view = View::from_query(&call.request.query)?;
     let store = call.api.store();
-    match objects::fetch(&store, class, id)? {
-        Some(obj) => Ok(Reply::ok(render::render(
-            &store, class, obj, &view, &everyone,
-        ))),
+    let who = call.principal(&store)?;
+    match objects::fetch(&store, class, id, &who)? {
+        Some(obj) => Ok(Reply::ok(show(&store, class, obj, &view, &who))),
         None if call.ctx.in_batch => Ok(Reply::ok(Value::Null)),
         None => Ok(Reply::ok(json!({}))),
     }
@@ -83,7 +82,8 @@ pub fn update_object(call: &Call<'_>) -> HandlerResult {
     let changes = Changes::parse(call.body, true)?;
     let condition = condition(call)?;
     let mut store = call.api.store();
-    let updated = objects::update(&mut store, class, id, &changes, condition.as_ref())?;
+    let who = call.principal(&store)?;
+    let updated = objects::update(&mut store, class, id, &changes, condition.as_ref(), &who)?;
     let body = if fetch_when_save(call) {
         Value::Object(objects::fetch_when_save_fields(&updated))
     } else {
@@ -100,8 +100,9 @@ pub fn delete_object(call: &Call<'_>) -> HandlerResult {
     let class = call.param(0);
     let condition = condition(call)?;
     let mut store = call.api.store();
+    let who = call.principal(&store)?;
     for id in call.param(1).split(',').filter(|s| !s.is_empty()) {
-        objects::delete(&mut store, class, id, condition.as_ref())?;
+        objects::delete(&mut store, class, id, condition.as_ref(), &who)?;
     }
     Ok(Reply::ok(json!({})))
 }
@@ -112,10 +113,12 @@ pub fn find_objects(call: &Call<'_>) -> HandlerResult {
     lc_model::names::check_class_name(class)?;
     let params = FindParams::from_query(&call.request.query)?;
     let store = call.api.store();
-    if !class_exists(&store, class) {
-        return Err(LcError::class_or_object_not_found());
+    let who = call.principal(&store)?;
+    objects::check_find(&store, class, &who)?;
+    let mut found = query::find(&store, class, &params, &objects::visible_to(&who))?;
+    for row in &mut found.results {
+        objects::present(&store, class, row, &who, params.view.keys.as_deref());
     }
-    let found = query::find(&store, class, &params, &everyone)?;
     let mut body = Map::new();
     body.insert("results".into(), Value::Array(found.results));
     if let Some(count) = found.count {
@@ -174,10 +177,10 @@ pub fn scan_objects(call: &Call<'_>) -> HandlerResult {
         view: View::default(),
     };
     let store = call.api.store();
-    if !class_exists(&store, class) {
+    if store.class(class).is_none() {
         return Err(LcError::class_or_object_not_found());
     }
-    let found = query::find(&store, class, &params, &everyone)?;
+    let found = query::find(&store, class, &params, &|_: &str, _: &StoredObject| true)?;
     let next = start + found.results.len();
     let cursor = if next < found.count.unwrap_or(0) && !found.results.is_empty() {
         Value::String(encode_cursor(next))

@@ -1,7 +1,8 @@
 //! The one routes table. A request no route serves gets a LeanCloud-shaped 404 that
 //! names its method and path.
 
-use super::{Api, Ctx, HandlerResult, batch, control, objects};
+use super::{Api, Ctx, HandlerResult, batch, control, objects, roles};
+use lc_model::{Principal, Store};
 use leancloud::{LcError, Request};
 use serde_json::{Map, Value};
 
@@ -19,6 +20,26 @@ impl Call<'_> {
     pub fn param(&self, i: usize) -> &str {
         &self.params[i]
     }
+
+    /// The caller as the model sees it: master, a signed-in user (from the session
+    /// token), or anonymous. An unknown session token is 211 unless the master key is
+    /// used.
+    pub fn principal(&self, store: &Store) -> Result<Principal, LcError> {
+        let user = match &self.ctx.session {
+            None => None,
+            Some(token) => match store.session_user(token) {
+                Some(id) => Some(id.to_string()),
+                None if self.ctx.is_master() => None,
+                None => return Err(LcError::user_not_found()),
+            },
+        };
+        let mut who = match user {
+            Some(id) => Principal::user(store, &id),
+            None => Principal::anonymous(),
+        };
+        who.master = self.ctx.is_master();
+        Ok(who)
+    }
 }
 
 type Handler = fn(&Call<'_>) -> HandlerResult;
@@ -27,12 +48,50 @@ type Handler = fn(&Call<'_>) -> HandlerResult;
 pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/1.1/date", control::server_date),
     ("POST", "/1.1/batch", batch::batch),
+    // Users, before the generic class routes: `_User` has its own rules there.
+    ("POST", "/1.1/users", super::users::sign_up),
+    ("POST", "/1.1/classes/_User", super::users::sign_up),
+    ("POST", "/1.1/login", super::users::log_in),
+    ("GET", "/1.1/users/me", super::users::current_user),
+    ("GET", "/1.1/users", super::users::find_users),
+    ("GET", "/1.1/users/:id", super::users::get_user),
+    ("GET", "/1.1/classes/_User/:id", super::users::get_user),
+    ("PUT", "/1.1/users/:id", super::users::update_user),
+    ("PUT", "/1.1/classes/_User/:id", super::users::update_user),
+    ("DELETE", "/1.1/users/:id", super::users::delete_user),
+    (
+        "PUT",
+        "/1.1/users/:id/refreshSessionToken",
+        super::users::refresh_session_token,
+    ),
+    (
+        "PUT",
+        "/1.1/users/:id/updatePassword",
+        super::users::update_password,
+    ),
+    (
+        "POST",
+        "/1.1/requestPasswordReset",
+        super::users::request_password_reset,
+    ),
+    (
+        "POST",
+        "/1.1/requestEmailVerify",
+        super::users::request_email_verify,
+    ),
     ("POST", "/1.1/classes/:class", objects::create_object),
     ("GET", "/1.1/classes/:class", objects::find_objects),
     ("GET", "/1.1/classes/:class/:id", objects::get_object),
     ("PUT", "/1.1/classes/:class/:id", objects::update_object),
     ("DELETE", "/1.1/classes/:class/:id", objects::delete_object),
     ("GET", "/1.1/scan/classes/:class", objects::scan_objects),
+    ("POST", "/1.1/roles", roles::create_role),
+    ("GET", "/1.1/roles", roles::find_roles),
+    ("GET", "/1.1/roles/:id", roles::get_role),
+    ("PUT", "/1.1/roles/:id", roles::update_role),
+    ("DELETE", "/1.1/roles/:id", roles::delete_role),
+    ("GET", "/1.1/schemas", super::schemas::schemas),
+    ("GET", "/1.1/schemas/:class", super::schemas::schema),
     ("POST", "/__mock/reset", control::reset),
 ];
 
@@ -87,7 +146,10 @@ mod tests {
             matches("/1.1/classes/:class/:id", "/1.1/classes/Post/abc"),
             Some(vec!["Post".to_string(), "abc".to_string()])
         );
-        assert_eq!(matches("/1.1/classes/:class", "/1.1/classes/Post/abc"), None);
+        assert_eq!(
+            matches("/1.1/classes/:class", "/1.1/classes/Post/abc"),
+            None
+        );
         assert_eq!(matches("/1.1/classes/:class", "/1.1/classes/"), None);
         assert_eq!(matches("/1.1/date", "/1.1/date"), Some(vec![]));
     }
