@@ -17,6 +17,7 @@
 pub mod api;
 pub mod http;
 pub mod replay;
+pub mod settings;
 
 pub use api::{Api, AppConfig};
 pub use http::wiremock::MockLeanCloud;

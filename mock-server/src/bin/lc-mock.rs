@@ -1,6 +1,8 @@
 //! `lc-mock`: the LeanCloud emulator as a program.
 //!
 //! - `lc-mock serve`: a standalone emulator on 127.0.0.1; prints its URL when ready.
+//!   `--fixtures DIR` loads a database-settings folder first (and stops, naming the
+//!   file and the problem, when it is broken).
 //! - `lc-mock replay FILE`: replay recorded exchanges and score the emulator on them.
 
 use clap::{Parser, Subcommand};
@@ -41,6 +43,10 @@ struct ServeArgs {
     master_key: String,
     #[arg(long, env = "LC_MOCK_HOOK_KEY", default_value = "lc-mock-hook")]
     hook_key: String,
+    /// A database-settings folder (one folder per class: schema.json, indexes.json,
+    /// permissions.json, population.json) to load before serving.
+    #[arg(long, env = "LC_MOCK_FIXTURES", value_name = "DIR")]
+    fixtures: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -65,7 +71,27 @@ fn serve(args: ServeArgs) -> ExitCode {
         master_key: args.master_key,
         hook_key: args.hook_key,
     };
-    let api = Arc::new(Api::new(config));
+    let api = match &args.fixtures {
+        None => Api::new(config),
+        Some(dir) => match mock_server::settings::Settings::load(dir)
+            .and_then(|settings| Ok((Api::with_settings(config, &settings)?, settings)))
+        {
+            Ok((api, settings)) => {
+                let objects: usize = settings.classes.iter().map(|c| c.population.len()).sum();
+                eprintln!(
+                    "lc-mock: loaded {} classes and {objects} objects from {}",
+                    settings.classes.len(),
+                    dir.display()
+                );
+                api
+            }
+            Err(e) => {
+                eprintln!("lc-mock: cannot load the fixtures: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let api = Arc::new(api);
     let addr = SocketAddr::new(args.host, args.port);
     runtime.block_on(async move {
         let listener = match tokio::net::TcpListener::bind(addr).await {
@@ -75,7 +101,9 @@ fn serve(args: ServeArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let local = listener.local_addr().expect("a bound listener has an address");
+        let local = listener
+            .local_addr()
+            .expect("a bound listener has an address");
         println!("http://{local}");
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;

@@ -1,0 +1,1192 @@
+//! Database settings: a class's columns, indexes, permissions and seed rows as the files
+//! of `fixtures/database_settings/<Class>/` describe them (the format is documented in
+//! `fixtures/database_settings/README.md`), parsed strictly and applied to a [`Store`].
+//!
+//! Parsing turns each file's JSON into the store's types ([`Column`],
+//! [`ClassPermissions`], unique indexes) and refuses unknown keys, so a typo in a
+//! fixture fails loudly instead of being ignored. Applying first gives every class its
+//! settings, then inserts every class's rows through the create rules with the master
+//! key: rows may point at each other across classes, and a row that breaks a column's
+//! type, a required column or a unique index is refused as a create would be.
+//!
+//! Reading files from disk is the caller's business (`mock_server::settings`); this
+//! module sees JSON values only.
+
+use crate::access::{ClassOp, ClassPermissions, Permission, Principal};
+use crate::names::{check_class_name, check_key_name};
+use crate::objects::{self, Change, Changes};
+use crate::store::{ClassData, Column, Store};
+use leancloud::LcError;
+use leancloud::ops::FieldOp;
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// The files of a class's settings folder. Every one is optional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SettingsFile {
+    Schema,
+    Indexes,
+    Permissions,
+    Population,
+}
+
+impl SettingsFile {
+    pub const ALL: [SettingsFile; 4] = [
+        SettingsFile::Schema,
+        SettingsFile::Indexes,
+        SettingsFile::Permissions,
+        SettingsFile::Population,
+    ];
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            SettingsFile::Schema => "schema.json",
+            SettingsFile::Indexes => "indexes.json",
+            SettingsFile::Permissions => "permissions.json",
+            SettingsFile::Population => "population.json",
+        }
+    }
+
+    pub fn from_file_name(name: &str) -> Option<SettingsFile> {
+        SettingsFile::ALL
+            .into_iter()
+            .find(|f| f.file_name() == name)
+    }
+}
+
+/// A problem with a class's settings, located as precisely as the JSON allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsError {
+    pub class: String,
+    /// The file the problem is in; `None` for the class as a whole (its name).
+    pub file: Option<SettingsFile>,
+    /// Where in the file: a path such as `columns.title.type` or `[2].objectId`; empty
+    /// for the file as a whole.
+    pub at: String,
+    pub message: String,
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.class)?;
+        if let Some(file) = self.file {
+            write!(f, "/{}", file.file_name())?;
+        }
+        if !self.at.is_empty() {
+            write!(f, " at {}", self.at)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+/// Column types a schema may declare (`ACL` is the built-in `ACL` column's alone).
+pub const COLUMN_TYPES: &[&str] = &[
+    "String", "Number", "Boolean", "Date", "File", "Array", "Object", "GeoPoint", "Pointer",
+    "Relation", "Bytes", "Any",
+];
+
+/// Columns every class has; a schema leaves them out.
+pub const BUILTIN_COLUMNS: &[(&str, &str)] = &[
+    ("objectId", "String"),
+    ("createdAt", "Date"),
+    ("updatedAt", "Date"),
+    ("ACL", "ACL"),
+];
+
+/// One declared column: the store's column and its documentation.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ColumnSpec {
+    pub column: Column,
+    pub description: Option<String>,
+}
+
+/// One index. Only unique indexes change what the emulator does; the others document
+/// the deployed app's indexes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IndexSpec {
+    pub keys: Vec<String>,
+    pub unique: bool,
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+/// One seed row of `population.json`, its built-in keys taken apart from its fields.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Row {
+    /// Kept when given, so fixtures can point at each other; generated otherwise.
+    pub object_id: Option<String>,
+    /// Unix milliseconds; the store's clock when absent.
+    pub created_at: Option<i64>,
+    /// Unix milliseconds; `created_at` when absent.
+    pub updated_at: Option<i64>,
+    /// `_User` only: the clear-text password, hashed on load.
+    pub password: Option<String>,
+    /// `_User` only: a session token that signs this user in (so tests can act as them).
+    pub session_token: Option<String>,
+    /// The other fields in wire form (typed values as `__type` JSON, `ACL`, and
+    /// `{"__op":"AddRelation",...}` for relation membership).
+    pub fields: Map<String, Value>,
+}
+
+/// The raw JSON of a class's settings files; `None` for a file that is absent.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClassFiles {
+    pub schema: Option<Value>,
+    pub indexes: Option<Value>,
+    pub permissions: Option<Value>,
+    pub population: Option<Value>,
+}
+
+impl ClassFiles {
+    /// The slot for one file.
+    pub fn slot(&mut self, file: SettingsFile) -> &mut Option<Value> {
+        match file {
+            SettingsFile::Schema => &mut self.schema,
+            SettingsFile::Indexes => &mut self.indexes,
+            SettingsFile::Permissions => &mut self.permissions,
+            SettingsFile::Population => &mut self.population,
+        }
+    }
+}
+
+/// One class's settings, parsed and checked.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClassSpec {
+    pub name: String,
+    pub description: Option<String>,
+    pub columns: BTreeMap<String, ColumnSpec>,
+    pub indexes: Vec<IndexSpec>,
+    /// `None`: the permissions a new class has. Operations a file leaves out keep the
+    /// new class's permission for them (open, except `_User` find).
+    pub permissions: Option<ClassPermissions>,
+    /// The ACL template objects created without an ACL get (`_owner`: the creator).
+    pub default_acl: Option<Value>,
+    pub population: Vec<Row>,
+}
+
+/// What [`apply`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Applied {
+    pub classes: usize,
+    pub objects: usize,
+}
+
+/// Builds errors located in one file of one class.
+struct Cx<'a> {
+    class: &'a str,
+    file: SettingsFile,
+}
+
+impl Cx<'_> {
+    fn err(&self, at: &str, message: impl Into<String>) -> SettingsError {
+        SettingsError {
+            class: self.class.to_string(),
+            file: Some(self.file),
+            at: at.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn lc(&self, at: &str, e: LcError) -> SettingsError {
+        self.err(at, format!("{} (code {})", e.message, e.code))
+    }
+
+    fn object<'v>(
+        &self,
+        at: &str,
+        v: &'v Value,
+        what: &str,
+    ) -> Result<&'v Map<String, Value>, SettingsError> {
+        v.as_object()
+            .ok_or_else(|| self.err(at, format!("{what} must be a JSON object, not {}", kind(v))))
+    }
+
+    fn array<'v>(
+        &self,
+        at: &str,
+        v: &'v Value,
+        what: &str,
+    ) -> Result<&'v Vec<Value>, SettingsError> {
+        v.as_array()
+            .ok_or_else(|| self.err(at, format!("{what} must be a JSON array, not {}", kind(v))))
+    }
+
+    fn string(&self, at: &str, v: &Value) -> Result<String, SettingsError> {
+        v.as_str()
+            .map(str::to_string)
+            .ok_or_else(|| self.err(at, format!("expected a string, not {}", kind(v))))
+    }
+
+    fn boolean(&self, at: &str, v: &Value) -> Result<bool, SettingsError> {
+        v.as_bool()
+            .ok_or_else(|| self.err(at, format!("expected true or false, not {}", kind(v))))
+    }
+
+    /// Unknown keys are errors: a misspelt flag must not be ignored.
+    fn only_keys(
+        &self,
+        at: &str,
+        m: &Map<String, Value>,
+        allowed: &[&str],
+    ) -> Result<(), SettingsError> {
+        match m.keys().find(|k| !allowed.contains(&k.as_str())) {
+            None => Ok(()),
+            Some(k) => Err(self.err(
+                &join(at, k),
+                format!(
+                    "unknown key '{k}' (expected one of: {})",
+                    allowed.join(", ")
+                ),
+            )),
+        }
+    }
+}
+
+fn join(at: &str, key: &str) -> String {
+    if at.is_empty() {
+        key.to_string()
+    } else {
+        format!("{at}.{key}")
+    }
+}
+
+/// A JSON value's kind, for messages.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn is_builtin_column(key: &str) -> bool {
+    BUILTIN_COLUMNS.iter().any(|(k, _)| *k == key)
+}
+
+impl ClassSpec {
+    /// Parse and cross-check one class's files.
+    pub fn parse(name: &str, files: &ClassFiles) -> Result<ClassSpec, SettingsError> {
+        check_class_name(name).map_err(|e| SettingsError {
+            class: name.to_string(),
+            file: None,
+            at: String::new(),
+            message: e.message,
+        })?;
+        let mut spec = ClassSpec {
+            name: name.to_string(),
+            ..ClassSpec::default()
+        };
+        let cx = |file| Cx { class: name, file };
+        if let Some(v) = &files.schema {
+            (spec.description, spec.columns) = parse_schema(&cx(SettingsFile::Schema), v)?;
+        }
+        if let Some(v) = &files.indexes {
+            spec.indexes = parse_indexes(&cx(SettingsFile::Indexes), v, &spec.columns)?;
+        }
+        if let Some(v) = &files.permissions {
+            let (permissions, default_acl) =
+                parse_permissions(&cx(SettingsFile::Permissions), v, name)?;
+            spec.permissions = Some(permissions);
+            spec.default_acl = default_acl;
+        }
+        if let Some(v) = &files.population {
+            spec.population = parse_population(&cx(SettingsFile::Population), v, name)?;
+        }
+        Ok(spec)
+    }
+
+    /// The unique indexes, as the store holds them.
+    pub fn unique_indexes(&self) -> Vec<Vec<String>> {
+        self.indexes
+            .iter()
+            .filter(|i| i.unique)
+            .map(|i| i.keys.clone())
+            .collect()
+    }
+}
+
+/// `schema.json`: `{"description": "...", "columns": {"<key>": {"type": ..., ...}}}`.
+fn parse_schema(
+    cx: &Cx<'_>,
+    v: &Value,
+) -> Result<(Option<String>, BTreeMap<String, ColumnSpec>), SettingsError> {
+    let m = cx.object("", v, "schema.json")?;
+    cx.only_keys("", m, &["description", "columns"])?;
+    let description = m
+        .get("description")
+        .map(|d| cx.string("description", d))
+        .transpose()?;
+    let mut columns = BTreeMap::new();
+    if let Some(cols) = m.get("columns") {
+        for (key, col) in cx.object("columns", cols, "columns")? {
+            let at = join("columns", key);
+            columns.insert(key.clone(), parse_column(cx, &at, key, col)?);
+        }
+    }
+    Ok((description, columns))
+}
+
+fn parse_column(cx: &Cx<'_>, at: &str, key: &str, v: &Value) -> Result<ColumnSpec, SettingsError> {
+    if is_builtin_column(key) {
+        return Err(cx.err(at, format!("'{key}' is a built-in column; leave it out")));
+    }
+    check_key_name(key).map_err(|e| cx.err(at, e.message))?;
+    let m = cx.object(at, v, "a column")?;
+    cx.only_keys(
+        at,
+        m,
+        &[
+            "type",
+            "className",
+            "read_only",
+            "hidden",
+            "required",
+            "default",
+            "description",
+        ],
+    )?;
+    let kind = match m.get("type") {
+        None => return Err(cx.err(at, "a column needs a \"type\"")),
+        Some(t) => cx.string(&join(at, "type"), t)?,
+    };
+    if !COLUMN_TYPES.contains(&kind.as_str()) {
+        return Err(cx.err(
+            &join(at, "type"),
+            format!(
+                "unknown type '{kind}' (expected one of: {})",
+                COLUMN_TYPES.join(", ")
+            ),
+        ));
+    }
+    let targeted = matches!(kind.as_str(), "Pointer" | "Relation");
+    let class_name = match m.get("className") {
+        None if targeted => {
+            return Err(cx.err(at, format!("a {kind} column needs a \"className\"")));
+        }
+        None => None,
+        Some(_) if !targeted => {
+            return Err(cx.err(
+                &join(at, "className"),
+                format!("only Pointer and Relation columns have a className, not {kind}"),
+            ));
+        }
+        Some(c) => {
+            let c = cx.string(&join(at, "className"), c)?;
+            check_class_name(&c).map_err(|e| cx.err(&join(at, "className"), e.message))?;
+            Some(c)
+        }
+    };
+    let flag = |name: &str| -> Result<bool, SettingsError> {
+        m.get(name)
+            .map(|b| cx.boolean(&join(at, name), b))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    };
+    let mut column = Column {
+        kind,
+        class_name,
+        read_only: flag("read_only")?,
+        hidden: flag("hidden")?,
+        required: flag("required")?,
+        default: None,
+    };
+    if let Some(d) = m.get("default") {
+        column.default = Some(check_default(cx, &join(at, "default"), key, &column, d)?);
+    }
+    let description = m
+        .get("description")
+        .map(|d| cx.string(&join(at, "description"), d))
+        .transpose()?;
+    Ok(ColumnSpec {
+        column,
+        description,
+    })
+}
+
+/// A column default must be a valid value of the column's type.
+fn check_default(
+    cx: &Cx<'_>,
+    at: &str,
+    key: &str,
+    column: &Column,
+    d: &Value,
+) -> Result<Value, SettingsError> {
+    if d.is_null() {
+        return Err(cx.err(at, "a default of null is no default; leave it out"));
+    }
+    if column.kind == "Relation" {
+        return Err(cx.err(at, "a Relation column cannot have a default"));
+    }
+    leancloud::value::validate(key, d).map_err(|e| cx.lc(at, e))?;
+    let got = objects::column_of(d);
+    if column.kind != "Any" && got.kind != column.kind {
+        return Err(cx.err(
+            at,
+            format!(
+                "the default is a {}, but the column is a {}",
+                got.kind, column.kind
+            ),
+        ));
+    }
+    if let (Some(want), Some(have)) = (&column.class_name, &got.class_name)
+        && want != have
+    {
+        return Err(cx.err(
+            at,
+            format!("the default points to {have}, but the column points to {want}"),
+        ));
+    }
+    Ok(d.clone())
+}
+
+/// `indexes.json`: `[{"keys": [...], "unique": true, "name": "...", "description": "..."}]`.
+fn parse_indexes(
+    cx: &Cx<'_>,
+    v: &Value,
+    columns: &BTreeMap<String, ColumnSpec>,
+) -> Result<Vec<IndexSpec>, SettingsError> {
+    let mut out: Vec<IndexSpec> = Vec::new();
+    for (i, item) in cx.array("", v, "indexes.json")?.iter().enumerate() {
+        let at = format!("[{i}]");
+        let m = cx.object(&at, item, "an index")?;
+        cx.only_keys(&at, m, &["keys", "unique", "name", "description"])?;
+        let keys_at = join(&at, "keys");
+        let Some(keys) = m.get("keys") else {
+            return Err(cx.err(&at, "an index needs \"keys\""));
+        };
+        let keys = cx.array(&keys_at, keys, "keys")?;
+        if keys.is_empty() {
+            return Err(cx.err(&keys_at, "an index needs at least one key"));
+        }
+        let mut index = IndexSpec::default();
+        for (j, k) in keys.iter().enumerate() {
+            let k_at = format!("{keys_at}[{j}]");
+            let k = cx.string(&k_at, k)?;
+            // Built-in classes have built-in columns (username, email, ...) a schema
+            // need not declare; other classes index declared columns only, so that a
+            // misspelt key is caught.
+            let known =
+                is_builtin_column(&k) || cx.class.starts_with('_') || columns.contains_key(&k);
+            if !known {
+                return Err(cx.err(
+                    &k_at,
+                    format!("'{k}' is not a column of schema.json (declare it there)"),
+                ));
+            }
+            if index.keys.contains(&k) {
+                return Err(cx.err(&k_at, format!("'{k}' is listed twice")));
+            }
+            index.keys.push(k);
+        }
+        index.unique = m
+            .get("unique")
+            .map(|u| cx.boolean(&join(&at, "unique"), u))
+            .transpose()?
+            .unwrap_or(false);
+        index.name = m
+            .get("name")
+            .map(|n| cx.string(&join(&at, "name"), n))
+            .transpose()?;
+        index.description = m
+            .get("description")
+            .map(|d| cx.string(&join(&at, "description"), d))
+            .transpose()?;
+        if out
+            .iter()
+            .any(|o| o.keys == index.keys && o.unique == index.unique)
+        {
+            return Err(cx.err(&at, "the same index is listed twice"));
+        }
+        out.push(index);
+    }
+    Ok(out)
+}
+
+/// `permissions.json`: one entry per operation plus `defaultACL`.
+fn parse_permissions(
+    cx: &Cx<'_>,
+    v: &Value,
+    class: &str,
+) -> Result<(ClassPermissions, Option<Value>), SettingsError> {
+    let m = cx.object("", v, "permissions.json")?;
+    let mut allowed: Vec<&str> = ClassOp::ALL.iter().map(|op| op.name()).collect();
+    allowed.push("defaultACL");
+    cx.only_keys("", m, &allowed)?;
+    let mut permissions = ClassPermissions::default_for(class);
+    for op in ClassOp::ALL {
+        if let Some(p) = m.get(op.name()) {
+            permissions
+                .0
+                .insert(op, parse_permission(cx, op.name(), p)?);
+        }
+    }
+    let default_acl = match m.get("defaultACL") {
+        None => None,
+        Some(acl) => {
+            objects::check_acl(acl).map_err(|e| cx.lc("defaultACL", e))?;
+            Some(acl.clone())
+        }
+    };
+    Ok((permissions, default_acl))
+}
+
+/// Exactly one of `{"*": true}`, `{"onlySignInUsers": true}`,
+/// `{"users": [...], "roles": [...]}` (either list may be left out, not both).
+fn parse_permission(cx: &Cx<'_>, at: &str, v: &Value) -> Result<Permission, SettingsError> {
+    let m = cx.object(at, v, "a permission")?;
+    let shapes =
+        "{\"*\": true}, {\"onlySignInUsers\": true} or {\"users\": [...], \"roles\": [...]}";
+    let only_true = |key: &str| -> Result<(), SettingsError> {
+        if m.len() != 1 || m.get(key) != Some(&Value::Bool(true)) {
+            return Err(cx.err(
+                at,
+                format!("'{key}' must stand alone with the value true (expected {shapes}; for nobody, {{\"users\": [], \"roles\": []}})"),
+            ));
+        }
+        Ok(())
+    };
+    if m.contains_key("*") {
+        only_true("*")?;
+    } else if m.contains_key("onlySignInUsers") {
+        only_true("onlySignInUsers")?;
+    } else {
+        cx.only_keys(at, m, &["users", "roles"])?;
+        if m.is_empty() {
+            return Err(cx.err(at, format!("an empty permission; expected {shapes}")));
+        }
+        for list in ["users", "roles"] {
+            if let Some(l) = m.get(list) {
+                let l_at = join(at, list);
+                for (i, item) in cx.array(&l_at, l, list)?.iter().enumerate() {
+                    cx.string(&format!("{l_at}[{i}]"), item)?;
+                }
+            }
+        }
+    }
+    Permission::from_json(v).map_err(|e| cx.lc(at, e))
+}
+
+/// `population.json`: an array of objects in wire form.
+fn parse_population(cx: &Cx<'_>, v: &Value, class: &str) -> Result<Vec<Row>, SettingsError> {
+    let mut rows = Vec::new();
+    let mut ids = BTreeSet::new();
+    for (i, item) in cx.array("", v, "population.json")?.iter().enumerate() {
+        let at = format!("[{i}]");
+        let m = cx.object(&at, item, "a row")?;
+        let mut row = Row::default();
+        for (key, value) in m {
+            let k_at = join(&at, key);
+            match key.as_str() {
+                "objectId" => {
+                    let id = cx.string(&k_at, value)?;
+                    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                        return Err(cx.err(
+                            &k_at,
+                            format!("'{id}' is not an objectId (letters and digits)"),
+                        ));
+                    }
+                    if !ids.insert(id.clone()) {
+                        return Err(cx.err(&k_at, format!("objectId '{id}' is used twice")));
+                    }
+                    row.object_id = Some(id);
+                }
+                "createdAt" => row.created_at = Some(date(cx, &k_at, value)?),
+                "updatedAt" => row.updated_at = Some(date(cx, &k_at, value)?),
+                "password" | "sessionToken" if class == "_User" => {
+                    let s = cx.string(&k_at, value)?;
+                    if s.is_empty() {
+                        return Err(cx.err(&k_at, format!("an empty {key}")));
+                    }
+                    if key == "password" {
+                        row.password = Some(s);
+                    } else {
+                        row.session_token = Some(s);
+                    }
+                }
+                k if k.starts_with("__") => {
+                    return Err(
+                        cx.err(&k_at, "keys starting with '__' are request flags, not data")
+                    );
+                }
+                _ => {
+                    row.fields.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        if let (Some(c), Some(u)) = (row.created_at, row.updated_at)
+            && u < c
+        {
+            return Err(cx.err(&at, "updatedAt is before createdAt"));
+        }
+        // The create rules that need no store: key names, values, operations, ACL.
+        Changes::parse(&row.fields, false).map_err(|e| cx.lc(&at, e))?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// `createdAt` / `updatedAt`: the wire's plain ISO string, or a `Date` value.
+fn date(cx: &Cx<'_>, at: &str, v: &Value) -> Result<i64, SettingsError> {
+    let iso = match v {
+        Value::String(s) => Some(s.as_str()),
+        Value::Object(m) if m.get("__type") == Some(&json!("Date")) => {
+            m.get("iso").and_then(Value::as_str)
+        }
+        _ => None,
+    };
+    iso.and_then(leancloud::value::parse_date).ok_or_else(|| {
+        cx.err(
+            at,
+            format!("expected an ISO 8601 date such as \"2024-01-31T08:00:00.000Z\", not {v}"),
+        )
+    })
+}
+
+/// Give `classes` their settings in `store`, then insert their rows. Settings replace
+/// what the store had for these classes (declared columns, permissions, default ACL);
+/// unique indexes are added. On an error the store may hold part of the rows: start
+/// from a fresh store.
+pub fn apply(store: &mut Store, classes: &[ClassSpec]) -> Result<Applied, SettingsError> {
+    let mut seen = BTreeSet::new();
+    for spec in classes {
+        if !seen.insert(spec.name.as_str()) {
+            return Err(SettingsError {
+                class: spec.name.clone(),
+                file: None,
+                at: String::new(),
+                message: "the class is given twice".into(),
+            });
+        }
+    }
+    for spec in classes {
+        configure(store.class_mut(&spec.name), spec);
+    }
+    let mut applied = Applied {
+        classes: classes.len(),
+        objects: 0,
+    };
+    for spec in classes {
+        let cx = Cx {
+            class: &spec.name,
+            file: SettingsFile::Population,
+        };
+        for (i, row) in spec.population.iter().enumerate() {
+            insert_row(store, &cx, &format!("[{i}]"), spec, row)?;
+            applied.objects += 1;
+        }
+    }
+    Ok(applied)
+}
+
+fn configure(data: &mut ClassData, spec: &ClassSpec) {
+    for (key, col) in &spec.columns {
+        data.columns.insert(key.clone(), col.column.clone());
+    }
+    if let Some(p) = &spec.permissions {
+        data.settings.permissions = p.clone();
+    }
+    if spec.default_acl.is_some() {
+        data.settings.default_acl = spec.default_acl.clone();
+    }
+    for keys in spec.unique_indexes() {
+        if !data.settings.unique.contains(&keys) {
+            data.settings.unique.push(keys);
+        }
+    }
+}
+
+/// One row through the create rules, as the master key, keeping its id and times.
+fn insert_row(
+    store: &mut Store,
+    cx: &Cx<'_>,
+    at: &str,
+    spec: &ClassSpec,
+    row: &Row,
+) -> Result<(), SettingsError> {
+    let class = spec.name.as_str();
+    let created_at = row.created_at.unwrap_or_else(|| store.clock.now_ms());
+    let updated_at = row.updated_at.unwrap_or(created_at);
+    if updated_at < created_at {
+        return Err(cx.err(at, "updatedAt is before createdAt"));
+    }
+    let id = match &row.object_id {
+        Some(id) => id.clone(),
+        None => store.ids.object_id(created_at),
+    };
+    if store.object(class, &id).is_some() {
+        return Err(cx.err(at, format!("objectId '{id}' is already taken in {class}")));
+    }
+    let mut fields = row.fields.clone();
+    if class == "_User"
+        && !fields.contains_key("ACL")
+        && let Some(template) = store
+            .class(class)
+            .and_then(|d| d.settings.default_acl.as_ref())
+    {
+        // A user is its own creator: `_owner` is the user.
+        fields.insert("ACL".into(), owner_acl(template, &id));
+    }
+    let changes = Changes::parse(&fields, false).map_err(|e| cx.lc(at, e))?;
+    let mut obj = objects::preview_create(store, class, &changes, &Principal::master())
+        .map_err(|e| cx.lc(at, e))?;
+    if let Some(token) = &row.session_token
+        && store.session_user(token).is_some()
+    {
+        return Err(cx.err(
+            &join(at, "sessionToken"),
+            "the session token is already taken",
+        ));
+    }
+    obj.id = id.clone();
+    obj.created_at = created_at;
+    obj.updated_at = updated_at;
+    objects::insert_new(store, class, &obj, &changes.keys());
+    for (path, change) in &changes.entries {
+        if let (Change::Op(op), [key]) = (change, path.as_slice()) {
+            add_relations(store, class, &id, key, op);
+        }
+    }
+    if let Some(token) = &row.session_token {
+        store.sessions.insert(token.clone(), id.clone());
+    }
+    if let Some(clear) = &row.password {
+        set_password(store, &id, clear);
+    }
+    Ok(())
+}
+
+/// The ACL template with `_owner` standing for `owner`.
+fn owner_acl(template: &Value, owner: &str) -> Value {
+    let Some(m) = template.as_object() else {
+        return template.clone();
+    };
+    let acl: Map<String, Value> = m
+        .iter()
+        .map(|(k, v)| {
+            let k = if k == "_owner" { owner } else { k.as_str() };
+            (k.to_string(), v.clone())
+        })
+        .collect();
+    Value::Object(acl)
+}
+
+/// Relation membership a row's `AddRelation` operations ask for.
+fn add_relations(store: &mut Store, class: &str, id: &str, key: &str, op: &FieldOp) {
+    match op {
+        FieldOp::AddRelation(pointers) => {
+            let set = store
+                .relations
+                .entry((class.to_string(), id.to_string(), key.to_string()))
+                .or_default();
+            set.extend(
+                pointers
+                    .iter()
+                    .filter_map(|p| p.get("objectId").and_then(Value::as_str))
+                    .map(str::to_string),
+            );
+        }
+        FieldOp::Batch(ops) => ops
+            .iter()
+            .for_each(|op| add_relations(store, class, id, key, op)),
+        _ => {}
+    }
+}
+
+/// Where a `_User` row's clear-text `password` goes. Password hashing belongs to the
+/// users rules, which do not exist yet: until they do, the password is dropped (such a
+/// user cannot log in with it). Replace the body with their `set_password` call.
+fn set_password(_store: &mut Store, _user_id: &str, _clear: &str) {}
+
+/// A class's schema as `GET /1.1/schemas/<Class>` shows it: every column with its type
+/// (and `className` for pointers and relations), the built-in columns included.
+pub fn schema(data: &ClassData) -> Value {
+    let mut out = Map::new();
+    for (key, kind) in BUILTIN_COLUMNS {
+        out.insert(key.to_string(), json!({"type": kind}));
+    }
+    for (key, col) in &data.columns {
+        let mut c = Map::new();
+        c.insert("type".into(), Value::String(col.kind.clone()));
+        if let Some(target) = &col.class_name {
+            c.insert("className".into(), Value::String(target.clone()));
+        }
+        out.insert(key.clone(), Value::Object(c));
+    }
+    Value::Object(out)
+}
+
+/// Every class's schema, by class name (`GET /1.1/schemas`).
+pub fn schemas(store: &Store) -> Value {
+    let all: Map<String, Value> = store
+        .classes
+        .iter()
+        .map(|(name, data)| (name.clone(), schema(data)))
+        .collect();
+    Value::Object(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{FixedClock, SeededIds};
+    use std::sync::Arc;
+
+    fn store() -> Store {
+        Store::new(
+            Arc::new(FixedClock::new(1_700_000_000_000)),
+            Box::new(SeededIds::new(7)),
+        )
+    }
+
+    fn files(schema: Value) -> ClassFiles {
+        ClassFiles {
+            schema: Some(schema),
+            ..ClassFiles::default()
+        }
+    }
+
+    fn parse_err(class: &str, files: ClassFiles) -> String {
+        ClassSpec::parse(class, &files).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_schema_declares_columns_with_their_flags() {
+        let spec = ClassSpec::parse(
+            "Review",
+            &files(json!({
+                "description": "reviews",
+                "columns": {
+                    "stars": {"type": "Number", "required": true, "default": 3},
+                    "author": {"type": "Pointer", "className": "_User", "read_only": true},
+                    "note": {"type": "String", "hidden": true, "description": "staff only"}
+                }
+            })),
+        )
+        .unwrap();
+        assert_eq!(spec.description.as_deref(), Some("reviews"));
+        let stars = &spec.columns["stars"].column;
+        assert_eq!((stars.kind.as_str(), stars.required), ("Number", true));
+        assert_eq!(stars.default, Some(json!(3)));
+        let author = &spec.columns["author"].column;
+        assert_eq!(author.class_name.as_deref(), Some("_User"));
+        assert!(author.read_only && !author.hidden);
+        assert!(spec.columns["note"].column.hidden);
+        assert_eq!(
+            spec.columns["note"].description.as_deref(),
+            Some("staff only")
+        );
+    }
+
+    #[test]
+    fn misspelt_keys_and_bad_types_name_the_place() {
+        assert_eq!(
+            parse_err(
+                "Review",
+                files(json!({"columns": {"stars": {"type": "Number", "readonly": true}}}))
+            ),
+            "Review/schema.json at columns.stars.readonly: unknown key 'readonly' (expected one of: type, className, read_only, hidden, required, default, description)"
+        );
+        assert_eq!(
+            parse_err("Review", files(json!({"colums": {}}))),
+            "Review/schema.json at colums: unknown key 'colums' (expected one of: description, columns)"
+        );
+        assert!(
+            parse_err(
+                "Review",
+                files(json!({"columns": {"s": {"type": "Strin"}}}))
+            )
+            .starts_with("Review/schema.json at columns.s.type: unknown type 'Strin'")
+        );
+        assert_eq!(
+            parse_err(
+                "Review",
+                files(json!({"columns": {"b": {"type": "Pointer"}}}))
+            ),
+            "Review/schema.json at columns.b: a Pointer column needs a \"className\""
+        );
+        assert_eq!(
+            parse_err(
+                "Review",
+                files(json!({"columns": {"n": {"type": "Number", "default": "x"}}}))
+            ),
+            "Review/schema.json at columns.n.default: the default is a String, but the column is a Number"
+        );
+        assert_eq!(
+            parse_err(
+                "Review",
+                files(json!({"columns": {"createdAt": {"type": "Date"}}}))
+            ),
+            "Review/schema.json at columns.createdAt: 'createdAt' is a built-in column; leave it out"
+        );
+        assert!(
+            parse_err(
+                "Review",
+                files(json!({"columns": {"2x": {"type": "Date"}}}))
+            )
+            .contains("Invalid key name '2x'")
+        );
+        assert!(
+            parse_err("Re-view", ClassFiles::default()).starts_with("Re-view: Invalid class name")
+        );
+    }
+
+    #[test]
+    fn index_keys_must_be_declared_columns_of_a_custom_class() {
+        let with = |indexes: Value| ClassFiles {
+            schema: Some(json!({"columns": {"name": {"type": "String"}}})),
+            indexes: Some(indexes),
+            ..ClassFiles::default()
+        };
+        let spec = ClassSpec::parse(
+            "Business",
+            &with(json!([{"keys": ["name"], "unique": true}, {"keys": ["createdAt"]}])),
+        )
+        .unwrap();
+        assert_eq!(spec.unique_indexes(), vec![vec!["name".to_string()]]);
+        assert_eq!(
+            parse_err(
+                "Business",
+                with(json!([{"keys": ["nmae"], "unique": true}]))
+            ),
+            "Business/indexes.json at [0].keys[0]: 'nmae' is not a column of schema.json (declare it there)"
+        );
+        assert_eq!(
+            parse_err("Business", with(json!([{"key": ["name"]}]))),
+            "Business/indexes.json at [0].key: unknown key 'key' (expected one of: keys, unique, name, description)"
+        );
+        let user = ClassFiles {
+            indexes: Some(json!([{"keys": ["email"], "unique": true}])),
+            ..ClassFiles::default()
+        };
+        assert!(
+            ClassSpec::parse("_User", &user).is_ok(),
+            "built-in classes have built-in columns"
+        );
+    }
+
+    #[test]
+    fn permissions_take_the_three_shapes_only_and_keep_defaults_for_the_rest() {
+        let perms = |v: Value| ClassFiles {
+            permissions: Some(v),
+            ..ClassFiles::default()
+        };
+        let spec = ClassSpec::parse(
+            "_User",
+            &perms(json!({
+                "create": {"roles": ["admin"]},
+                "add_fields": {"users": [], "roles": []},
+                "defaultACL": {"_owner": {"read": true, "write": true}, "*": {"read": true}}
+            })),
+        )
+        .unwrap();
+        let p = spec.permissions.unwrap();
+        assert_eq!(
+            p.get(ClassOp::Create),
+            Permission::Only {
+                users: vec![],
+                roles: vec!["admin".into()]
+            }
+        );
+        assert_eq!(
+            p.get(ClassOp::Find),
+            ClassPermissions::default_for("_User").get(ClassOp::Find)
+        );
+        assert_eq!(p.get(ClassOp::Get), Permission::Everyone);
+        assert!(
+            spec.default_acl.unwrap()["_owner"]["write"]
+                .as_bool()
+                .unwrap()
+        );
+        assert!(
+            parse_err("Doc", perms(json!({"*": {"*": false}})))
+                .starts_with("Doc/permissions.json at *: unknown key '*'")
+        );
+        assert!(
+            parse_err("Doc", perms(json!({"get": {"*": false}}))).starts_with(
+                "Doc/permissions.json at get: '*' must stand alone with the value true"
+            )
+        );
+        assert!(
+            parse_err("Doc", perms(json!({"get": {"user": ["x"]}})))
+                .starts_with("Doc/permissions.json at get.user: unknown key 'user'")
+        );
+        assert!(
+            parse_err("Doc", perms(json!({"defaultACL": {"*": {"read": 1}}})))
+                .starts_with("Doc/permissions.json at defaultACL: Invalid ACL")
+        );
+    }
+
+    fn apply_one(s: &mut Store, class: &str, f: ClassFiles) -> Result<Applied, SettingsError> {
+        apply(s, &[ClassSpec::parse(class, &f)?])
+    }
+
+    #[test]
+    fn rows_keep_their_ids_and_times_and_pass_the_create_rules() {
+        let mut s = store();
+        let f = ClassFiles {
+            schema: Some(json!({"columns": {
+                "name": {"type": "String", "required": true},
+                "owner": {"type": "Pointer", "className": "_User", "read_only": true}
+            }})),
+            indexes: Some(json!([{"keys": ["name"], "unique": true}])),
+            population: Some(json!([
+                {"objectId": "b1", "name": "Cafe", "createdAt": "2024-01-02T03:04:05.678Z",
+                 "owner": {"__type": "Pointer", "className": "_User", "objectId": "u1"}},
+                {"name": "Bar", "fans": {"__op": "AddRelation", "objects": [
+                    {"__type": "Pointer", "className": "_User", "objectId": "u1"}]}}
+            ])),
+            ..ClassFiles::default()
+        };
+        assert_eq!(
+            apply_one(&mut s, "Business", f).unwrap(),
+            Applied {
+                classes: 1,
+                objects: 2
+            }
+        );
+        let b1 = s.object("Business", "b1").unwrap();
+        assert_eq!(
+            leancloud::value::format_date(b1.created_at),
+            "2024-01-02T03:04:05.678Z"
+        );
+        assert_eq!(b1.updated_at, b1.created_at);
+        assert_eq!(b1.fields["ACL"], objects::default_acl());
+        let bar = s
+            .class("Business")
+            .unwrap()
+            .objects
+            .values()
+            .find(|o| o.fields["name"] == "Bar")
+            .unwrap();
+        assert_eq!(bar.id.len(), 24);
+        assert!(
+            s.relation_targets("Business", &bar.id, "fans")
+                .unwrap()
+                .contains("u1")
+        );
+        assert_eq!(s.column_target("Business", "fans"), Some("_User"));
+
+        let dup = ClassFiles {
+            population: Some(json!([{"name": "Cafe"}])),
+            ..ClassFiles::default()
+        };
+        let err = apply_one(&mut s, "Business", dup).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Business/population.json at [0]: A unique field was given a value that is already taken. (code 137)"
+        );
+        let missing = ClassFiles {
+            population: Some(json!([{"objectId": "b9"}])),
+            ..ClassFiles::default()
+        };
+        assert_eq!(
+            apply_one(&mut s, "Business", missing)
+                .unwrap_err()
+                .to_string(),
+            "Business/population.json at [0]: Missing required key: 'name'. (code 113)"
+        );
+        let wrong = ClassFiles {
+            population: Some(json!([{"name": 5}])),
+            ..ClassFiles::default()
+        };
+        let err = apply_one(&mut s, "Business", wrong).unwrap_err();
+        assert!(
+            err.message
+                .starts_with("Invalid value type for field 'name'"),
+            "{err}"
+        );
+        assert!(err.message.ends_with("(code 111)"), "{err}");
+    }
+
+    #[test]
+    fn a_user_row_owns_itself_and_may_carry_a_session() {
+        let mut s = store();
+        let f = ClassFiles {
+            permissions: Some(
+                json!({"defaultACL": {"_owner": {"read": true, "write": true}, "*": {"read": true}}}),
+            ),
+            population: Some(
+                json!([{"objectId": "u1", "username": "ann", "password": "secret", "sessionToken": "tok1"}]),
+            ),
+            ..ClassFiles::default()
+        };
+        apply_one(&mut s, "_User", f).unwrap();
+        let u = s.object("_User", "u1").unwrap();
+        assert_eq!(
+            u.fields["ACL"],
+            json!({"u1": {"read": true, "write": true}, "*": {"read": true}})
+        );
+        assert!(!u.fields.contains_key("password") && !u.fields.contains_key("sessionToken"));
+        assert_eq!(s.session_user("tok1"), Some("u1"));
+    }
+
+    #[test]
+    fn rows_refuse_flags_duplicate_ids_and_user_keys_elsewhere() {
+        let pop = |v: Value| ClassFiles {
+            population: Some(v),
+            ..ClassFiles::default()
+        };
+        assert_eq!(
+            parse_err("Doc", pop(json!([{"__ignore_hooks": true}]))),
+            "Doc/population.json at [0].__ignore_hooks: keys starting with '__' are request flags, not data"
+        );
+        assert_eq!(
+            parse_err("Doc", pop(json!([{"objectId": "a"}, {"objectId": "a"}]))),
+            "Doc/population.json at [1].objectId: objectId 'a' is used twice"
+        );
+        assert!(
+            parse_err("Doc", pop(json!([{"createdAt": "yesterday"}])))
+                .starts_with("Doc/population.json at [0].createdAt: expected an ISO 8601 date")
+        );
+        // `password` is an ordinary field outside `_User`, and must then be valid.
+        assert!(ClassSpec::parse("Doc", &pop(json!([{"password": "x"}]))).is_ok());
+        assert!(parse_err("Doc", pop(json!([{"a.b": 1}]))).contains("(code 105)"));
+        assert_eq!(
+            parse_err("Doc", pop(json!({"a": 1}))),
+            "Doc/population.json: population.json must be a JSON array, not an object"
+        );
+    }
+
+    #[test]
+    fn settings_reach_the_store_and_the_schema_shows_columns_with_builtins() {
+        let mut s = store();
+        let f = ClassFiles {
+            schema: Some(json!({"columns": {
+                "title": {"type": "String"},
+                "fans": {"type": "Relation", "className": "_User"}
+            }})),
+            permissions: Some(json!({"add_fields": {"users": [], "roles": []}})),
+            ..ClassFiles::default()
+        };
+        apply_one(&mut s, "Post", f).unwrap();
+        let data = s.class("Post").unwrap();
+        assert!(
+            data.objects.is_empty(),
+            "a declared class exists with no rows"
+        );
+        assert!(
+            data.settings
+                .permissions
+                .check(ClassOp::AddFields, &Principal::anonymous())
+                .is_err()
+        );
+        assert_eq!(
+            schema(data),
+            json!({
+                "objectId": {"type": "String"},
+                "createdAt": {"type": "Date"},
+                "updatedAt": {"type": "Date"},
+                "ACL": {"type": "ACL"},
+                "title": {"type": "String"},
+                "fans": {"type": "Relation", "className": "_User"}
+            })
+        );
+        assert!(schemas(&s).get("_Role").is_some());
+    }
+}

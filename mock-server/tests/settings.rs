@@ -1,0 +1,708 @@
+//! Database settings end to end: the example folder loads, broken folders are refused
+//! with the file and the problem named, `/1.1/schemas` shows what was loaded, the loaded
+//! column and class rules hold over HTTP on both fronts, and a unique index holds under
+//! concurrent creates.
+
+use lc_model::settings::{ClassFiles, ClassSpec};
+use mock_server::MockLeanCloud;
+use mock_server::api::{Api, AppConfig};
+use mock_server::http::standalone::Standalone;
+use mock_server::settings::{LoadError, Settings};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const ALICE: &str = "65a0f1c2e4b0a1b2c3d4e501";
+const ALICE_SESSION: &str = "alicesessiontoken00000001";
+const BOB: &str = "65a0f1c2e4b0a1b2c3d4e502";
+const CAFE: &str = "65a0f1c2e4b0a1b2c3d4e601";
+const NOODLES: &str = "65a0f1c2e4b0a1b2c3d4e602";
+const REVIEW: &str = "65a0f1c2e4b0a1b2c3d4e701";
+
+fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/database_settings")
+}
+
+fn example() -> Settings {
+    Settings::load(example_dir()).unwrap_or_else(|e| panic!("the example loads: {e}"))
+}
+
+// ---- loading -------------------------------------------------------------------------------
+
+#[test]
+fn the_example_folder_loads_every_class_with_its_rows() {
+    let settings = example();
+    let names: Vec<&str> = settings.classes.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["Business", "Review", "_User"]);
+    let mut store = lc_model::Store::default();
+    let applied = settings.apply_to(&mut store).unwrap();
+    assert_eq!((applied.classes, applied.objects), (3, 5));
+    let review = store.object("Review", REVIEW).unwrap();
+    assert_eq!(
+        lc_model::store::StoredObject::get(review, "updatedAt"),
+        Some(json!("2024-01-13T10:30:00.000Z"))
+    );
+    assert_eq!(
+        store.class("Review").unwrap().settings.unique,
+        vec![vec!["business".to_string(), "author".to_string()]]
+    );
+    assert_eq!(store.session_user(ALICE_SESSION), Some(ALICE));
+    let alice = store.object("_User", ALICE).unwrap();
+    assert_eq!(
+        alice.fields["ACL"],
+        json!({ALICE: {"read": true, "write": true}, "*": {"read": true}}),
+        "a user row owns itself through the _owner default ACL"
+    );
+    assert!(!alice.fields.contains_key("password"));
+}
+
+/// A scratch settings folder, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "lc-mock-settings-{name}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn write(&self, rel: &str, text: &str) -> &Self {
+        let path = self.0.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        self
+    }
+
+    fn load_err(&self) -> LoadError {
+        match Settings::load(&self.0).and_then(|s| {
+            s.apply_to(&mut lc_model::Store::default())?;
+            Ok(s)
+        }) {
+            Ok(_) => panic!("{} should not load", self.0.display()),
+            Err(e) => e,
+        }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn a_broken_folder_is_refused_with_the_file_and_the_problem() {
+    let s = Scratch::new("misspelt-file");
+    s.write("Post/schema.json", r#"{"columns": {}}"#)
+        .write("Post/permission.json", "{}");
+    let e = s.load_err();
+    assert_eq!(e.path, s.0.join("Post/permission.json"));
+    assert_eq!(
+        e.problem,
+        "unknown settings file (expected schema.json, indexes.json, permissions.json, population.json)"
+    );
+
+    let s = Scratch::new("stray-file");
+    s.write("Post.json", "{}")
+        .write("README.md", "notes are fine");
+    let e = s.load_err();
+    assert_eq!(e.path, s.0.join("Post.json"));
+    assert!(e.problem.starts_with("unexpected file"), "{e}");
+
+    let s = Scratch::new("bad-json");
+    s.write("Post/schema.json", "{\"columns\": {\n  \"a\": }\n}");
+    let e = s.load_err();
+    assert_eq!(e.path, s.0.join("Post/schema.json"));
+    assert_eq!(e.problem, "invalid JSON: expected value at line 2 column 8");
+
+    let s = Scratch::new("misspelt-key");
+    s.write(
+        "Post/schema.json",
+        r#"{"columns": {"title": {"type": "String", "hiden": true}}}"#,
+    );
+    assert_eq!(
+        s.load_err().to_string(),
+        format!(
+            "{}: at columns.title.hiden: unknown key 'hiden' (expected one of: type, className, read_only, hidden, required, default, description)",
+            s.0.join("Post/schema.json").display()
+        )
+    );
+
+    let s = Scratch::new("bad-class");
+    s.write("Po-st/schema.json", "{}");
+    let e = s.load_err();
+    assert_eq!(e.path, s.0.join("Po-st"));
+    assert!(e.problem.starts_with("Invalid class name 'Po-st'"), "{e}");
+
+    let s = Scratch::new("bad-row");
+    s.write(
+        "Post/schema.json",
+        r#"{"columns": {"title": {"type": "String", "required": true}}}"#,
+    )
+    .write("Post/population.json", r#"[{"title": "a"}, {"body": "b"}]"#);
+    let e = s.load_err();
+    assert_eq!(e.path, s.0.join("Post/population.json"));
+    assert_eq!(
+        e.problem,
+        "at [1]: Missing required key: 'title'. (code 113)"
+    );
+
+    let missing = Settings::load(s.0.join("nothing-here")).unwrap_err();
+    assert_eq!(
+        missing.problem,
+        "not a folder (expected one folder per class)"
+    );
+}
+
+#[test]
+fn an_empty_class_folder_makes_the_class_exist() {
+    let s = Scratch::new("empty-class");
+    std::fs::create_dir_all(s.0.join("Empty")).unwrap();
+    s.write("Empty/.gitkeep", "");
+    let settings = Settings::load(&s.0).unwrap();
+    let mut store = lc_model::Store::default();
+    settings.apply_to(&mut store).unwrap();
+    assert!(store.class("Empty").is_some());
+}
+
+// ---- over HTTP, on both fronts -------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug)]
+enum Front {
+    Wiremock,
+    Standalone,
+}
+
+/// A running emulator on one front; keeps it alive.
+enum Running {
+    Wiremock(MockLeanCloud),
+    Standalone(Standalone),
+}
+
+impl Running {
+    async fn start(front: Front, api: Api) -> Running {
+        match front {
+            Front::Wiremock => Running::Wiremock(MockLeanCloud::start_with(api).await),
+            Front::Standalone => Running::Standalone(
+                Standalone::start("127.0.0.1:0".parse().unwrap(), Arc::new(api))
+                    .await
+                    .unwrap(),
+            ),
+        }
+    }
+
+    fn uri(&self) -> String {
+        match self {
+            Running::Wiremock(lc) => lc.uri(),
+            Running::Standalone(s) => s.uri(),
+        }
+    }
+
+    fn api(&self) -> &Arc<Api> {
+        match self {
+            Running::Wiremock(lc) => lc.api(),
+            Running::Standalone(s) => &s.api,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Who {
+    Anonymous,
+    Alice,
+    Master,
+}
+
+/// Send one request with its own client (its own connection).
+async fn send(base: &str, method: &str, path: &str, body: Option<Value>, who: Who) -> (u16, Value) {
+    let cfg = AppConfig::default();
+    let http = reqwest::Client::new();
+    let mut req = http
+        .request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{base}{path}"),
+        )
+        .header("content-type", "application/json")
+        .header("x-lc-id", &cfg.app_id);
+    req = match who {
+        Who::Master => req.header("x-lc-key", format!("{},master", cfg.master_key)),
+        Who::Anonymous => req.header("x-lc-key", &cfg.app_key),
+        Who::Alice => req
+            .header("x-lc-key", &cfg.app_key)
+            .header("x-lc-session", ALICE_SESSION),
+    };
+    if let Some(body) = body {
+        req = req.body(body.to_string());
+    }
+    let resp = req.send().await.expect("the emulator answers");
+    let status = resp.status().as_u16();
+    let body = resp.json().await.expect("every answer is JSON");
+    (status, body)
+}
+
+fn err(e: leancloud::LcError) -> (u16, Value) {
+    (e.status, e.to_json())
+}
+
+fn pointer(class: &str, id: &str) -> Value {
+    json!({"__type": "Pointer", "className": class, "objectId": id})
+}
+
+async fn example_app(front: Front) -> Running {
+    let api = Api::with_settings(AppConfig::default(), &example()).unwrap();
+    Running::start(front, api).await
+}
+
+const FRONTS: [Front; 2] = [Front::Wiremock, Front::Standalone];
+
+#[tokio::test]
+async fn schemas_are_for_the_master_key_and_show_loaded_columns() {
+    for front in FRONTS {
+        let app = example_app(front).await;
+        let base = app.uri();
+        assert_eq!(
+            send(&base, "GET", "/1.1/schemas", None, Who::Anonymous).await,
+            err(leancloud::LcError::master_key_required()),
+            "{front:?}"
+        );
+        assert_eq!(
+            send(&base, "GET", "/1.1/schemas/Review", None, Who::Alice).await,
+            err(leancloud::LcError::master_key_required())
+        );
+        let (status, review) = send(&base, "GET", "/1.1/schemas/Review", None, Who::Master).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            review,
+            json!({
+                "objectId": {"type": "String"},
+                "createdAt": {"type": "Date"},
+                "updatedAt": {"type": "Date"},
+                "ACL": {"type": "ACL"},
+                "business": {"type": "Pointer", "className": "Business"},
+                "author": {"type": "Pointer", "className": "_User"},
+                "stars": {"type": "Number"},
+                "text": {"type": "String"},
+                "moderatorNote": {"type": "String"}
+            })
+        );
+        let (status, all) = send(&base, "GET", "/1.1/schemas", None, Who::Master).await;
+        assert_eq!(status, 200);
+        assert_eq!(all["Review"], review);
+        for class in ["_User", "_Role", "_File", "_Installation", "Business"] {
+            assert_eq!(all[class]["objectId"], json!({"type": "String"}), "{class}");
+        }
+        assert_eq!(all["_User"]["reviewCount"], json!({"type": "Number"}));
+        assert_eq!(
+            send(&base, "GET", "/1.1/schemas/Nope", None, Who::Master).await,
+            err(leancloud::LcError::class_or_object_not_found())
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_new_column_keeps_the_type_of_its_first_write() {
+    for front in FRONTS {
+        let app = example_app(front).await;
+        let base = app.uri();
+        let (status, _) = send(
+            &base,
+            "POST",
+            "/1.1/classes/Note",
+            Some(json!({"n": 1})),
+            Who::Anonymous,
+        )
+        .await;
+        assert_eq!(status, 201, "{front:?}");
+        assert_eq!(
+            send(
+                &base,
+                "POST",
+                "/1.1/classes/Note",
+                Some(json!({"n": "one"})),
+                Who::Anonymous
+            )
+            .await,
+            err(leancloud::LcError::incorrect_type("n", "Number", "String"))
+        );
+        // A declared column has its type from the start.
+        let review = json!({
+            "business": pointer("Business", NOODLES),
+            "author": pointer("_User", ALICE),
+            "stars": "five"
+        });
+        assert_eq!(
+            send(
+                &base,
+                "POST",
+                "/1.1/classes/Review",
+                Some(review),
+                Who::Alice
+            )
+            .await,
+            err(leancloud::LcError::incorrect_type(
+                "stars", "Number", "String"
+            ))
+        );
+        let wrong_target = json!({
+            "business": pointer("_User", BOB),
+            "author": pointer("_User", ALICE),
+            "stars": 3
+        });
+        assert_eq!(
+            send(
+                &base,
+                "POST",
+                "/1.1/classes/Review",
+                Some(wrong_target),
+                Who::Alice
+            )
+            .await,
+            err(leancloud::LcError::incorrect_type(
+                "business",
+                "Pointer<Business>",
+                "Pointer<_User>"
+            ))
+        );
+    }
+}
+
+#[tokio::test]
+async fn read_only_columns_refuse_clients_and_let_the_master_key_write() {
+    for front in FRONTS {
+        let app = example_app(front).await;
+        let base = app.uri();
+        let path = format!("/1.1/classes/_User/{ALICE}");
+        assert_eq!(
+            send(
+                &base,
+                "PUT",
+                &path,
+                Some(json!({"role": "admin"})),
+                Who::Alice
+            )
+            .await,
+            err(leancloud::LcError::read_only_key("role")),
+            "{front:?}"
+        );
+        let (status, _) = send(
+            &base,
+            "PUT",
+            &path,
+            Some(json!({"displayName": "Al"})),
+            Who::Alice,
+        )
+        .await;
+        assert_eq!(status, 200, "other columns stay writable");
+        let (status, _) = send(
+            &base,
+            "PUT",
+            &path,
+            Some(json!({"role": "admin"})),
+            Who::Master,
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            app.api().store().object("_User", ALICE).unwrap().fields["role"],
+            "admin"
+        );
+    }
+}
+
+#[tokio::test]
+async fn required_columns_and_class_permissions_hold_on_create() {
+    for front in FRONTS {
+        let app = example_app(front).await;
+        let base = app.uri();
+        let partial =
+            json!({"business": pointer("Business", NOODLES), "author": pointer("_User", ALICE)});
+        assert_eq!(
+            send(
+                &base,
+                "POST",
+                "/1.1/classes/Review",
+                Some(partial.clone()),
+                Who::Alice
+            )
+            .await,
+            err(leancloud::LcError::missing_required_key("stars")),
+            "{front:?}"
+        );
+        let full = json!({"business": pointer("Business", NOODLES), "author": pointer("_User", ALICE), "stars": 5});
+        assert_eq!(
+            send(
+                &base,
+                "POST",
+                "/1.1/classes/Review",
+                Some(full.clone()),
+                Who::Anonymous
+            )
+            .await,
+            err(leancloud::LcError::forbidden_by_class_permissions("create")),
+            "creating a review needs a signed-in user"
+        );
+        let mut extra = full.clone();
+        extra["photos"] = json!(["a.jpg"]);
+        assert_eq!(
+            send(
+                &base,
+                "POST",
+                "/1.1/classes/Review",
+                Some(extra.clone()),
+                Who::Alice
+            )
+            .await,
+            err(leancloud::LcError::forbidden_by_class_permissions(
+                "add_fields"
+            ))
+        );
+        let (status, created) = send(
+            &base,
+            "POST",
+            "/1.1/classes/Review",
+            Some(full.clone()),
+            Who::Alice,
+        )
+        .await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["objectId"].as_str().unwrap();
+        assert_eq!(
+            app.api().store().object("Review", id).unwrap().fields["ACL"],
+            json!({ALICE: {"read": true, "write": true}, "*": {"read": true}}),
+            "the default ACL names the creator as _owner"
+        );
+        assert_eq!(
+            send(&base, "POST", "/1.1/classes/Review", Some(full), Who::Alice).await,
+            err(leancloud::LcError::duplicate_value()),
+            "one review per author and business"
+        );
+        let (status, _) = send(
+            &base,
+            "POST",
+            "/1.1/classes/Review",
+            Some({
+                extra["business"] = pointer("Business", CAFE);
+                extra["author"] = pointer("_User", BOB);
+                extra
+            }),
+            Who::Master,
+        )
+        .await;
+        assert_eq!(status, 201, "the master key adds columns");
+        assert_eq!(
+            send(
+                &base,
+                "POST",
+                "/1.1/classes/Business",
+                Some(json!({"name": "Mine"})),
+                Who::Alice
+            )
+            .await,
+            err(leancloud::LcError::forbidden_by_class_permissions("create"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn hidden_columns_are_for_the_master_key_and_defaults_show_at_read_time() {
+    for front in FRONTS {
+        let app = example_app(front).await;
+        let base = app.uri();
+        let review = format!("/1.1/classes/Review/{REVIEW}");
+        let (_, client) = send(&base, "GET", &review, None, Who::Anonymous).await;
+        assert_eq!(client["stars"], 4, "{front:?}");
+        assert!(client.get("moderatorNote").is_none(), "{client}");
+        let (_, master) = send(&base, "GET", &review, None, Who::Master).await;
+        assert_eq!(master["moderatorNote"], "checked");
+
+        let (_, found) = send(&base, "GET", "/1.1/classes/Review", None, Who::Anonymous).await;
+        assert!(
+            found["results"][0].get("moderatorNote").is_none(),
+            "{found}"
+        );
+
+        let (_, noodles) = send(
+            &base,
+            "GET",
+            &format!("/1.1/classes/Business/{NOODLES}"),
+            None,
+            Who::Anonymous,
+        )
+        .await;
+        assert_eq!(
+            (&noodles["category"], &noodles["rating"]),
+            (&json!("other"), &json!(0))
+        );
+        let (_, cafe) = send(
+            &base,
+            "GET",
+            &format!("/1.1/classes/Business/{CAFE}"),
+            None,
+            Who::Anonymous,
+        )
+        .await;
+        assert_eq!(
+            (&cafe["category"], &cafe["rating"]),
+            (&json!("cafe"), &json!(4))
+        );
+        assert!(
+            app.api()
+                .store()
+                .object("Business", NOODLES)
+                .unwrap()
+                .fields
+                .get("rating")
+                .is_none(),
+            "defaults are shown, not stored"
+        );
+
+        let bob = format!("/1.1/classes/_User/{BOB}");
+        let (_, client) = send(&base, "GET", &bob, None, Who::Alice).await;
+        assert_eq!(
+            (&client["role"], &client["reviewCount"]),
+            (&json!("admin"), &json!(0))
+        );
+        assert!(
+            client.get("banned").is_none() && client.get("password").is_none(),
+            "{client}"
+        );
+        let (_, master) = send(&base, "GET", &bob, None, Who::Master).await;
+        assert_eq!(
+            master["banned"], false,
+            "a hidden column's default, for the master key"
+        );
+    }
+}
+
+// ---- unique index under concurrency ---------------------------------------------------------
+
+fn tag_app() -> Api {
+    let tag = ClassSpec::parse(
+        "Tag",
+        &ClassFiles {
+            schema: Some(json!({"columns": {"name": {"type": "String", "required": true}}})),
+            indexes: Some(json!([{"keys": ["name"], "unique": true}])),
+            ..ClassFiles::default()
+        },
+    )
+    .unwrap();
+    let settings = Settings {
+        dir: PathBuf::from("(in memory)"),
+        classes: vec![tag],
+    };
+    Api::with_settings(AppConfig::default(), &settings).unwrap()
+}
+
+/// 16 clients create a Tag with the same name at once, while 16 others create distinct
+/// names: exactly one of the first wins, every distinct one succeeds, nothing else lands.
+async fn unique_index_holds_under_concurrent_creates(front: Front) {
+    const N: usize = 16;
+    let app = Running::start(front, tag_app()).await;
+    let base = app.uri();
+    let mut tasks = Vec::new();
+    for i in 0..2 * N {
+        let base = base.clone();
+        let name = if i % 2 == 0 {
+            "same".to_string()
+        } else {
+            format!("distinct-{i}")
+        };
+        tasks.push(tokio::spawn(async move {
+            let answer = send(
+                &base,
+                "POST",
+                "/1.1/classes/Tag",
+                Some(json!({"name": name})),
+                Who::Anonymous,
+            )
+            .await;
+            (name, answer)
+        }));
+    }
+    let mut same_created = 0;
+    let mut same_refused = 0;
+    for task in tasks {
+        let (name, (status, body)) = task.await.unwrap();
+        match (name.as_str(), status) {
+            ("same", 201) => same_created += 1,
+            ("same", _) => {
+                assert_eq!((status, body), err(leancloud::LcError::duplicate_value()));
+                same_refused += 1;
+            }
+            (_, _) => assert_eq!(status, 201, "{name}: {body}"),
+        }
+    }
+    assert_eq!((same_created, same_refused), (1, N - 1), "{front:?}");
+    let store = app.api().store();
+    let tags = &store.class("Tag").unwrap().objects;
+    let mut names: Vec<&str> = tags
+        .values()
+        .map(|t| t.fields["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = (0..2 * N)
+        .filter(|i| i % 2 == 1)
+        .map(|i| format!("distinct-{i}"))
+        .collect();
+    expected.push("same".into());
+    expected.sort();
+    assert_eq!(names, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_unique_index_admits_one_of_many_concurrent_creates_on_the_standalone_server() {
+    unique_index_holds_under_concurrent_creates(Front::Standalone).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_unique_index_admits_one_of_many_concurrent_creates_on_the_wiremock_front() {
+    unique_index_holds_under_concurrent_creates(Front::Wiremock).await;
+}
+
+#[tokio::test]
+async fn a_mock_starts_from_a_settings_folder() {
+    let lc = MockLeanCloud::start_with_settings(example_dir())
+        .await
+        .unwrap();
+    let (status, body) = send(
+        &lc.uri(),
+        "GET",
+        &format!("/1.1/classes/Business/{CAFE}"),
+        None,
+        Who::Anonymous,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["name"], "Blue Door Cafe");
+    assert_eq!(body["owner"], pointer("_User", BOB));
+}
+
+/// `POST /__mock/reset` returns a fixture-loaded app to its fixtures, not to nothing.
+#[test]
+fn reset_returns_the_app_to_its_settings_and_rows() {
+    let api = Api::with_settings(AppConfig::default(), &example()).unwrap();
+    let count = |api: &Api, class: &str| api.store().class(class).map(|c| c.objects.len());
+    let before: Vec<_> = ["_User", "Business", "Review"]
+        .iter()
+        .map(|c| count(&api, c))
+        .collect();
+    let settings_before = api.store().class("Business").unwrap().settings.clone();
+    api.store().class_mut("Business").objects.clear();
+    api.store().class_mut("Scratch");
+    api.reset();
+    let after: Vec<_> = ["_User", "Business", "Review"]
+        .iter()
+        .map(|c| count(&api, c))
+        .collect();
+    assert_eq!(after, before);
+    assert_eq!(
+        api.store().class("Business").unwrap().settings,
+        settings_before
+    );
+    assert!(api.store().class("Scratch").is_none());
+}
