@@ -16,7 +16,10 @@ fn send(api: &Api, method: &str, target: &str, body: Option<&Value>) -> (u16, Va
         req = req.with_json(body);
     }
     let resp = api.handle(&req);
-    (resp.status, resp.body_json().expect("the emulator answers JSON"))
+    (
+        resp.status,
+        resp.body_json().expect("the emulator answers JSON"),
+    )
 }
 
 proptest! {

@@ -48,7 +48,9 @@ pub struct TestApp {
 
 impl std::fmt::Debug for TestApp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestApp").field("uri", &self.lc.uri()).finish()
+        f.debug_struct("TestApp")
+            .field("uri", &self.lc.uri())
+            .finish()
     }
 }
 
@@ -95,7 +97,9 @@ impl TestApp {
         match self.transport.send(req).await {
             Ok(resp) => Answer {
                 status: resp.status,
-                body: resp.body_json().unwrap_or_else(|e| Value::String(e.message)),
+                body: resp
+                    .body_json()
+                    .unwrap_or_else(|e| Value::String(e.message)),
             },
             Err(e) => panic!("the target did not answer {method} {target}: {e}"),
         }
@@ -124,10 +128,17 @@ mod tests {
     async fn a_test_app_answers_as_each_principal() {
         let app = TestApp::start().await;
         let created = app
-            .send(&As::App, "POST", "/1.1/classes/Note", Some(&json!({"text": "hi"})))
+            .send(
+                &As::App,
+                "POST",
+                "/1.1/classes/Note",
+                Some(&json!({"text": "hi"})),
+            )
             .await;
         assert_eq!(created.status, 201);
-        let denied = app.send(&As::Nobody, "GET", "/1.1/classes/Note", None).await;
+        let denied = app
+            .send(&As::Nobody, "GET", "/1.1/classes/Note", None)
+            .await;
         assert_eq!(
             denied.error(),
             Some(LcError::unauthorized()),

@@ -10,12 +10,12 @@
 //!
 //! `BENCH_QUICK=1` shrinks the counts (for a smoke run in a debug build).
 
-use leancloud::Request;
 use lc_model::Principal;
 use lc_model::objects::{self, Changes};
+use leancloud::Request;
+use mock_server::MockLeanCloud;
 use mock_server::api::{Api, AppConfig};
 use mock_server::http::standalone::Standalone;
-use mock_server::MockLeanCloud;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -65,7 +65,11 @@ impl RawClient {
         self.writer.write_all(&msg).unwrap();
         let mut line = String::new();
         self.reader.read_line(&mut line).unwrap();
-        let status: u16 = line.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status line");
+        let status: u16 = line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("a status line");
         let mut length = 0usize;
         loop {
             line.clear();
@@ -145,7 +149,10 @@ fn query_median(api: &Api, runs: usize) -> (Duration, usize) {
     let req = Request::new("GET", "/1.1/classes/Item")
         .with_header("x-lc-id", &cfg.app_id)
         .with_header("x-lc-key", &cfg.app_key)
-        .with_query("where", r#"{"category":"cafe","active":true,"score":{"$gte":100}}"#)
+        .with_query(
+            "where",
+            r#"{"category":"cafe","active":true,"score":{"$gte":100}}"#,
+        )
         .with_query("order", "-score,name")
         .with_query("limit", "100");
     let mut times = Vec::new();
@@ -154,7 +161,9 @@ fn query_median(api: &Api, runs: usize) -> (Duration, usize) {
         let start = Instant::now();
         let resp = api.handle(&req);
         times.push(start.elapsed());
-        rows = resp.body_json().unwrap()["results"].as_array().map_or(0, Vec::len);
+        rows = resp.body_json().unwrap()["results"]
+            .as_array()
+            .map_or(0, Vec::len);
     }
     (median(times), rows)
 }
@@ -162,8 +171,15 @@ fn query_median(api: &Api, runs: usize) -> (Duration, usize) {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let q = quick();
-    let build = if cfg!(debug_assertions) { "debug" } else { "release" };
-    println!("emulator benchmark ({build} build{})", if q { ", quick" } else { "" });
+    let build = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    println!(
+        "emulator benchmark ({build} build{})",
+        if q { ", quick" } else { "" }
+    );
 
     // 1. Start of a fresh in-process emulator.
     let runs = if q { 20 } else { 300 };
@@ -186,18 +202,25 @@ async fn main() {
     // 2. Sequential create+get pairs.
     let pairs = if q { 200 } else { 5000 };
     let cfg = AppConfig::default();
-    let server = Standalone::start("127.0.0.1:0".parse().unwrap(), Arc::new(Api::new(cfg.clone())))
-        .await
-        .unwrap();
+    let server = Standalone::start(
+        "127.0.0.1:0".parse().unwrap(),
+        Arc::new(Api::new(cfg.clone())),
+    )
+    .await
+    .unwrap();
     let base = server.uri();
     let c = cfg.clone();
-    let rate = tokio::task::spawn_blocking(move || pairs_over_http(&base, &c, pairs)).await.unwrap();
+    let rate = tokio::task::spawn_blocking(move || pairs_over_http(&base, &c, pairs))
+        .await
+        .unwrap();
     println!("standalone server: {rate:.0} sequential create+get pairs/s ({pairs} pairs)");
 
     let lc = MockLeanCloud::start().await;
     let base = lc.uri();
     let c = lc.config().clone();
-    let rate = tokio::task::spawn_blocking(move || pairs_over_http(&base, &c, pairs)).await.unwrap();
+    let rate = tokio::task::spawn_blocking(move || pairs_over_http(&base, &c, pairs))
+        .await
+        .unwrap();
     println!("wiremock front: {rate:.0} sequential create+get pairs/s ({pairs} pairs)");
 
     let api = Api::new(AppConfig::default());

@@ -2,9 +2,9 @@
 //! wiremock front and the standalone server. The bodies are the same; only the start
 //! differs.
 
+use mock_server::MockLeanCloud;
 use mock_server::api::{Api, AppConfig};
 use mock_server::http::standalone::Standalone;
-use mock_server::MockLeanCloud;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::sync::Arc;
@@ -97,7 +97,12 @@ impl Target {
 
     async fn create(&self, class: &str, body: Value) -> String {
         let a = self
-            .send("POST", &format!("/1.1/classes/{class}"), Some(body), Auth::App)
+            .send(
+                "POST",
+                &format!("/1.1/classes/{class}"),
+                Some(body),
+                Auth::App,
+            )
             .await;
         assert_eq!(a.status, 201, "{}", a.body);
         a.body["objectId"].as_str().unwrap().to_string()
@@ -105,7 +110,12 @@ impl Target {
 
     async fn get(&self, class: &str, id: &str) -> Value {
         let a = self
-            .send("GET", &format!("/1.1/classes/{class}/{id}"), None, Auth::App)
+            .send(
+                "GET",
+                &format!("/1.1/classes/{class}/{id}"),
+                None,
+                Auth::App,
+            )
             .await;
         assert_eq!(a.status, 200, "{}", a.body);
         a.body
@@ -165,7 +175,9 @@ macro_rules! on_both_fronts {
 
 fn is_object_id(v: &Value) -> bool {
     v.as_str().is_some_and(|s| {
-        s.len() == 24 && s.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+        s.len() == 24
+            && s.bytes()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
     })
 }
 
@@ -178,50 +190,72 @@ fn is_iso_date(v: &Value) -> bool {
     })
 }
 
-on_both_fronts!(create_answers_201_with_id_date_and_location, |t: Target| async move {
-    let a = t
-        .send("POST", "/1.1/classes/Post", Some(json!({"title": "hi", "n": 1})), Auth::App)
-        .await;
-    assert_eq!(a.status, 201);
-    let keys: Vec<&String> = a.body.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["createdAt", "objectId"]);
-    assert!(is_object_id(&a.body["objectId"]), "{}", a.body);
-    assert!(is_iso_date(&a.body["createdAt"]), "{}", a.body);
-    let id = a.body["objectId"].as_str().unwrap();
-    assert_eq!(
-        a.headers["location"].to_str().unwrap(),
-        format!("/1.1/classes/Post/{id}")
-    );
-    assert_eq!(
-        a.headers["content-type"].to_str().unwrap(),
-        "application/json;charset=utf-8"
-    );
-    let got = t.get("Post", id).await;
-    assert_eq!(got["title"], "hi");
-    assert_eq!(got["n"], 1);
-    assert_eq!(got["objectId"], id);
-    assert_eq!(got["createdAt"], a.body["createdAt"]);
-    assert_eq!(got["updatedAt"], a.body["createdAt"]);
-    assert!(got.get("ACL").is_none(), "ACL only with returnACL: {got}");
-});
+on_both_fronts!(
+    create_answers_201_with_id_date_and_location,
+    |t: Target| async move {
+        let a = t
+            .send(
+                "POST",
+                "/1.1/classes/Post",
+                Some(json!({"title": "hi", "n": 1})),
+                Auth::App,
+            )
+            .await;
+        assert_eq!(a.status, 201);
+        let keys: Vec<&String> = a.body.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["createdAt", "objectId"]);
+        assert!(is_object_id(&a.body["objectId"]), "{}", a.body);
+        assert!(is_iso_date(&a.body["createdAt"]), "{}", a.body);
+        let id = a.body["objectId"].as_str().unwrap();
+        assert_eq!(
+            a.headers["location"].to_str().unwrap(),
+            format!("/1.1/classes/Post/{id}")
+        );
+        assert_eq!(
+            a.headers["content-type"].to_str().unwrap(),
+            "application/json;charset=utf-8"
+        );
+        let got = t.get("Post", id).await;
+        assert_eq!(got["title"], "hi");
+        assert_eq!(got["n"], 1);
+        assert_eq!(got["objectId"], id);
+        assert_eq!(got["createdAt"], a.body["createdAt"]);
+        assert_eq!(got["updatedAt"], a.body["createdAt"]);
+        assert!(got.get("ACL").is_none(), "ACL only with returnACL: {got}");
+    }
+);
 
-on_both_fronts!(missing_objects_and_classes_answer_like_the_service, |t: Target| async move {
-    t.create("Post", json!({})).await;
-    let a = t.send("GET", "/1.1/classes/Post/123", None, Auth::App).await;
-    assert_eq!((a.status, a.body), (200, json!({})));
-    let a = t.send("GET", "/1.1/classes/Nope/123", None, Auth::App).await;
-    assert_eq!(
-        (a.status, a.body),
-        (404, json!({"code": 101, "error": "Class or object doesn't exists."}))
-    );
-    let a = t.send("GET", "/1.1/classes/Nope", None, Auth::App).await;
-    assert_eq!(a.status, 404);
-    assert_eq!(a.body["code"], 101);
-});
+on_both_fronts!(
+    missing_objects_and_classes_answer_like_the_service,
+    |t: Target| async move {
+        t.create("Post", json!({})).await;
+        let a = t
+            .send("GET", "/1.1/classes/Post/123", None, Auth::App)
+            .await;
+        assert_eq!((a.status, a.body), (200, json!({})));
+        let a = t
+            .send("GET", "/1.1/classes/Nope/123", None, Auth::App)
+            .await;
+        assert_eq!(
+            (a.status, a.body),
+            (
+                404,
+                json!({"code": 101, "error": "Class or object doesn't exists."})
+            )
+        );
+        let a = t.send("GET", "/1.1/classes/Nope", None, Auth::App).await;
+        assert_eq!(a.status, 404);
+        assert_eq!(a.body["code"], 101);
+    }
+);
 
-on_both_fronts!(update_applies_operations_and_fetch_when_save_shows_new_values, |t: Target| async move {
-    let id = t.create("Post", json!({"n": 1, "tags": ["a"], "keep": true})).await;
-    let a = t
+on_both_fronts!(
+    update_applies_operations_and_fetch_when_save_shows_new_values,
+    |t: Target| async move {
+        let id = t
+            .create("Post", json!({"n": 1, "tags": ["a"], "keep": true}))
+            .await;
+        let a = t
         .send(
             "PUT",
             &format!("/1.1/classes/Post/{id}?new=true"),
@@ -229,43 +263,74 @@ on_both_fronts!(update_applies_operations_and_fetch_when_save_shows_new_values, 
             Auth::App,
         )
         .await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!(a.body["n"], 3);
-    assert_eq!(a.body["tags"], json!(["a", "b"]));
-    assert_eq!(a.body["objectId"], id.as_str());
-    assert!(is_iso_date(&a.body["updatedAt"]));
-    assert!(a.body.get("keep").is_none(), "only changed keys: {}", a.body);
-    let plain = t
-        .send("PUT", &format!("/1.1/classes/Post/{id}"), Some(json!({"x": 1})), Auth::App)
-        .await;
-    let keys: Vec<&String> = plain.body.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["objectId", "updatedAt"]);
-    let got = t.get("Post", &id).await;
-    assert_eq!((got["n"].clone(), got["keep"].clone(), got["x"].clone()), (json!(3), json!(true), json!(1)));
-});
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert_eq!(a.body["n"], 3);
+        assert_eq!(a.body["tags"], json!(["a", "b"]));
+        assert_eq!(a.body["objectId"], id.as_str());
+        assert!(is_iso_date(&a.body["updatedAt"]));
+        assert!(
+            a.body.get("keep").is_none(),
+            "only changed keys: {}",
+            a.body
+        );
+        let plain = t
+            .send(
+                "PUT",
+                &format!("/1.1/classes/Post/{id}"),
+                Some(json!({"x": 1})),
+                Auth::App,
+            )
+            .await;
+        let keys: Vec<&String> = plain.body.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["objectId", "updatedAt"]);
+        let got = t.get("Post", &id).await;
+        assert_eq!(
+            (got["n"].clone(), got["keep"].clone(), got["x"].clone()),
+            (json!(3), json!(true), json!(1))
+        );
+    }
+);
 
-on_both_fronts!(a_conditional_update_that_does_not_match_is_305_and_changes_nothing, |t: Target| async move {
-    let id = t.create("Post", json!({"n": 1})).await;
-    let cond = percent_encode(r#"{"n":{"$gt":5}}"#);
-    let a = t
-        .send("PUT", &format!("/1.1/classes/Post/{id}?where={cond}"), Some(json!({"n": 9})), Auth::App)
-        .await;
-    assert_eq!(
-        (a.status, a.body),
-        (400, json!({"code": 305, "error": "No effect on updating/deleting a document."}))
-    );
-    assert_eq!(t.get("Post", &id).await["n"], 1);
-    let cond = percent_encode(r#"{"n":1}"#);
-    let a = t
-        .send("DELETE", &format!("/1.1/classes/Post/{id}?where={cond}"), None, Auth::App)
-        .await;
-    assert_eq!((a.status, a.body), (200, json!({})));
-    assert_eq!(t.get("Post", &id).await, json!({}));
-});
+on_both_fronts!(
+    a_conditional_update_that_does_not_match_is_305_and_changes_nothing,
+    |t: Target| async move {
+        let id = t.create("Post", json!({"n": 1})).await;
+        let cond = percent_encode(r#"{"n":{"$gt":5}}"#);
+        let a = t
+            .send(
+                "PUT",
+                &format!("/1.1/classes/Post/{id}?where={cond}"),
+                Some(json!({"n": 9})),
+                Auth::App,
+            )
+            .await;
+        assert_eq!(
+            (a.status, a.body),
+            (
+                400,
+                json!({"code": 305, "error": "No effect on updating/deleting a document."})
+            )
+        );
+        assert_eq!(t.get("Post", &id).await["n"], 1);
+        let cond = percent_encode(r#"{"n":1}"#);
+        let a = t
+            .send(
+                "DELETE",
+                &format!("/1.1/classes/Post/{id}?where={cond}"),
+                None,
+                Auth::App,
+            )
+            .await;
+        assert_eq!((a.status, a.body), (200, json!({})));
+        assert_eq!(t.get("Post", &id).await, json!({}));
+    }
+);
 
-on_both_fronts!(batch_runs_items_in_order_and_fails_them_one_by_one, |t: Target| async move {
-    let id = t.create("Post", json!({"n": 1})).await;
-    let a = t
+on_both_fronts!(
+    batch_runs_items_in_order_and_fails_them_one_by_one,
+    |t: Target| async move {
+        let id = t.create("Post", json!({"n": 1})).await;
+        let a = t
         .send(
             "POST",
             "/1.1/batch",
@@ -280,132 +345,218 @@ on_both_fronts!(batch_runs_items_in_order_and_fails_them_one_by_one, |t: Target|
             Auth::App,
         )
         .await;
-    assert_eq!(a.status, 200);
-    let items = a.body.as_array().unwrap();
-    assert_eq!(items.len(), 6);
-    assert!(is_object_id(&items[0]["success"]["objectId"]));
-    assert_eq!(
-        items[1],
-        json!({"error": {"code": 1, "error": "Could not find object by id 'fakeid' for class 'Post'."}})
-    );
-    assert_eq!(items[2]["success"]["n"], 1);
-    assert_eq!(items[3], json!({"success": null}));
-    assert_eq!(items[4]["error"]["code"], 101);
-    assert_eq!(items[5]["success"]["n"], 2);
-});
-
-on_both_fronts!(queries_filter_order_limit_and_count, |t: Target| async move {
-    for (name, score) in [("a", 5), ("b", 9), ("c", 1), ("d", 7)] {
-        t.create("Score", json!({"name": name, "score": score})).await;
-    }
-    let where_ = percent_encode(r#"{"score":{"$gte":5}}"#);
-    let a = t
-        .send("GET", &format!("/1.1/classes/Score?where={where_}&order=-score&limit=2&count=1"), None, Auth::App)
-        .await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    let names: Vec<&str> = a.body["results"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["b", "d"]);
-    assert_eq!(a.body["count"], 3);
-    let a = t.send("GET", "/1.1/classes/Score?limit=0&count=1", None, Auth::App).await;
-    assert_eq!(a.body, json!({"results": [], "count": 4}));
-});
-
-on_both_fronts!(requests_without_valid_keys_are_401, |t: Target| async move {
-    let unauthorized = json!({"code": 401, "error": "Unauthorized."});
-    let a = t.send("GET", "/1.1/date", None, Auth::None).await;
-    assert_eq!((a.status, a.body), (401, unauthorized.clone()));
-    let a = t
-        .http
-        .get(format!("{}/1.1/date", t.base))
-        .header("x-lc-id", &t.cfg.app_id)
-        .header("x-lc-key", "wrong")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(a.status().as_u16(), 401);
-    assert_eq!(a.json::<Value>().await.unwrap(), unauthorized);
-    for auth in [Auth::App, Auth::Master, Auth::Sign] {
-        let a = t.send("GET", "/1.1/date", None, auth).await;
         assert_eq!(a.status, 200);
-        assert_eq!(a.body["__type"], "Date");
-        assert!(is_iso_date(&a.body["iso"]), "{}", a.body);
+        let items = a.body.as_array().unwrap();
+        assert_eq!(items.len(), 6);
+        assert!(is_object_id(&items[0]["success"]["objectId"]));
+        assert_eq!(
+            items[1],
+            json!({"error": {"code": 1, "error": "Could not find object by id 'fakeid' for class 'Post'."}})
+        );
+        assert_eq!(items[2]["success"]["n"], 1);
+        assert_eq!(items[3], json!({"success": null}));
+        assert_eq!(items[4]["error"]["code"], 101);
+        assert_eq!(items[5]["success"]["n"], 2);
     }
-});
+);
 
-on_both_fronts!(bad_input_gets_the_real_code_and_stores_nothing, |t: Target| async move {
-    t.create("Post", json!({"n": 1})).await;
-    let cases: Vec<(&str, Vec<u8>, i64)> = vec![
-        ("/1.1/classes/Post", b"{not json".to_vec(), 107),
-        ("/1.1/classes/Post", b"[1,2]".to_vec(), 107),
-        ("/1.1/classes/1Post", b"{}".to_vec(), 103),
-        ("/1.1/classes/Post", br#"{"bad-key": 1}"#.to_vec(), 105),
-        ("/1.1/classes/Post", br#"{"a.b": 1}"#.to_vec(), 105),
-        ("/1.1/classes/Post", br#"{"p": {"__type": "Pointer", "className": "X"}}"#.to_vec(), 106),
-        ("/1.1/classes/Post", br#"{"n": {"__op": "Explode"}}"#.to_vec(), 1),
-        ("/1.1/classes/Post", br#"{"ACL": {"*": {"read": 1}}}"#.to_vec(), 123),
-    ];
-    for (path, body, code) in cases {
-        let a = t.send_raw("POST", path, Some(body.clone()), Auth::App, "application/json").await;
-        assert_eq!(a.status, 400, "{} -> {}", String::from_utf8_lossy(&body), a.body);
-        assert_eq!(a.body["code"], code, "{} -> {}", String::from_utf8_lossy(&body), a.body);
-        assert!(a.body["error"].as_str().is_some_and(|m| !m.is_empty()));
+on_both_fronts!(
+    queries_filter_order_limit_and_count,
+    |t: Target| async move {
+        for (name, score) in [("a", 5), ("b", 9), ("c", 1), ("d", 7)] {
+            t.create("Score", json!({"name": name, "score": score}))
+                .await;
+        }
+        let where_ = percent_encode(r#"{"score":{"$gte":5}}"#);
+        let a = t
+            .send(
+                "GET",
+                &format!("/1.1/classes/Score?where={where_}&order=-score&limit=2&count=1"),
+                None,
+                Auth::App,
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        let names: Vec<&str> = a.body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["b", "d"]);
+        assert_eq!(a.body["count"], 3);
+        let a = t
+            .send("GET", "/1.1/classes/Score?limit=0&count=1", None, Auth::App)
+            .await;
+        assert_eq!(a.body, json!({"results": [], "count": 4}));
     }
-    let a = t.send("GET", "/1.1/classes/Post?limit=0&count=1", None, Auth::App).await;
-    assert_eq!(a.body["count"], 1, "nothing else was stored");
-});
+);
+
+on_both_fronts!(
+    requests_without_valid_keys_are_401,
+    |t: Target| async move {
+        let unauthorized = json!({"code": 401, "error": "Unauthorized."});
+        let a = t.send("GET", "/1.1/date", None, Auth::None).await;
+        assert_eq!((a.status, a.body), (401, unauthorized.clone()));
+        let a = t
+            .http
+            .get(format!("{}/1.1/date", t.base))
+            .header("x-lc-id", &t.cfg.app_id)
+            .header("x-lc-key", "wrong")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(a.status().as_u16(), 401);
+        assert_eq!(a.json::<Value>().await.unwrap(), unauthorized);
+        for auth in [Auth::App, Auth::Master, Auth::Sign] {
+            let a = t.send("GET", "/1.1/date", None, auth).await;
+            assert_eq!(a.status, 200);
+            assert_eq!(a.body["__type"], "Date");
+            assert!(is_iso_date(&a.body["iso"]), "{}", a.body);
+        }
+    }
+);
+
+on_both_fronts!(
+    bad_input_gets_the_real_code_and_stores_nothing,
+    |t: Target| async move {
+        t.create("Post", json!({"n": 1})).await;
+        let cases: Vec<(&str, Vec<u8>, i64)> = vec![
+            ("/1.1/classes/Post", b"{not json".to_vec(), 107),
+            ("/1.1/classes/Post", b"[1,2]".to_vec(), 107),
+            ("/1.1/classes/1Post", b"{}".to_vec(), 103),
+            ("/1.1/classes/Post", br#"{"bad-key": 1}"#.to_vec(), 105),
+            ("/1.1/classes/Post", br#"{"a.b": 1}"#.to_vec(), 105),
+            (
+                "/1.1/classes/Post",
+                br#"{"p": {"__type": "Pointer", "className": "X"}}"#.to_vec(),
+                106,
+            ),
+            (
+                "/1.1/classes/Post",
+                br#"{"n": {"__op": "Explode"}}"#.to_vec(),
+                1,
+            ),
+            (
+                "/1.1/classes/Post",
+                br#"{"ACL": {"*": {"read": 1}}}"#.to_vec(),
+                123,
+            ),
+        ];
+        for (path, body, code) in cases {
+            let a = t
+                .send_raw(
+                    "POST",
+                    path,
+                    Some(body.clone()),
+                    Auth::App,
+                    "application/json",
+                )
+                .await;
+            assert_eq!(
+                a.status,
+                400,
+                "{} -> {}",
+                String::from_utf8_lossy(&body),
+                a.body
+            );
+            assert_eq!(
+                a.body["code"],
+                code,
+                "{} -> {}",
+                String::from_utf8_lossy(&body),
+                a.body
+            );
+            assert!(a.body["error"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+        let a = t
+            .send("GET", "/1.1/classes/Post?limit=0&count=1", None, Auth::App)
+            .await;
+        assert_eq!(a.body["count"], 1, "nothing else was stored");
+    }
+);
 
 on_both_fronts!(oversized_bodies_are_refused, |t: Target| async move {
     let big = vec![b' '; mock_server::api::MAX_BODY_BYTES + 10];
-    let a = t.send_raw("POST", "/1.1/classes/Post", Some(big), Auth::App, "application/json").await;
+    let a = t
+        .send_raw(
+            "POST",
+            "/1.1/classes/Post",
+            Some(big),
+            Auth::App,
+            "application/json",
+        )
+        .await;
     assert_eq!(a.status, 413);
     assert_eq!(a.body["code"], 413);
 });
 
-on_both_fronts!(an_unknown_route_names_its_method_and_path, |t: Target| async move {
-    let a = t.send("PATCH", "/1.1/nothing/here", None, Auth::App).await;
-    assert_eq!(a.status, 404);
-    let msg = a.body["error"].as_str().unwrap();
-    assert!(msg.contains("PATCH /1.1/nothing/here"), "{msg}");
-});
+on_both_fronts!(
+    an_unknown_route_names_its_method_and_path,
+    |t: Target| async move {
+        let a = t.send("PATCH", "/1.1/nothing/here", None, Auth::App).await;
+        assert_eq!(a.status, 404);
+        let msg = a.body["error"].as_str().unwrap();
+        assert!(msg.contains("PATCH /1.1/nothing/here"), "{msg}");
+    }
+);
 
-on_both_fronts!(reset_needs_the_master_key_and_empties_the_app, |t: Target| async move {
-    t.create("Post", json!({})).await;
-    let a = t.send("POST", "/__mock/reset", None, Auth::App).await;
-    assert_eq!(a.status, 400);
-    assert_eq!(a.body["code"], 1);
-    let a = t.send("POST", "/__mock/reset", None, Auth::Master).await;
-    assert_eq!(a.status, 200);
-    let a = t.send("GET", "/1.1/classes/Post", None, Auth::App).await;
-    assert_eq!(a.status, 404, "the class is gone: {}", a.body);
-});
+on_both_fronts!(
+    reset_needs_the_master_key_and_empties_the_app,
+    |t: Target| async move {
+        t.create("Post", json!({})).await;
+        let a = t.send("POST", "/__mock/reset", None, Auth::App).await;
+        assert_eq!(a.status, 400);
+        assert_eq!(a.body["code"], 1);
+        let a = t.send("POST", "/__mock/reset", None, Auth::Master).await;
+        assert_eq!(a.status, 200);
+        let a = t.send("GET", "/1.1/classes/Post", None, Auth::App).await;
+        assert_eq!(a.status, 404, "the class is gone: {}", a.body);
+    }
+);
 
-on_both_fronts!(browsers_may_send_method_and_keys_in_a_text_plain_body, |t: Target| async move {
-    let id = t.create("Post", json!({"n": 1})).await;
-    let body = json!({
-        "_method": "PUT", "_ApplicationId": t.cfg.app_id, "_ApplicationKey": t.cfg.app_key,
-        "n": 5, "__keep": "flag"
-    });
-    let a = t
-        .send_raw("POST", &format!("/1.1/classes/Post/{id}"), Some(body.to_string().into_bytes()), Auth::None, "text/plain")
-        .await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    let got = t.get("Post", &id).await;
-    assert_eq!(got["n"], 5);
-    assert!(got.get("_method").is_none() && got.get("__keep").is_none(), "{got}");
-});
+on_both_fronts!(
+    browsers_may_send_method_and_keys_in_a_text_plain_body,
+    |t: Target| async move {
+        let id = t.create("Post", json!({"n": 1})).await;
+        let body = json!({
+            "_method": "PUT", "_ApplicationId": t.cfg.app_id, "_ApplicationKey": t.cfg.app_key,
+            "n": 5, "__keep": "flag"
+        });
+        let a = t
+            .send_raw(
+                "POST",
+                &format!("/1.1/classes/Post/{id}"),
+                Some(body.to_string().into_bytes()),
+                Auth::None,
+                "text/plain",
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        let got = t.get("Post", &id).await;
+        assert_eq!(got["n"], 5);
+        assert!(
+            got.get("_method").is_none() && got.get("__keep").is_none(),
+            "{got}"
+        );
+    }
+);
 
-on_both_fronts!(delete_accepts_a_comma_separated_list_of_ids, |t: Target| async move {
-    let a = t.create("Post", json!({})).await;
-    let b = t.create("Post", json!({})).await;
-    let c = t.create("Post", json!({})).await;
-    let r = t
+on_both_fronts!(
+    delete_accepts_a_comma_separated_list_of_ids,
+    |t: Target| async move {
+        let a = t.create("Post", json!({})).await;
+        let b = t.create("Post", json!({})).await;
+        let c = t.create("Post", json!({})).await;
+        let r = t
         .send("POST", "/1.1/batch", Some(json!({"requests": [{"method": "DELETE", "path": format!("/1.1/classes/Post/{a},{b}")}]})), Auth::App)
         .await;
-    assert_eq!(r.body, json!([{"success": {}}]));
-    assert_eq!(t.get("Post", &a).await, json!({}));
-    assert_eq!(t.get("Post", &b).await, json!({}));
-    assert_eq!(t.get("Post", &c).await["objectId"], c.as_str());
-});
+        assert_eq!(r.body, json!([{"success": {}}]));
+        assert_eq!(t.get("Post", &a).await, json!({}));
+        assert_eq!(t.get("Post", &b).await, json!({}));
+        assert_eq!(t.get("Post", &c).await["objectId"], c.as_str());
+    }
+);
 
 fn percent_encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
@@ -420,7 +571,9 @@ async fn a_mounted_one_shot_fault_answers_over_the_emulator_once() {
     let lc = MockLeanCloud::start().await;
     Mock::given(method("POST"))
         .and(path("/1.1/classes/Todo"))
-        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"code": 503, "error": "injected"})))
+        .respond_with(
+            ResponseTemplate::new(503).set_body_json(json!({"code": 503, "error": "injected"})),
+        )
         .up_to_n_times(1)
         .with_priority(1)
         .mount(lc.server())
@@ -430,12 +583,24 @@ async fn a_mounted_one_shot_fault_answers_over_the_emulator_once() {
         cfg: lc.config().clone(),
         http: reqwest::Client::new(),
     };
-    let first = t.send("POST", "/1.1/classes/Todo", Some(json!({"a": 1})), Auth::App).await;
+    let first = t
+        .send(
+            "POST",
+            "/1.1/classes/Todo",
+            Some(json!({"a": 1})),
+            Auth::App,
+        )
+        .await;
     assert_eq!(first.status, 503);
     t.create("Todo", json!({"a": 2})).await;
     t.create("Todo", json!({"a": 3})).await;
-    let count = t.send("GET", "/1.1/classes/Todo?limit=0&count=1", None, Auth::App).await;
-    assert_eq!(count.body["count"], 2, "the faulted request never reached the emulator");
+    let count = t
+        .send("GET", "/1.1/classes/Todo?limit=0&count=1", None, Auth::App)
+        .await;
+    assert_eq!(
+        count.body["count"], 2,
+        "the faulted request never reached the emulator"
+    );
     let journal = lc.received_requests().await;
     assert_eq!(journal.len(), 4);
     assert_eq!(journal[0].url.path(), "/1.1/classes/Todo");

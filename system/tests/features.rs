@@ -12,7 +12,15 @@ use std::path::PathBuf;
 use system::World;
 
 /// libtest's flags that cucumber does not know.
-const LIBTEST_FLAGS: &[&str] = &["--nocapture", "--show-output", "--quiet", "-q", "--ignored", "--include-ignored", "--exact"];
+const LIBTEST_FLAGS: &[&str] = &[
+    "--nocapture",
+    "--show-output",
+    "--quiet",
+    "-q",
+    "--ignored",
+    "--include-ignored",
+    "--exact",
+];
 
 fn cucumber_args() -> Vec<String> {
     let mut out = Vec::new();
@@ -25,11 +33,18 @@ fn cucumber_args() -> Vec<String> {
             out.push(arg);
             takes_value = false;
         } else if arg.starts_with('-') {
-            if LIBTEST_FLAGS.contains(&arg.as_str()) || arg.starts_with("--test-threads") || arg.starts_with("--format") {
+            if LIBTEST_FLAGS.contains(&arg.as_str())
+                || arg.starts_with("--test-threads")
+                || arg.starts_with("--format")
+            {
                 continue;
             }
             passthrough = true;
-            takes_value = !arg.contains('=') && matches!(arg.as_str(), "--tags" | "-t" | "--name" | "-n" | "--input" | "-i" | "--concurrency" | "-c");
+            takes_value = !arg.contains('=')
+                && matches!(
+                    arg.as_str(),
+                    "--tags" | "-t" | "--name" | "-n" | "--input" | "-i" | "--concurrency" | "-c"
+                );
             out.push(arg);
         } else if passthrough {
             out.push(arg);

@@ -100,7 +100,10 @@ mod tests {
         let a = ids.object_id(1_700_000_000_000);
         let b = ids.object_id(1_700_000_000_000);
         assert_eq!(a.len(), 24);
-        assert!(a.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+        );
         assert!(a < b, "{a} !< {b}");
     }
 
@@ -108,7 +111,10 @@ mod tests {
     fn tokens_have_the_real_shape_and_the_same_seed_repeats() {
         let t = SeededIds::new(1).token();
         assert_eq!(t.len(), 25);
-        assert!(t.bytes().all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
+        assert!(
+            t.bytes()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+        );
         assert_eq!(t, SeededIds::new(1).token());
     }
 }

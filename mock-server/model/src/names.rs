@@ -4,7 +4,14 @@
 use leancloud::LcError;
 
 /// Built-in classes clients may address by name.
-pub const BUILTIN_CLASSES: &[&str] = &["_User", "_Role", "_Installation", "_File", "_Conversation", "_Status"];
+pub const BUILTIN_CLASSES: &[&str] = &[
+    "_User",
+    "_Role",
+    "_Installation",
+    "_File",
+    "_Conversation",
+    "_Status",
+];
 
 /// Keys the service sets itself; a client may not write them.
 pub const RESERVED_KEYS: &[&str] = &["objectId", "createdAt", "updatedAt"];

@@ -52,17 +52,21 @@ pub fn authenticate(config: &AppConfig, req: &Request) -> Result<Ctx, LcError> {
     if app_id != Some(config.app_id.as_str()) {
         return Err(LcError::unauthorized());
     }
-    let privilege = if let Some(key) =
-        first_header(req, &["x-lc-key", "x-avoscloud-application-key", "x-uluru-application-key"])
-    {
+    let privilege = if let Some(key) = first_header(
+        req,
+        &[
+            "x-lc-key",
+            "x-avoscloud-application-key",
+            "x-uluru-application-key",
+        ],
+    ) {
         match key.strip_suffix(",master") {
             Some(master) if master == config.master_key => Privilege::Master,
             Some(_) => return Err(LcError::unauthorized()),
             None if key == config.app_key => Privilege::App,
             None => return Err(LcError::unauthorized()),
         }
-    } else if let Some(key) = first_header(req, &["x-avoscloud-master-key", "x-uluru-master-key"])
-    {
+    } else if let Some(key) = first_header(req, &["x-avoscloud-master-key", "x-uluru-master-key"]) {
         if key == config.master_key {
             Privilege::Master
         } else {
@@ -79,15 +83,17 @@ pub fn authenticate(config: &AppConfig, req: &Request) -> Result<Ctx, LcError> {
     };
     let session = first_header(
         req,
-        &["x-lc-session", "x-avoscloud-session-token", "x-uluru-session-token"],
+        &[
+            "x-lc-session",
+            "x-avoscloud-session-token",
+            "x-uluru-session-token",
+        ],
     )
     .filter(|s| !s.is_empty())
     .map(str::to_string);
     let hook_key = req.header("x-lc-hook-key") == Some(config.hook_key.as_str());
-    let production = first_header(
-        req,
-        &["x-lc-prod", "x-avoscloud-application-production"],
-    ) != Some("0");
+    let production =
+        first_header(req, &["x-lc-prod", "x-avoscloud-application-production"]) != Some("0");
     Ok(Ctx {
         privilege,
         session,
@@ -110,7 +116,10 @@ pub fn method_override(req: &Request) -> Result<Cow<'_, Request>, LcError> {
     let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(&req.body) else {
         return Ok(Cow::Borrowed(req));
     };
-    if !body.keys().any(|k| k.starts_with('_') && !k.starts_with("__")) {
+    if !body
+        .keys()
+        .any(|k| k.starts_with('_') && !k.starts_with("__"))
+    {
         return Ok(Cow::Borrowed(req));
     }
     let mut out = req.clone();

@@ -35,7 +35,9 @@ impl Drop for MockLeanCloud {
         if let Some(server) = self.server.take() {
             // The future finishes in its first poll: dropping is synchronous.
             let mut unconstrained =
-                std::pin::pin!(tokio::task::coop::unconstrained(async move { drop(server) }));
+                std::pin::pin!(tokio::task::coop::unconstrained(
+                    async move { drop(server) }
+                ));
             let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
             let _ = std::future::Future::poll(unconstrained.as_mut(), &mut cx);
         }

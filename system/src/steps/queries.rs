@@ -19,7 +19,11 @@ fn encode(s: &str) -> String {
 
 #[when(regex = r#"^I query (\w+)(?: ordered by "([^"]*)")?(?: limited to (\d+))? where:$"#)]
 async fn query(world: &mut World, class: String, order: String, limit: String, step: &Step) {
-    let where_ = docstring_json(step.docstring.as_ref().expect("this step needs a JSON doc string"));
+    let where_ = docstring_json(
+        step.docstring
+            .as_ref()
+            .expect("this step needs a JSON doc string"),
+    );
     let mut target = format!("/1.1/classes/{class}?where={}", encode(&where_.to_string()));
     if !order.is_empty() {
         target.push_str(&format!("&order={}", encode(&order)));

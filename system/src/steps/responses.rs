@@ -7,7 +7,12 @@ use serde_json::Value;
 #[then("the request succeeds")]
 async fn succeeds(world: &mut World) {
     let last = world.last();
-    assert!(last.status < 300, "expected success, got {} {}", last.status, last.body);
+    assert!(
+        last.status < 300,
+        "expected success, got {} {}",
+        last.status,
+        last.body
+    );
 }
 
 #[then(expr = "the status is {int}")]
@@ -19,14 +24,20 @@ async fn status_is(world: &mut World, status: u16) {
 #[then(expr = "the error is {int} {string}")]
 async fn error(world: &mut World, code: i64, message: String) {
     let last = world.last();
-    let err = last.error().unwrap_or_else(|| panic!("expected an error, got {} {}", last.status, last.body));
+    let err = last
+        .error()
+        .unwrap_or_else(|| panic!("expected an error, got {} {}", last.status, last.body));
     assert_eq!((err.code, err.message.as_str()), (code, message.as_str()));
 }
 
 #[then(expr = "the error code is {int}")]
 async fn error_code(world: &mut World, code: i64) {
     let last = world.last();
-    assert_eq!(last.body["code"], code, "status {}: {}", last.status, last.body);
+    assert_eq!(
+        last.body["code"], code,
+        "status {}: {}",
+        last.status, last.body
+    );
 }
 
 /// `the field "a.b" is 3`: the value is JSON, or plain text for a string.
@@ -42,13 +53,20 @@ async fn field(world: &mut World, path: String, expected: String) {
 #[then(expr = "there are {int} results")]
 async fn results(world: &mut World, n: usize) {
     let last = world.last();
-    let results = last.body["results"].as_array().unwrap_or_else(|| panic!("no results in {}", last.body));
+    let results = last.body["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no results in {}", last.body));
     assert_eq!(results.len(), n, "{}", last.body);
 }
 
 #[then(expr = "the count is {int}")]
 async fn count(world: &mut World, n: u64) {
-    assert_eq!(world.last().body["count"], Value::from(n), "{}", world.last().body);
+    assert_eq!(
+        world.last().body["count"],
+        Value::from(n),
+        "{}",
+        world.last().body
+    );
 }
 
 #[then(regex = r#"^the results' "(\w+)" are (.+)$"#)]
