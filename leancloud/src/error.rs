@@ -246,7 +246,11 @@ impl LcError {
         LcError::new(400, 205, "A user with the specified email was not found.")
     }
     pub fn auth_data_taken() -> Self {
-        LcError::new(400, 208, "An existing account already linked to another user.")
+        LcError::new(
+            400,
+            208,
+            "An existing account already linked to another user.",
+        )
     }
     /// Recorded: log-in with a wrong password.
     pub fn password_mismatch() -> Self {

@@ -1,0 +1,251 @@
+//! `/1.1/users`, `/1.1/login` and the user parts of `/1.1/classes/_User`: thin handlers
+//! over `lc_model::users`.
+//!
+//! Passwords are hashed before the store's lock is taken and verified on a hash cloned
+//! out of it, so a slow hash never holds up other requests. Every user shown goes
+//! through `objects::present` (no hidden column, never `password`); `sessionToken` is
+//! added only for the user themselves.
+
+use super::routes::Call;
+use super::{HandlerResult, Reply, objects as object_handlers};
+use lc_model::objects;
+use lc_model::render::{self, View};
+use lc_model::users::{self, LogIn, PasswordHashing, SignUp, UserChanges};
+use lc_model::{Principal, Store, StoredObject};
+use leancloud::LcError;
+use serde_json::{Value, json};
+
+/// The cost of new password hashes: the emulator's (see [`PasswordHashing::EMULATOR`]).
+fn hashing() -> PasswordHashing {
+    PasswordHashing::default()
+}
+
+fn hash(password: Option<&str>) -> Result<Option<String>, LcError> {
+    password.map(|p| hashing().hash(p)).transpose()
+}
+
+fn flag(call: &Call<'_>, name: &str) -> bool {
+    call.request
+        .query_param(name)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// The caller for sign-up and log-in, which ignore a session token nobody holds (the
+/// recordings sign up and log in while sending a deleted user's token).
+fn caller_ignoring_unknown_token(call: &Call<'_>, store: &Store) -> Principal {
+    let mut who = match call
+        .ctx
+        .session
+        .as_deref()
+        .and_then(|t| store.session_user(t))
+    {
+        Some(id) => Principal::user(store, id),
+        None => Principal::anonymous(),
+    };
+    who.master = call.ctx.is_master();
+    who
+}
+
+/// A user as `who` sees it, with `token` as its `sessionToken` when given.
+fn show(
+    store: &Store,
+    user: &StoredObject,
+    view: &View,
+    who: &Principal,
+    token: Option<&str>,
+) -> Value {
+    let mut out = render::render(store, users::CLASS, user, view, &objects::visible_to(who));
+    objects::present(store, users::CLASS, &mut out, who, None);
+    if let (Some(token), Some(map)) = (token, out.as_object_mut()) {
+        map.insert("sessionToken".into(), Value::String(token.to_string()));
+    }
+    out
+}
+
+/// The same call with `_User` as its first parameter, for the generic object handlers.
+fn as_user_class<'a>(call: &Call<'a>) -> Call<'a> {
+    let mut params = vec![users::CLASS.to_string()];
+    params.extend(call.params.iter().cloned());
+    Call {
+        api: call.api,
+        ctx: call.ctx,
+        request: call.request,
+        body: call.body,
+        params,
+    }
+}
+
+/// `POST /1.1/users` and `POST /1.1/classes/_User`: sign up (201, the whole user with
+/// its `sessionToken`), or log in by a linked account (200).
+pub fn sign_up(call: &Call<'_>) -> HandlerResult {
+    let request = SignUp::parse(call.body)?;
+    let password_hash = hash(request.password.as_deref())?;
+    let fail_on_not_exist = flag(call, "failOnNotExist");
+    let mut store = call.api.store();
+    let who = caller_ignoring_unknown_token(call, &store);
+    let out = users::sign_up(&mut store, &request, password_hash, &who, fail_on_not_exist)?;
+    let body = show(&store, &out.user, &View::default(), &who, Some(&out.token));
+    if !out.created {
+        return Ok(Reply::ok(body));
+    }
+    let location = if call.request.path.starts_with("/1.1/classes/") {
+        format!("/1.1/classes/_User/{}", out.user.id)
+    } else {
+        format!("/1.1/users/{}", out.user.id)
+    };
+    Ok(Reply::created(body, location))
+}
+
+/// `POST /1.1/login`: the user with their session token.
+pub fn log_in(call: &Call<'_>) -> HandlerResult {
+    let request = LogIn::parse(call.body)?;
+    let (id, hash) = users::log_in_target(&call.api.store(), &request)?;
+    let matched = users::verify_password(&hash, &request.password);
+    let mut store = call.api.store();
+    if !matched {
+        return Err(users::log_in_failed(&mut store, &id));
+    }
+    let out = users::log_in_succeeded(&mut store, &id)?;
+    let who = caller_ignoring_unknown_token(call, &store);
+    Ok(Reply::ok(show(
+        &store,
+        &out.user,
+        &View::default(),
+        &who,
+        Some(&out.token),
+    )))
+}
+
+/// `GET /1.1/users/me`: the session's user with its token; 211 without a valid one.
+pub fn current_user(call: &Call<'_>) -> HandlerResult {
+    let store = call.api.store();
+    let who = call.principal(&store)?;
+    let (Some(id), Some(token)) = (who.user_id(), call.ctx.session.as_deref()) else {
+        return Err(LcError::user_not_found());
+    };
+    let user = store
+        .object(users::CLASS, id)
+        .ok_or_else(LcError::user_not_found)?;
+    let view = View::from_query(&call.request.query)?;
+    Ok(Reply::ok(show(&store, user, &view, &who, Some(token))))
+}
+
+/// `GET /1.1/users/<id>` and `GET /1.1/classes/_User/<id>`: the user (with the session
+/// token only for themselves); a missing user is 211, unlike other classes' `{}`.
+pub fn get_user(call: &Call<'_>) -> HandlerResult {
+    let id = call.param(0);
+    let view = View::from_query(&call.request.query)?;
+    let store = call.api.store();
+    let who = call.principal(&store)?;
+    let user =
+        objects::fetch(&store, users::CLASS, id, &who)?.ok_or_else(LcError::user_not_found)?;
+    let token = call
+        .ctx
+        .session
+        .as_deref()
+        .filter(|_| who.user_id() == Some(id));
+    Ok(Reply::ok(show(&store, user, &view, &who, token)))
+}
+
+/// `GET /1.1/users`: a find on `_User` (closed to clients by default class permissions).
+pub fn find_users(call: &Call<'_>) -> HandlerResult {
+    object_handlers::find_objects(&as_user_class(call))
+}
+
+/// `PUT /1.1/users/<id>` and `PUT /1.1/classes/_User/<id>`: the user's own session or
+/// the master key; a new `password` is hashed (the session token is kept).
+pub fn update_user(call: &Call<'_>) -> HandlerResult {
+    let id = call.param(0);
+    let request = UserChanges::parse(call.body)?;
+    let condition = match call.request.query_param("where") {
+        None => None,
+        Some(text) => {
+            Some(serde_json::from_str::<Value>(text).map_err(|_| LcError::invalid_json())?)
+        }
+    };
+    let password_hash = hash(request.password.as_deref())?;
+    let mut store = call.api.store();
+    let who = call.principal(&store)?;
+    let updated = users::update(
+        &mut store,
+        id,
+        &request.changes,
+        condition.as_ref(),
+        &who,
+        password_hash,
+    )?;
+    let body = if flag(call, "fetchWhenSave") || flag(call, "new") {
+        Value::Object(objects::fetch_when_save_fields(&updated))
+    } else {
+        json!({
+            "updatedAt": leancloud::value::format_date(updated.after.updated_at),
+            "objectId": updated.after.id,
+        })
+    };
+    Ok(Reply::ok(body))
+}
+
+/// `DELETE /1.1/users/<id>`: as `DELETE /1.1/classes/_User/<id>`.
+pub fn delete_user(call: &Call<'_>) -> HandlerResult {
+    object_handlers::delete_object(&as_user_class(call))
+}
+
+/// `PUT /1.1/users/<id>/refreshSessionToken`: a new token; the old ones stop working.
+pub fn refresh_session_token(call: &Call<'_>) -> HandlerResult {
+    let mut store = call.api.store();
+    let who = call.principal(&store)?;
+    let out = users::refresh_session_token(&mut store, call.param(0), &who)?;
+    Ok(Reply::ok(show(
+        &store,
+        &out.user,
+        &View::default(),
+        &who,
+        Some(&out.token),
+    )))
+}
+
+/// `PUT /1.1/users/<id>/updatePassword` `{old_password, new_password}`:
+/// `{"updatedAt","objectId","sessionToken"}` with a new token (recorded).
+pub fn update_password(call: &Call<'_>) -> HandlerResult {
+    let id = call.param(0);
+    let old = call.body.get("old_password");
+    let old = match old {
+        Some(Value::String(s)) => s.as_str(),
+        _ => return Err(LcError::password_mismatch()),
+    };
+    let new = match call.body.get("new_password") {
+        None | Some(Value::Null) => return Err(LcError::password_missing()),
+        Some(Value::String(s)) if s.is_empty() => return Err(LcError::password_missing()),
+        Some(Value::String(s)) if !s.trim().is_empty() => s.as_str(),
+        Some(_) => return Err(LcError::invalid_password()),
+    };
+    let new_hash = hashing().hash(new)?;
+    let current = {
+        let store = call.api.store();
+        let who = call.principal(&store)?;
+        users::password_to_change(&store, id, &who)?
+    };
+    if !current.is_some_and(|hash| users::verify_password(&hash, old)) {
+        return Err(LcError::password_mismatch());
+    }
+    let out = users::change_password(&mut call.api.store(), id, new_hash)?;
+    Ok(Reply::ok(json!({
+        "updatedAt": leancloud::value::format_date(out.user.updated_at),
+        "objectId": out.user.id,
+        "sessionToken": out.token,
+    })))
+}
+
+/// `POST /1.1/requestPasswordReset` `{email}`: `{}` when a user has that email. The
+/// emulator sends no email.
+pub fn request_password_reset(call: &Call<'_>) -> HandlerResult {
+    users::user_by_email(&call.api.store(), call.body)?;
+    Ok(Reply::ok(json!({})))
+}
+
+/// `POST /1.1/requestEmailVerify` `{email}`: `{}` when a user has that email. The
+/// emulator sends no email.
+pub fn request_email_verify(call: &Call<'_>) -> HandlerResult {
+    users::user_by_email(&call.api.store(), call.body)?;
+    Ok(Reply::ok(json!({})))
+}
