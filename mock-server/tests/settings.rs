@@ -706,3 +706,27 @@ fn reset_returns_the_app_to_its_settings_and_rows() {
     );
     assert!(api.store().class("Scratch").is_none());
 }
+
+/// `_User` rows with a clear-text `password` can log in with it; the hash, not the
+/// password, is what the app holds.
+#[test]
+fn seeded_users_log_in_with_their_fixture_password() {
+    let api = Api::with_settings(AppConfig::default(), &example()).unwrap();
+    let cfg = api.config().clone();
+    let login = |password: &str| {
+        let req = leancloud::Request::new("POST", "/1.1/login")
+            .with_header("x-lc-id", &cfg.app_id)
+            .with_header("x-lc-key", &cfg.app_key)
+            .with_json(&json!({"username": "alice", "password": password}));
+        let resp = api.handle(&req);
+        (resp.status, resp.body_json().unwrap())
+    };
+    let (status, user) = login("alice-password");
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["username"], "alice");
+    assert!(user.get("password").is_none());
+    let (status, body) = login("wrong");
+    assert_eq!((status, body["code"].clone()), (400, json!(210)));
+    let id = user["objectId"].as_str().unwrap();
+    assert!(api.store().passwords[id].starts_with("$argon2id$"));
+}

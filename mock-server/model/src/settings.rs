@@ -723,14 +723,10 @@ fn insert_row(
         return Err(cx.err(at, format!("objectId '{id}' is already taken in {class}")));
     }
     let mut fields = row.fields.clone();
-    if class == "_User"
-        && !fields.contains_key("ACL")
-        && let Some(template) = store
-            .class(class)
-            .and_then(|d| d.settings.default_acl.as_ref())
-    {
-        // A user is its own creator: `_owner` is the user.
-        fields.insert("ACL".into(), owner_acl(template, &id));
+    if class == "_User" && !fields.contains_key("ACL") {
+        // Like a signed-up user: the class default with `_owner` as the user, else
+        // public read and the user's own write.
+        fields.insert("ACL".into(), crate::users::default_acl(store, &id));
     }
     let changes = Changes::parse(&fields, false).map_err(|e| cx.lc(at, e))?;
     let mut obj = objects::preview_create(store, class, &changes, &Principal::master())
@@ -756,24 +752,9 @@ fn insert_row(
         store.sessions.insert(token.clone(), id.clone());
     }
     if let Some(clear) = &row.password {
-        set_password(store, &id, clear);
+        set_password(store, &id, clear).map_err(|e| cx.err(&join(at, "password"), &e.message))?;
     }
     Ok(())
-}
-
-/// The ACL template with `_owner` standing for `owner`.
-fn owner_acl(template: &Value, owner: &str) -> Value {
-    let Some(m) = template.as_object() else {
-        return template.clone();
-    };
-    let acl: Map<String, Value> = m
-        .iter()
-        .map(|(k, v)| {
-            let k = if k == "_owner" { owner } else { k.as_str() };
-            (k.to_string(), v.clone())
-        })
-        .collect();
-    Value::Object(acl)
 }
 
 /// Relation membership a row's `AddRelation` operations ask for.
@@ -798,10 +779,10 @@ fn add_relations(store: &mut Store, class: &str, id: &str, key: &str, op: &Field
     }
 }
 
-/// Where a `_User` row's clear-text `password` goes. Password hashing belongs to the
-/// users rules, which do not exist yet: until they do, the password is dropped (such a
-/// user cannot log in with it). Replace the body with their `set_password` call.
-fn set_password(_store: &mut Store, _user_id: &str, _clear: &str) {}
+/// A `_User` row's clear-text `password`, hashed with the store's cost.
+fn set_password(store: &mut Store, user_id: &str, clear: &str) -> Result<(), LcError> {
+    crate::users::set_password(store, user_id, clear)
+}
 
 /// A class's schema as `GET /1.1/schemas/<Class>` shows it: every column with its type
 /// (and `className` for pointers and relations), the built-in columns included.

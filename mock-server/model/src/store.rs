@@ -98,6 +98,7 @@ pub struct Snapshot {
     relations: HashMap<RelationKey, BTreeSet<String>>,
     sessions: HashMap<String, String>,
     passwords: HashMap<String, String>,
+    login_failures: HashMap<String, Vec<i64>>,
 }
 
 /// One app's storage.
@@ -108,6 +109,10 @@ pub struct Store {
     pub sessions: HashMap<String, String>,
     /// User objectId -> password hash. Never in the user's fields, so never rendered.
     pub passwords: HashMap<String, String>,
+    /// User objectId -> times (ms) of recent failed log-ins, for the lockout (219).
+    pub login_failures: HashMap<String, Vec<i64>>,
+    /// The cost of new password hashes (cheap by default: see `PasswordHashing`).
+    pub hashing: crate::users::PasswordHashing,
     pub clock: Arc<dyn Clock>,
     pub ids: Box<dyn IdGen>,
 }
@@ -134,6 +139,8 @@ impl Store {
             relations: HashMap::new(),
             sessions: HashMap::new(),
             passwords: HashMap::new(),
+            login_failures: HashMap::new(),
+            hashing: crate::users::PasswordHashing::default(),
             clock,
             ids,
         };
@@ -148,6 +155,7 @@ impl Store {
         self.relations.clear();
         self.sessions.clear();
         self.passwords.clear();
+        self.login_failures.clear();
         for class in BUILTIN_CLASSES {
             self.classes
                 .insert(class.to_string(), ClassData::new(class));
@@ -175,6 +183,7 @@ impl Store {
             relations: self.relations.clone(),
             sessions: self.sessions.clone(),
             passwords: self.passwords.clone(),
+            login_failures: self.login_failures.clone(),
         }
     }
 
@@ -185,6 +194,7 @@ impl Store {
         self.relations = s.relations;
         self.sessions = s.sessions;
         self.passwords = s.passwords;
+        self.login_failures = s.login_failures;
     }
 
     /// The class, created with a new class's settings if it does not exist yet.

@@ -108,40 +108,31 @@ pub fn set_password_hash(store: &mut Store, user_id: &str, hash: String) {
     set_failures(store, user_id, &[]);
 }
 
-/// Hash `clear` with the emulator's cost and store it (for seeding, where no lock is
+/// Hash `clear` with the store's cost and store it (for seeding, where no lock is
 /// contended).
 pub fn set_password(store: &mut Store, user_id: &str, clear: &str) -> Result<(), LcError> {
-    let hash = PasswordHashing::default().hash(clear)?;
+    let hash = store.hashing.hash(clear)?;
     set_password_hash(store, user_id, hash);
     Ok(())
 }
 
 // ---- failed log-ins ---------------------------------------------------------------------
-//
-// Stopgap: the store has no slot for failed log-ins yet, so they sit in `passwords` under
-// `<userId>#failures` (a key no user id can take) as comma-separated milliseconds. Only
-// these two functions know; a `Store` field would replace them.
-
-fn failures_key(user_id: &str) -> String {
-    format!("{user_id}#failures")
-}
 
 fn failures(store: &Store, user_id: &str) -> Vec<i64> {
     store
-        .passwords
-        .get(&failures_key(user_id))
-        .map(|s| s.split(',').filter_map(|t| t.parse().ok()).collect())
+        .login_failures
+        .get(user_id)
+        .cloned()
         .unwrap_or_default()
 }
 
 fn set_failures(store: &mut Store, user_id: &str, times: &[i64]) {
     if times.is_empty() {
-        store.passwords.remove(&failures_key(user_id));
+        store.login_failures.remove(user_id);
     } else {
-        let text: Vec<String> = times.iter().map(i64::to_string).collect();
         store
-            .passwords
-            .insert(failures_key(user_id), text.join(","));
+            .login_failures
+            .insert(user_id.to_string(), times.to_vec());
     }
 }
 

@@ -15,13 +15,14 @@ use lc_model::{Principal, Store, StoredObject};
 use leancloud::LcError;
 use serde_json::{Value, json};
 
-/// The cost of new password hashes: the emulator's (see [`PasswordHashing::EMULATOR`]).
-fn hashing() -> PasswordHashing {
-    PasswordHashing::default()
-}
-
-fn hash(password: Option<&str>) -> Result<Option<String>, LcError> {
-    password.map(|p| hashing().hash(p)).transpose()
+/// Hash a password with the app's cost ([`lc_model::Store::hashing`]), without holding
+/// the store's lock while hashing.
+fn hash(call: &Call<'_>, password: Option<&str>) -> Result<Option<String>, LcError> {
+    let Some(password) = password else {
+        return Ok(None);
+    };
+    let hashing: PasswordHashing = call.api.store().hashing;
+    hashing.hash(password).map(Some)
 }
 
 fn flag(call: &Call<'_>, name: &str) -> bool {
@@ -79,7 +80,7 @@ fn as_user_class<'a>(call: &Call<'a>) -> Call<'a> {
 /// its `sessionToken`), or log in by a linked account (200).
 pub fn sign_up(call: &Call<'_>) -> HandlerResult {
     let request = SignUp::parse(call.body)?;
-    let password_hash = hash(request.password.as_deref())?;
+    let password_hash = hash(call, request.password.as_deref())?;
     let fail_on_not_exist = flag(call, "failOnNotExist");
     let mut store = call.api.store();
     let who = caller_ignoring_unknown_token(call, &store);
@@ -163,7 +164,7 @@ pub fn update_user(call: &Call<'_>) -> HandlerResult {
             Some(serde_json::from_str::<Value>(text).map_err(|_| LcError::invalid_json())?)
         }
     };
-    let password_hash = hash(request.password.as_deref())?;
+    let password_hash = hash(call, request.password.as_deref())?;
     let mut store = call.api.store();
     let who = call.principal(&store)?;
     let updated = users::update(
@@ -219,7 +220,7 @@ pub fn update_password(call: &Call<'_>) -> HandlerResult {
         Some(Value::String(s)) if !s.trim().is_empty() => s.as_str(),
         Some(_) => return Err(LcError::invalid_password()),
     };
-    let new_hash = hashing().hash(new)?;
+    let new_hash = hash(call, Some(new))?.expect("a password was given");
     let current = {
         let store = call.api.store();
         let who = call.principal(&store)?;
