@@ -357,3 +357,18 @@ fn the_shared_recordings_replay_completely_when_present() {
     }
     println!("{}", report.render_table());
 }
+
+/// An old session token on a sign-up or a master-key request changes nothing there, so
+/// those exchanges are scored; where the session decides the answer it is pre-existing.
+#[test]
+fn an_unknown_session_makes_an_exchange_preexisting_only_where_it_matters() {
+    let report = replay_fixture("stale-session.jsonl");
+    let sign_up = outcome(&report, "old token", 0);
+    assert!(!sign_up.preexisting && sign_up.l2, "{sign_up:?}");
+    let master_query = outcome(&report, "old token", 1);
+    assert!(
+        !master_query.preexisting && master_query.l2,
+        "{master_query:?}"
+    );
+    assert!(outcome(&report, "old token", 2).preexisting);
+}
