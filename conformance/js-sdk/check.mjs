@@ -478,6 +478,218 @@ check('fetch of a destroyed object', async () => {
   eq(await new AV.Query(POST).count(), 0, 'count after destroy');
 });
 
+// Users, ACLs and roles. Requests made on behalf of a user pass `sessionToken`
+// explicitly; the SDK would otherwise send the current user's token (the last one to
+// sign up, log in or become), and the checks after these log out again.
+
+const PRIVATE = `JsConfPrivate_${RUN}`;
+const USER_A = `jsconf_a_${RUN}`;
+const USER_B = `jsconf_b_${RUN}`;
+const PASS_A = `pw-a-${RUN}`;
+const PASS_B = `pw-b-${RUN}`;
+const ROLE = `JsConfEditors_${RUN}`;
+const TOKEN = /^[0-9a-z]{25}$/;
+const OBJECT_ID = /^[0-9a-f]{24}$/;
+const as = (token) => ({ sessionToken: token });
+
+function rawAnswer(mark, method, pathEnd, what) {
+  const x = exchangesSince(mark).find((e) => e.method === method && e.url.split('?')[0].endsWith(pathEnd));
+  truthy(x, `${what}: no ${method} …${pathEnd} was sent (sent: ${exchangesSince(mark).map((e) => `${e.method} ${e.url.slice(SERVER_URL.length)}`).join(', ')})`);
+  return x;
+}
+
+async function titleAsMaster(id) {
+  const o = AV.Object.createWithoutData(PRIVATE, id);
+  await o.fetch({}, { useMasterKey: true });
+  return o.get('title');
+}
+
+check('user signUp returns the user with a session token and no password', async () => {
+  let mark = exchanges.length;
+  const a = await AV.User.signUp(USER_A, PASS_A, { nick: 'A' });
+  const post = rawAnswer(mark, 'POST', '/1.1/users', 'signUp');
+  eq(post.status, 201, 'HTTP status of the sign-up');
+  const body = post.resBody || {};
+  for (const k of ['objectId', 'sessionToken', 'createdAt', 'username']) truthy(k in body, `the sign-up answer lacks ${k}: ${clip(body)}`);
+  truthy(!('password' in body), `the sign-up answer contains the password: ${clip(body)}`);
+  eq([body.username, body.nick], [USER_A, 'A'], 'username and custom field in the sign-up answer');
+  truthy(OBJECT_ID.test(a.id), `user objectId is not 24 hex digits: ${show(a.id)}`);
+  truthy(TOKEN.test(a.getSessionToken()), `sessionToken is not 25 characters of [0-9a-z]: ${show(a.getSessionToken())}`);
+  eq([a.getUsername(), a.get('nick'), a.get('password')], [USER_A, 'A', undefined], 'username, nick, password of the signed-up user');
+  truthy(isDate(a.createdAt), `createdAt of the signed-up user: ${show(a.createdAt)}`);
+  eq(AV.User.current() && AV.User.current().id, a.id, 'AV.User.current() after signUp');
+  mark = exchanges.length;
+  const b = await AV.User.signUp(USER_B, PASS_B);
+  eq(rawAnswer(mark, 'POST', '/1.1/users', 'second signUp').status, 201, 'HTTP status of the second sign-up');
+  truthy(b.id !== a.id && TOKEN.test(b.getSessionToken()) && b.getSessionToken() !== a.getSessionToken(), `second user needs its own id and token: ${show([b.id, b.getSessionToken()])}`);
+  state.userA = a;
+  state.tokenA = a.getSessionToken();
+  state.userB = b;
+  state.tokenB = b.getSessionToken();
+  await expectError(AV.User.signUp(USER_A, 'another'), 202, 'signUp with a taken username');
+});
+
+check('user logIn', async () => {
+  const userA = need('userA', 'a signed-up user');
+  const mark = exchanges.length;
+  const a = await AV.User.logIn(USER_A, PASS_A);
+  const post = rawAnswer(mark, 'POST', '/1.1/login', 'logIn');
+  eq(post.status, 200, 'HTTP status of the login');
+  truthy(post.resBody && !('password' in post.resBody), `the login answer contains the password: ${clip(post.resBody)}`);
+  eq([a.id, a.getUsername(), a.get('nick')], [userA.id, USER_A, 'A'], 'id, username, nick of the logged-in user');
+  // Recorded: the session token is stable across logins.
+  eq(a.getSessionToken(), state.tokenA, 'session token after logIn');
+  eq(AV.User.current() && AV.User.current().id, userA.id, 'AV.User.current() after logIn');
+});
+
+check('logIn with a wrong password fails with 210', async () => {
+  const userA = need('userA', 'a signed-up user');
+  const mark = exchanges.length;
+  const e = await expectError(AV.User.logIn(USER_A, 'wrong password'), 210, 'logIn with a wrong password');
+  const post = rawAnswer(mark, 'POST', '/1.1/login', 'logIn with a wrong password');
+  eq([post.status, post.resBody], [400, { code: 210, error: 'The username and password mismatch.' }], 'raw answer to a wrong password');
+  truthy(String(e.message).startsWith('The username and password mismatch.'), `error message: ${show(e.message)}`);
+  eq(AV.User.current() && AV.User.current().id, userA.id, 'current user after a failed login');
+});
+
+check('AV.User.become, current and currentAsync', async () => {
+  const userB = need('userB', 'a second signed-up user');
+  let mark = exchanges.length;
+  const b = await AV.User.become(state.tokenB);
+  const me = rawAnswer(mark, 'GET', '/1.1/users/me', 'become');
+  eq(me.status, 200, 'HTTP status of GET /users/me');
+  truthy(me.resBody && !('password' in me.resBody), `/users/me contains the password: ${clip(me.resBody)}`);
+  eq([b.id, b.getUsername(), b.getSessionToken()], [userB.id, USER_B, state.tokenB], 'id, username, token of the user become() returns');
+  eq(AV.User.current() && AV.User.current().id, userB.id, 'AV.User.current() after become');
+  const cur = await AV.User.currentAsync();
+  eq(cur && [cur.id, cur.getSessionToken()], [userB.id, state.tokenB], 'AV.User.currentAsync() after become');
+  mark = exchanges.length;
+  await expectError(AV.User.become('0000000000notissuedbyapp0'), 211, 'become with an unknown token');
+  eq(rawAnswer(mark, 'GET', '/1.1/users/me', 'become with an unknown token').resBody, { code: 211, error: 'Could not find user.' }, 'raw answer to an unknown token');
+  eq(AV.User.current() && AV.User.current().id, userB.id, 'current user after a failed become');
+});
+
+check('ACL: public read, only the owner writes', async () => {
+  const userA = need('userA', 'a signed-up user');
+  const acl = new AV.ACL();
+  acl.setPublicReadAccess(true);
+  acl.setWriteAccess(userA, true);
+  const o = new AV.Object(PRIVATE);
+  o.set('title', 'by A');
+  o.setACL(acl);
+  await o.save(null, as(state.tokenA));
+  // B may read it but not change or delete it.
+  const seen = AV.Object.createWithoutData(PRIVATE, o.id);
+  await seen.fetch({}, as(state.tokenB));
+  eq(seen.get('title'), 'by A', 'title as B reads it');
+  const byB = AV.Object.createWithoutData(PRIVATE, o.id);
+  byB.set('title', 'by B');
+  let mark = exchanges.length;
+  await expectError(byB.save(null, as(state.tokenB)), 403, "B's update");
+  const put = rawAnswer(mark, 'PUT', `/1.1/classes/${PRIVATE}/${o.id}`, "B's update");
+  eq([put.status, put.resBody], [403, { code: 403, error: "Forbidden writing by object's ACL." }], "raw answer to B's update");
+  eq(await titleAsMaster(o.id), 'by A', "title after B's refused update");
+  mark = exchanges.length;
+  await expectError(AV.Object.createWithoutData(PRIVATE, o.id).destroy(as(state.tokenB)), 403, "B's delete");
+  eq(rawAnswer(mark, 'DELETE', `/1.1/classes/${PRIVATE}/${o.id}`, "B's delete").status, 403, "HTTP status of B's delete");
+  eq(await titleAsMaster(o.id), 'by A', "title after B's refused delete");
+  const byA = AV.Object.createWithoutData(PRIVATE, o.id);
+  byA.set('title', 'edited by A');
+  await byA.save(null, as(state.tokenA));
+  eq(await titleAsMaster(o.id), 'edited by A', "title after A's update");
+  state.publicRead = o;
+});
+
+check('ACL: an object only A may read is hidden from B', async () => {
+  const userA = need('userA', 'a signed-up user');
+  const pub = need('publicRead', 'the public-read object');
+  const acl = new AV.ACL();
+  acl.setReadAccess(userA, true);
+  acl.setWriteAccess(userA, true);
+  const o = new AV.Object(PRIVATE);
+  o.set('title', 'secret');
+  o.setACL(acl);
+  await o.save(null, as(state.tokenA));
+  const ids = (rows) => rows.map((r) => r.id).sort();
+  eq(ids(await new AV.Query(PRIVATE).find(as(state.tokenB))), [pub.id], "B's query");
+  eq(await new AV.Query(PRIVATE).count(as(state.tokenB)), 1, "B's count");
+  eq(ids(await new AV.Query(PRIVATE).find(as(state.tokenA))), [pub.id, o.id].sort(), "A's query");
+  eq(await new AV.Query(PRIVATE).count(as(state.tokenA)), 2, "A's count");
+  const mark = exchanges.length;
+  await expectError(new AV.Query(PRIVATE).get(o.id, as(state.tokenB)), 403, "B's get");
+  const get = rawAnswer(mark, 'GET', `/1.1/classes/${PRIVATE}/${o.id}`, "B's get");
+  eq([get.status, get.resBody], [403, { code: 403, error: "Forbidden reading by object's ACL." }], "raw answer to B's get");
+  const got = await new AV.Query(PRIVATE).get(o.id, as(state.tokenA));
+  eq(got.get('title'), 'secret', "A's get");
+});
+
+check('role: AV.Role with an ACL and A among its users', async () => {
+  const userA = need('userA', 'a signed-up user');
+  const roleAcl = new AV.ACL();
+  roleAcl.setPublicReadAccess(true);
+  roleAcl.setWriteAccess(userA, true);
+  const role = new AV.Role(ROLE, roleAcl);
+  role.getUsers().add(userA);
+  const mark = exchanges.length;
+  await role.save(null, as(state.tokenA));
+  const post = exchangesSince(mark).find((x) => x.method === 'POST');
+  truthy(post, 'saving the role sent no POST');
+  eq(post.status, 201, `HTTP status of the role creation (${post.url.slice(SERVER_URL.length)})`);
+  truthy(OBJECT_ID.test(role.id), `role objectId: ${show(role.id)}`);
+  eq(post.reqBody && post.reqBody.users, { __op: 'AddRelation', objects: [{ __type: 'Pointer', className: '_User', objectId: userA.id }] }, 'users relation op the SDK sent');
+  state.role = role;
+  const members = await new AV.Query(AV.User).equalTo('$relatedTo', { object: { __type: 'Pointer', className: '_Role', objectId: role.id }, key: 'users' }).find({ useMasterKey: true });
+  eq(members.map((u) => u.id), [userA.id], "users $relatedTo the role's users relation (master key: _User find is closed by default)");
+});
+
+check("role: role.getUsers().query() lists the role's users (redirectClassNameForKey)", async () => {
+  const userA = need('userA', 'a signed-up user');
+  const role = need('role', 'the saved role');
+  // A relation whose target class the SDK does not know queries the owner's class with
+  // redirectClassNameForKey=users; the answer is rows of the relation's target class.
+  // The master key: the redirected query is a find on _User, closed to clients by default.
+  const members = await role.getUsers().query().find({ useMasterKey: true });
+  eq(members.map((u) => [u.className, u.id]), [['_User', userA.id]], "the role's users");
+});
+
+check("role: the roles a user holds (where users = the user's pointer)", async () => {
+  const userA = need('userA', 'a signed-up user');
+  need('role', 'the saved role');
+  // The documented way to list a user's roles: equality of the relation key with a pointer.
+  const mine = await new AV.Query(AV.Role).equalTo('users', userA).find(as(state.tokenA));
+  eq(mine.map((r) => r.getName()), [ROLE], 'roles whose users contain A');
+});
+
+check('role: a role-granted write lets a member update, not others', async () => {
+  const role = need('role', 'the saved role');
+  const acl = new AV.ACL();
+  acl.setPublicReadAccess(true);
+  acl.setRoleWriteAccess(role, true);
+  const o = new AV.Object(PRIVATE);
+  o.set('title', 'team');
+  o.setACL(acl);
+  let mark = exchanges.length;
+  await o.save(null, as(state.tokenB));
+  const post = rawAnswer(mark, 'POST', `/1.1/classes/${PRIVATE}`, 'create');
+  eq(post.reqBody && post.reqBody.ACL, { '*': { read: true }, [`role:${ROLE}`]: { write: true } }, 'ACL the SDK sent');
+  const byB = AV.Object.createWithoutData(PRIVATE, o.id);
+  byB.set('title', 'by B');
+  mark = exchanges.length;
+  await expectError(byB.save(null, as(state.tokenB)), 403, "B's update (not a member)");
+  const put = rawAnswer(mark, 'PUT', `/1.1/classes/${PRIVATE}/${o.id}`, "B's update");
+  eq([put.status, put.resBody], [403, { code: 403, error: "Forbidden writing by object's ACL." }], "raw answer to B's update");
+  eq(await titleAsMaster(o.id), 'team', "title after B's refused update");
+  const byA = AV.Object.createWithoutData(PRIVATE, o.id);
+  byA.set('title', 'by a member');
+  await byA.save(null, as(state.tokenA));
+  eq(await titleAsMaster(o.id), 'by a member', "title after A's update (a member)");
+});
+
+check('log out', async () => {
+  await AV.User.logOut();
+  eq(AV.User.current(), null, 'AV.User.current() after logOut');
+});
+
 check('no request left the emulator', async () => {
   eq(foreignRequests, [], 'requests to other hosts');
   truthy(exchanges.length > 0, 'no request was made at all');
