@@ -209,3 +209,57 @@ fn an_unknown_session_token_is_211_unless_the_master_key_is_used() {
     let (s, _) = app.send(Who::Master, "GET", "/1.1/date", None);
     assert_eq!(s, 200);
 }
+
+#[test]
+fn a_relation_field_matches_the_pointers_it_holds_and_relation_queries_redirect() {
+    let app = App::new();
+    let (alice, _) = app.user("alice");
+    let (bob, _) = app.user("bob");
+    let editors = app.role(
+        "Editors",
+        json!({"users": {"__op": "AddRelation", "objects": [pointer("_User", &alice)]}}),
+    );
+    app.role("Empty", json!({}));
+    let where_alice = serde_json::to_string(&json!({"users": pointer("_User", &alice)})).unwrap();
+    let target = format!(
+        "/1.1/classes/_Role?where={}",
+        percent_encoding::utf8_percent_encode(&where_alice, percent_encoding::NON_ALPHANUMERIC)
+    );
+    let (status, found) = app.send(Who::Master, "GET", &target, None);
+    assert_eq!(status, 200, "{found}");
+    let names: Vec<&Value> = found["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["name"])
+        .collect();
+    assert_eq!(names, [&json!("Editors")]);
+    let where_bob = serde_json::to_string(&json!({"users": pointer("_User", &bob)})).unwrap();
+    let target = format!(
+        "/1.1/classes/_Role?where={}",
+        percent_encoding::utf8_percent_encode(&where_bob, percent_encoding::NON_ALPHANUMERIC)
+    );
+    assert_eq!(
+        app.send(Who::Master, "GET", &target, None).1["results"],
+        json!([])
+    );
+
+    let related = serde_json::to_string(
+        &json!({"$relatedTo": {"object": pointer("_Role", &editors), "key": "users"}}),
+    )
+    .unwrap();
+    let target = format!(
+        "/1.1/classes/_Role?redirectClassNameForKey=users&where={}",
+        percent_encoding::utf8_percent_encode(&related, percent_encoding::NON_ALPHANUMERIC)
+    );
+    let (status, found) = app.send(Who::Master, "GET", &target, None);
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["className"], "_User");
+    let users: Vec<&Value> = found["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["username"])
+        .collect();
+    assert_eq!(users, [&json!("alice")]);
+}

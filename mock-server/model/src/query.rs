@@ -357,12 +357,13 @@ impl Matcher {
     /// `visible` allows.
     pub fn compile_visible(
         store: &Store,
-        _class: &str,
+        class: &str,
         r#where: &Value,
         visible: Visible<'_>,
     ) -> Result<Matcher, LcError> {
         let mut compiler = Compiler {
             store,
+            class,
             visible,
             near: None,
         };

@@ -114,6 +114,14 @@ pub fn find_objects(call: &Call<'_>) -> HandlerResult {
     let params = FindParams::from_query(&call.request.query)?;
     let store = call.api.store();
     let who = call.principal(&store)?;
+    // `redirectClassNameForKey=<key>`: a relation query (the JavaScript SDK's
+    // `relation.query()`) whose results are of the relation's target class.
+    // The answer names that class, so that the client decodes the rows as such.
+    let redirected = call
+        .request
+        .query_param("redirectClassNameForKey")
+        .and_then(|key| store.column_target(class, key));
+    let class = redirected.unwrap_or(class);
     objects::check_find(&store, class, &who)?;
     let mut found = query::find(&store, class, &params, &objects::visible_to(&who))?;
     for row in &mut found.results {
@@ -123,6 +131,9 @@ pub fn find_objects(call: &Call<'_>) -> HandlerResult {
     body.insert("results".into(), Value::Array(found.results));
     if let Some(count) = found.count {
         body.insert("count".into(), json!(count));
+    }
+    if let Some(target) = redirected {
+        body.insert("className".into(), json!(target));
     }
     Ok(Reply::ok(Value::Object(body)))
 }

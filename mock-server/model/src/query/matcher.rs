@@ -251,6 +251,8 @@ impl Cond {
 /// Compiles one `where` (and its subqueries) against a store, seeing only visible rows.
 pub(crate) struct Compiler<'a> {
     pub store: &'a Store,
+    /// The class being queried (relation fields are looked up in it).
+    pub class: &'a str,
     pub visible: Visible<'a>,
     /// The first `$nearSphere` outside any `$or`: it orders results by distance.
     pub near: Option<NearSort>,
@@ -353,7 +355,28 @@ impl<'a> Compiler<'a> {
         Ok(Node::IdIn(targets))
     }
 
+    /// `{"<relation>": <Pointer>}` matches the objects whose relation holds the pointer
+    /// ("which roles contain this user": `{"users": <Pointer _User>}`).
+    fn relation_member(&self, key: &str, v: &Value) -> Option<Node> {
+        let column = self.store.class(self.class)?.columns.get(key)?;
+        if column.kind != "Relation" || v.get("__type")?.as_str()? != "Pointer" {
+            return None;
+        }
+        let target = v.get("objectId")?.as_str()?;
+        let owners = self
+            .store
+            .relations
+            .iter()
+            .filter(|((c, _, k), targets)| c == self.class && k == key && targets.contains(target))
+            .map(|((_, owner, _), _)| owner.clone())
+            .collect();
+        Some(Node::IdIn(owners))
+    }
+
     fn field(&mut self, key: &str, v: &Value, depth: usize, top: bool) -> Result<Node, LcError> {
+        if let Some(node) = self.relation_member(key, v) {
+            return Ok(node);
+        }
         let path = Path::parse(key);
         let conds = match v {
             Value::Object(m) if m.keys().any(|k| k.starts_with('$')) => {
@@ -555,6 +578,7 @@ impl<'a> Compiler<'a> {
         let where_ = super::where_value(m.get("where"))?;
         let mut inner = Compiler {
             store: self.store,
+            class: &class,
             visible: self.visible,
             near: None,
         };
