@@ -168,18 +168,42 @@ mod tests {
 
     #[test]
     fn national_numbers_get_their_country_code_and_lose_the_trunk_zero() {
-        assert_eq!(normalize_phone("138 0013 8000", "CN").unwrap(), "+8613800138000");
-        assert_eq!(normalize_phone("030 1234567", "DE").unwrap(), "+49301234567");
-        assert_eq!(normalize_phone("(415) 555-2671", "US").unwrap(), "+14155552671");
-        assert_eq!(normalize_phone("1-415-555-2671", "US").unwrap(), "+14155552671");
-        assert_eq!(normalize_phone("020 7946 0958", "GB").unwrap(), "+442079460958");
-        assert_eq!(normalize_phone("03-1234-5678", "JP").unwrap(), "+81312345678");
+        assert_eq!(
+            normalize_phone("138 0013 8000", "CN").unwrap(),
+            "+8613800138000"
+        );
+        assert_eq!(
+            normalize_phone("030 1234567", "DE").unwrap(),
+            "+49301234567"
+        );
+        assert_eq!(
+            normalize_phone("(415) 555-2671", "US").unwrap(),
+            "+14155552671"
+        );
+        assert_eq!(
+            normalize_phone("1-415-555-2671", "US").unwrap(),
+            "+14155552671"
+        );
+        assert_eq!(
+            normalize_phone("020 7946 0958", "GB").unwrap(),
+            "+442079460958"
+        );
+        assert_eq!(
+            normalize_phone("03-1234-5678", "JP").unwrap(),
+            "+81312345678"
+        );
     }
 
     #[test]
     fn international_numbers_keep_their_own_country_code() {
-        assert_eq!(normalize_phone("+33 1 23 45 67 89", "CN").unwrap(), "+33123456789");
-        assert_eq!(normalize_phone("0049 30 1234567", "US").unwrap(), "+49301234567");
+        assert_eq!(
+            normalize_phone("+33 1 23 45 67 89", "CN").unwrap(),
+            "+33123456789"
+        );
+        assert_eq!(
+            normalize_phone("0049 30 1234567", "US").unwrap(),
+            "+49301234567"
+        );
     }
 
     #[test]
@@ -201,7 +225,10 @@ mod tests {
     fn postal_codes_are_checked_and_written_per_country() {
         assert_eq!(normalize_postal_code("100000", "CN").unwrap(), "100000");
         assert_eq!(normalize_postal_code(" 94103 ", "US").unwrap(), "94103");
-        assert_eq!(normalize_postal_code("94103-1234", "US").unwrap(), "94103-1234");
+        assert_eq!(
+            normalize_postal_code("94103-1234", "US").unwrap(),
+            "94103-1234"
+        );
         assert_eq!(normalize_postal_code("10115", "DE").unwrap(), "10115");
         assert_eq!(normalize_postal_code("75001", "FR").unwrap(), "75001");
         assert_eq!(normalize_postal_code("1000001", "JP").unwrap(), "100-0001");
