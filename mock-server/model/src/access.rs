@@ -56,16 +56,8 @@ impl Principal {
         self.user.as_ref().map(|u| u.id.as_str())
     }
 
-    /// The ACL keys that speak for this caller: `*`, the user id, `role:<name>`.
-    fn acl_keys(&self) -> Vec<String> {
-        let mut keys = vec!["*".to_string()];
-        if let Some(u) = &self.user {
-            keys.push(u.id.clone());
-            keys.extend(u.roles.keys().map(|r| format!("role:{r}")));
-        }
-        keys
-    }
-
+    /// Whether an ACL grants `permission` to this caller through `*`, the user's id or
+    /// `role:<name>` of a role they hold. Runs for every row of a query: no allocation.
     fn acl_allows(&self, acl: Option<&Value>, permission: &str) -> bool {
         if self.master {
             return true;
@@ -74,12 +66,22 @@ impl Principal {
         let Some(acl) = acl.and_then(Value::as_object) else {
             return true;
         };
-        self.acl_keys().iter().any(|k| {
-            acl.get(k)
-                .and_then(|p| p.get(permission))
-                .and_then(Value::as_bool)
-                == Some(true)
-        })
+        let grants = |entry: &Value| entry.get(permission).and_then(Value::as_bool) == Some(true);
+        if acl.get("*").is_some_and(grants) {
+            return true;
+        }
+        let Some(user) = &self.user else {
+            return false;
+        };
+        if acl.get(&user.id).is_some_and(grants) {
+            return true;
+        }
+        !user.roles.is_empty()
+            && acl.iter().any(|(key, entry)| {
+                key.strip_prefix("role:")
+                    .is_some_and(|role| user.roles.contains_key(role))
+                    && grants(entry)
+            })
     }
 
     /// Whether the ACL lets this caller read the object.

@@ -108,7 +108,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        match axum::serve(listener, standalone::router(api))
+        match axum::serve(standalone::no_delay(listener), standalone::router(api))
             .with_graceful_shutdown(shutdown)
             .await
         {

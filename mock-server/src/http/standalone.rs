@@ -7,6 +7,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::IntoResponse;
+use axum::serve::ListenerExt;
 use leancloud::Request;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -68,7 +69,15 @@ pub fn router(api: Arc<Api>) -> axum::Router {
 
 /// Serve `api` on `listener` until the future is dropped.
 pub async fn serve(listener: TcpListener, api: Arc<Api>) -> std::io::Result<()> {
-    axum::serve(listener, router(api)).await
+    axum::serve(no_delay(listener), router(api)).await
+}
+
+/// Answers go out as soon as they are written: every exchange is one request and one
+/// response, so Nagle's algorithm could only add latency.
+pub fn no_delay(listener: TcpListener) -> impl axum::serve::Listener<Addr = SocketAddr> {
+    listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    })
 }
 
 /// A standalone server running in the background on this runtime.
