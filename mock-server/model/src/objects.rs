@@ -423,6 +423,28 @@ fn check_class(store: &Store, class: &str, op: ClassOp, who: &Principal) -> Resu
     }
 }
 
+/// What an update or a delete of an existing object checks, in the service's order: the
+/// `_User` self-only rule, the object's ACL, then the conditional `where` (305).
+fn check_may_change(
+    store: &Store,
+    class: &str,
+    current: &StoredObject,
+    condition: Option<&Value>,
+    who: &Principal,
+) -> Result<(), LcError> {
+    check_user_self(class, &current.id, who)?;
+    if !who.can_write(current.fields.get("ACL")) {
+        return Err(LcError::forbidden_writing_by_acl());
+    }
+    if let Some(cond) = condition {
+        let matcher = Matcher::compile(store, class, cond)?;
+        if !matcher.matches(current) {
+            return Err(LcError::no_effect());
+        }
+    }
+    Ok(())
+}
+
 /// `_User` objects change only with their own session or the master key (206).
 fn check_user_self(class: &str, id: &str, who: &Principal) -> Result<(), LcError> {
     if class == "_User" && !who.master && who.user_id() != Some(id) {
@@ -532,16 +554,7 @@ pub fn preview_update(
         .objects
         .get(id)
         .ok_or_else(|| LcError::object_not_found_for_update(class, id))?;
-    check_user_self(class, id, who)?;
-    if !who.can_write(current.fields.get("ACL")) {
-        return Err(LcError::forbidden_writing_by_acl());
-    }
-    if let Some(cond) = condition {
-        let matcher = Matcher::compile(store, class, cond)?;
-        if !matcher.matches(current) {
-            return Err(LcError::no_effect());
-        }
-    }
+    check_may_change(store, class, current, condition, who)?;
     if class == "_Role" {
         crate::roles::check_update(changes)?;
     }
@@ -600,16 +613,7 @@ pub fn preview_delete<'a>(
             None => Ok(None),
         };
     };
-    check_user_self(class, id, who)?;
-    if !who.can_write(current.fields.get("ACL")) {
-        return Err(LcError::forbidden_writing_by_acl());
-    }
-    if let Some(cond) = condition {
-        let matcher = Matcher::compile(store, class, cond)?;
-        if !matcher.matches(current) {
-            return Err(LcError::no_effect());
-        }
-    }
+    check_may_change(store, class, current, condition, who)?;
     Ok(Some(current))
 }
 

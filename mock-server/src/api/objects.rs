@@ -84,15 +84,20 @@ pub fn update_object(call: &Call<'_>) -> HandlerResult {
     let mut store = call.api.store();
     let who = call.principal(&store)?;
     let updated = objects::update(&mut store, class, id, &changes, condition.as_ref(), &who)?;
-    let body = if fetch_when_save(call) {
-        Value::Object(objects::fetch_when_save_fields(&updated))
+    Ok(Reply::ok(update_reply(call, &updated)))
+}
+
+/// What an update answers: `{"updatedAt","objectId"}`, or with `fetchWhenSave` the
+/// changed fields' new values too.
+pub fn update_reply(call: &Call<'_>, updated: &objects::Updated) -> Value {
+    if fetch_when_save(call) {
+        Value::Object(objects::fetch_when_save_fields(updated))
     } else {
         json!({
             "updatedAt": leancloud::value::format_date(updated.after.updated_at),
             "objectId": updated.after.id,
         })
-    };
-    Ok(Reply::ok(body))
+    }
 }
 
 /// `DELETE /1.1/classes/<Class>/<id>[,<id>...]`: `{}`.

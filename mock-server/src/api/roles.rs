@@ -4,16 +4,8 @@
 use super::routes::Call;
 use super::{HandlerResult, objects};
 
-fn as_role_class<'a>(call: &Call<'a>) -> Call<'a> {
-    let mut params = vec!["_Role".to_string()];
-    params.extend(call.params.iter().cloned());
-    Call {
-        api: call.api,
-        ctx: call.ctx,
-        request: call.request,
-        body: call.body,
-        params,
-    }
+fn as_role_class<'a>(call: &'a Call<'a>) -> Call<'a> {
+    call.for_class("_Role")
 }
 
 pub fn create_role(call: &Call<'_>) -> HandlerResult {

@@ -21,6 +21,20 @@ impl Call<'_> {
         &self.params[i]
     }
 
+    /// The same call with `class` as its first parameter: `/1.1/users/<id>` and
+    /// `/1.1/roles/<id>` are the generic object handlers on `_User` and `_Role`.
+    pub fn for_class(&self, class: &str) -> Call<'_> {
+        let mut params = vec![class.to_string()];
+        params.extend(self.params.iter().cloned());
+        Call {
+            api: self.api,
+            ctx: self.ctx,
+            request: self.request,
+            body: self.body,
+            params,
+        }
+    }
+
     /// The caller as the model sees it: master, a signed-in user (from the session
     /// token), or anonymous. An unknown session token is 211 unless the master key is
     /// used.

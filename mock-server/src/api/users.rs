@@ -64,16 +64,8 @@ fn show(
 }
 
 /// The same call with `_User` as its first parameter, for the generic object handlers.
-fn as_user_class<'a>(call: &Call<'a>) -> Call<'a> {
-    let mut params = vec![users::CLASS.to_string()];
-    params.extend(call.params.iter().cloned());
-    Call {
-        api: call.api,
-        ctx: call.ctx,
-        request: call.request,
-        body: call.body,
-        params,
-    }
+fn as_user_class<'a>(call: &'a Call<'a>) -> Call<'a> {
+    call.for_class(users::CLASS)
 }
 
 /// `POST /1.1/users` and `POST /1.1/classes/_User`: sign up (201, the whole user with
@@ -175,15 +167,7 @@ pub fn update_user(call: &Call<'_>) -> HandlerResult {
         &who,
         password_hash,
     )?;
-    let body = if flag(call, "fetchWhenSave") || flag(call, "new") {
-        Value::Object(objects::fetch_when_save_fields(&updated))
-    } else {
-        json!({
-            "updatedAt": leancloud::value::format_date(updated.after.updated_at),
-            "objectId": updated.after.id,
-        })
-    };
-    Ok(Reply::ok(body))
+    Ok(Reply::ok(object_handlers::update_reply(call, &updated)))
 }
 
 /// `DELETE /1.1/users/<id>`: as `DELETE /1.1/classes/_User/<id>`.
