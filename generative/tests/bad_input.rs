@@ -100,8 +100,11 @@ fn arb_action() -> impl Strategy<Value = Action> {
     ]
 }
 
-/// Everything stored, comparable: class -> id -> (fields, updatedAt), and relations.
-fn stored(api: &Api) -> (BTreeMap<String, BTreeMap<String, (Value, i64)>>, usize) {
+/// class -> objectId -> (fields, updatedAt)
+type Objects = BTreeMap<String, BTreeMap<String, (Value, i64)>>;
+
+/// Everything stored, comparable: every object, and the number of relation links.
+fn stored(api: &Api) -> (Objects, usize) {
     let store = api.store();
     let classes = store
         .classes
