@@ -313,6 +313,79 @@ impl LcError {
             format!("The emulator does not serve {method} {path}: no such route."),
         )
     }
+
+    // ---- cloud engine (protocol notes §5; the Node engine's texts, leanengine 3.8.0) -------
+
+    /// `POST /1.1/functions/<name>` for a function nobody defined.
+    pub fn no_such_cloud_function(name: &str) -> Self {
+        LcError::new(404, 1, format!("No such cloud function '{name}'"))
+    }
+    /// A class hook nobody defined (`hook` as in the path: `beforeSave`, ...).
+    pub fn no_such_class_hook(class: &str, hook: &str) -> Self {
+        LcError::new(404, 1, format!("No {hook} hook of '{class}'"))
+    }
+    /// A user hook nobody defined (`onLogin`, `onVerified`, `onAuthData`).
+    pub fn no_such_user_hook(hook: &str) -> Self {
+        LcError::new(404, 1, format!("No such hook: {hook}"))
+    }
+    /// `/1.1/functions` with no function or class name after it.
+    pub fn no_function_name(url: &str) -> Self {
+        LcError::new(404, 1, format!("No function name or class name: {url}"))
+    }
+    /// A hook request without the app's `X-LC-Hook-Key`.
+    pub fn hook_key_check_failed(remote_address: &str) -> Self {
+        LcError::new(
+            401,
+            401,
+            format!("Hook key check failed, request from {remote_address}"),
+        )
+    }
+    /// An `internal` function called with neither the hook key nor the master key.
+    pub fn internal_cloud_function(remote_address: &str) -> Self {
+        LcError::new(
+            401,
+            401,
+            format!("Internal cloud function, request from {remote_address}"),
+        )
+    }
+    /// `X-LC-Session` names no user (`detail`: the storage server's message).
+    pub fn session_verify_failed(detail: &str) -> Self {
+        LcError::new(
+            401,
+            211,
+            format!("Verify sessionToken failed, maybe login expired: {detail}"),
+        )
+    }
+    /// A cloud function or hook ran longer than the engine's timeout (15 s by default).
+    pub fn engine_timeout() -> Self {
+        LcError::new(503, 124, "The request timed out on the server.")
+    }
+    /// An exception (in Rust: a panic) escaped a handler: its message, HTTP 500, code 1.
+    pub fn uncaught_exception(message: impl Into<String>) -> Self {
+        LcError::new(500, 1, message)
+    }
+    /// An engine request body that is not JSON (the Node engine's body parser answers
+    /// 400 code 1 with the parser's message).
+    pub fn malformed_engine_body(detail: impl fmt::Display) -> Self {
+        LcError::new(400, 1, format!("Malformed JSON body: {detail}"))
+    }
+    /// A hook body without the parts the hook needs. Node fails with a `TypeError` (500);
+    /// a request error (400) naming what is missing is a choice.
+    pub fn invalid_hook_request(detail: impl fmt::Display) -> Self {
+        LcError::new(400, 1, format!("Invalid hook request: {detail}"))
+    }
+    /// An engine request body over 20 MB (the Node engine's body parser).
+    pub fn engine_payload_too_large() -> Self {
+        LcError::new(413, 1, "request entity too large")
+    }
+    /// A path the cloud engine does not serve.
+    pub fn engine_route_not_found(method: &str, path: &str) -> Self {
+        LcError::new(
+            404,
+            1,
+            format!("The cloud engine does not serve {method} {path}: no such route."),
+        )
+    }
 }
 
 impl fmt::Display for LcError {

@@ -13,8 +13,14 @@
 //! - [`sign`]: `X-LC-Sign` request signing and verification.
 //! - [`client`]: a REST client (objects, queries, batch, functions, users) over any transport.
 //! - [`transport`]: the reqwest HTTP transport (feature `http`).
+//! - [`cloud`]: the cloud-code runtime: a registry of functions and hooks, and how they run.
+//! - `engine`: the cloud-engine HTTP server that serves a registry over the hook protocol
+//!   (feature `engine`).
 
 pub mod client;
+pub mod cloud;
+#[cfg(feature = "engine")]
+pub mod engine;
 pub mod error;
 pub mod http;
 pub mod ops;
