@@ -86,7 +86,7 @@ impl ClassData {
 }
 
 /// Classes every app has from the start.
-pub const BUILTIN_CLASSES: &[&str] = &["_User", "_Role", "_File", "_Installation"];
+pub const INITIAL_CLASSES: &[&str] = &["_User", "_Role", "_File", "_Installation"];
 
 /// Relation membership: (owner class, owner id, key) -> target ids.
 pub type RelationKey = (String, String, String);
@@ -156,7 +156,7 @@ impl Store {
         self.sessions.clear();
         self.passwords.clear();
         self.login_failures.clear();
-        for class in BUILTIN_CLASSES {
+        for class in INITIAL_CLASSES {
             self.classes
                 .insert(class.to_string(), ClassData::new(class));
         }
