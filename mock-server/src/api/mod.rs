@@ -7,6 +7,7 @@
 
 mod auth;
 mod batch;
+pub mod cloud;
 mod control;
 mod objects;
 mod roles;
@@ -51,6 +52,8 @@ pub struct Api {
     store: Mutex<Store>,
     /// What the app held when it was made (settings and fixture rows), for `reset`.
     initial: lc_model::store::Snapshot,
+    /// The app's cloud code, once attached.
+    cloud: std::sync::OnceLock<cloud::CloudCode>,
 }
 
 impl std::fmt::Debug for Api {
@@ -99,11 +102,44 @@ impl Api {
             config,
             initial: store.snapshot(),
             store: Mutex::new(store),
+            cloud: std::sync::OnceLock::new(),
         }
     }
 
     pub fn config(&self) -> &AppConfig {
         &self.config
+    }
+
+    /// Attach the app's cloud code (once): the engine its functions are sent to.
+    pub fn attach_cloud(&self, engine: Arc<dyn Transport>) -> Result<(), LcError> {
+        let code = cloud::CloudCode::new(engine, cloud::CLOUD_WAIT)
+            .map_err(|e| LcError::generic(format!("Cannot start the cloud-code runtime: {e}.")))?;
+        self.cloud
+            .set(code)
+            .map_err(|_| LcError::generic("The app already has its cloud code."))
+    }
+
+    /// Attach `registry` as the app's cloud code, run in-process: its storage calls come
+    /// back to this app without a socket.
+    pub fn attach_registry(
+        self: &Arc<Self>,
+        registry: leancloud::cloud::Registry,
+    ) -> Result<(), LcError> {
+        let cfg = &self.config;
+        let engine_config = leancloud::engine::EngineConfig::new(
+            cfg.app_id.clone(),
+            cfg.app_key.clone(),
+            cfg.master_key.clone(),
+        )
+        .with_hook_key(cfg.hook_key.clone())
+        .with_storage_transport(Arc::new(cloud::WeakInProcess(Arc::downgrade(self))));
+        let engine = leancloud::engine::Engine::new(registry, engine_config);
+        self.attach_cloud(Arc::new(engine))
+    }
+
+    /// The app's cloud code, if any is attached.
+    pub fn cloud(&self) -> Option<&cloud::CloudCode> {
+        self.cloud.get()
     }
 
     /// The store, for seeding and inspection. A panic while it was held (which would be

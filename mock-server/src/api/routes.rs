@@ -1,7 +1,7 @@
 //! The one routes table. A request no route serves gets a LeanCloud-shaped 404 that
 //! names its method and path.
 
-use super::{Api, Ctx, HandlerResult, batch, control, objects, roles};
+use super::{Api, Ctx, HandlerResult, batch, cloud, control, objects, roles};
 use lc_model::{Principal, Store};
 use leancloud::{LcError, Request};
 use serde_json::{Map, Value};
@@ -106,6 +106,8 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("DELETE", "/1.1/roles/:id", roles::delete_role),
     ("GET", "/1.1/schemas", super::schemas::schemas),
     ("GET", "/1.1/schemas/:class", super::schemas::schema),
+    ("POST", "/1.1/functions/:name", cloud::call_function),
+    ("POST", "/1.1/call/:name", cloud::call_function),
     ("POST", "/__mock/reset", control::reset),
 ];
 

@@ -44,7 +44,15 @@ async fn handle(
         })
         .collect();
     request.body = body.to_vec();
-    let response = api.handle(&request);
+    // The api is synchronous and may wait (on cloud code, which may call back into this
+    // server). On a multi-thread runtime the worker hands its queued tasks to another
+    // thread first, so nothing waits behind it.
+    let response = match tokio::runtime::Handle::current().runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(|| api.handle(&request))
+        }
+        _ => api.handle(&request),
+    };
     let mut out = axum::http::Response::new(Body::from(response.body));
     *out.status_mut() = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
     for (name, value) in response.headers {

@@ -107,7 +107,22 @@ impl MockLeanCloud {
 
     /// Serve a given app (keys, clock, ids, data).
     pub async fn start_with(api: Api) -> Self {
+        MockLeanCloud::serve(Arc::new(api)).await
+    }
+
+    /// Serve an app whose cloud code is `registry`, run in-process: its functions answer
+    /// `/1.1/functions` and `/1.1/call`, and its storage calls come back to the app
+    /// without a socket.
+    pub async fn start_with_cloud(
+        api: Api,
+        registry: leancloud::cloud::Registry,
+    ) -> Result<Self, leancloud::LcError> {
         let api = Arc::new(api);
+        api.attach_registry(registry)?;
+        Ok(MockLeanCloud::serve(api).await)
+    }
+
+    async fn serve(api: Arc<Api>) -> Self {
         let server = MockServer::start().await;
         Mock::given(any())
             .respond_with(Emulator(api.clone()))
