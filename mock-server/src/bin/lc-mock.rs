@@ -43,6 +43,10 @@ struct ServeArgs {
     master_key: String,
     #[arg(long, env = "LC_MOCK_HOOK_KEY", default_value = "lc-mock-hook")]
     hook_key: String,
+    /// A cloud engine (e.g. `cloud-engine`, or an official LeanCloud engine) that serves
+    /// the app's cloud functions, e.g. http://127.0.0.1:3000.
+    #[arg(long, env = "LC_MOCK_ENGINE")]
+    engine: Option<String>,
     /// A database-settings folder (one folder per class: schema.json, indexes.json,
     /// permissions.json, population.json) to load before serving.
     #[arg(long, env = "LC_MOCK_FIXTURES", value_name = "DIR")]
@@ -92,6 +96,14 @@ fn serve(args: ServeArgs) -> ExitCode {
         },
     };
     let api = Arc::new(api);
+    if let Some(engine) = &args.engine {
+        let transport = Arc::new(leancloud::transport::HttpTransport::new(engine));
+        if let Err(e) = api.attach_cloud(transport) {
+            eprintln!("lc-mock: cannot attach the engine {engine}: {}", e.message);
+            return ExitCode::FAILURE;
+        }
+        eprintln!("lc-mock: cloud functions go to {engine}");
+    }
     let addr = SocketAddr::new(args.host, args.port);
     runtime.block_on(async move {
         let listener = match tokio::net::TcpListener::bind(addr).await {
