@@ -414,6 +414,22 @@ fn initial_acl(store: &Store, class: &str, who: &Principal) -> Value {
     Value::Object(acl)
 }
 
+/// The class an operation on existing data works on, once its name and the class
+/// permission for `op` are checked. An unknown class is 404/101.
+fn existing_class<'a>(
+    store: &'a Store,
+    class: &str,
+    op: ClassOp,
+    who: &Principal,
+) -> Result<&'a crate::ClassData, LcError> {
+    check_class_name(class)?;
+    let data = store
+        .class(class)
+        .ok_or_else(LcError::class_or_object_not_found)?;
+    data.settings.permissions.check(op, who)?;
+    Ok(data)
+}
+
 /// Class permission for `op` on `class` (a class that does not exist yet has a new
 /// class's permissions).
 fn check_class(store: &Store, class: &str, op: ClassOp, who: &Principal) -> Result<(), LcError> {
@@ -515,11 +531,7 @@ pub fn fetch<'a>(
     id: &str,
     who: &Principal,
 ) -> Result<Option<&'a StoredObject>, LcError> {
-    check_class_name(class)?;
-    let data = store
-        .class(class)
-        .ok_or_else(LcError::class_or_object_not_found)?;
-    data.settings.permissions.check(ClassOp::Get, who)?;
+    let data = existing_class(store, class, ClassOp::Get, who)?;
     match data.objects.get(id) {
         Some(obj) if !who.can_read(obj.fields.get("ACL")) => {
             Err(LcError::forbidden_reading_by_acl())
@@ -545,11 +557,7 @@ pub fn preview_update(
     condition: Option<&Value>,
     who: &Principal,
 ) -> Result<Updated, LcError> {
-    check_class_name(class)?;
-    let data = store
-        .class(class)
-        .ok_or_else(LcError::class_or_object_not_found)?;
-    data.settings.permissions.check(ClassOp::Update, who)?;
+    let data = existing_class(store, class, ClassOp::Update, who)?;
     let current = data
         .objects
         .get(id)
@@ -602,11 +610,7 @@ pub fn preview_delete<'a>(
     condition: Option<&Value>,
     who: &Principal,
 ) -> Result<Option<&'a StoredObject>, LcError> {
-    check_class_name(class)?;
-    let data = store
-        .class(class)
-        .ok_or_else(LcError::class_or_object_not_found)?;
-    data.settings.permissions.check(ClassOp::Delete, who)?;
+    let data = existing_class(store, class, ClassOp::Delete, who)?;
     let Some(current) = data.objects.get(id) else {
         return match condition {
             Some(_) => Err(LcError::no_effect()),
@@ -651,11 +655,7 @@ pub fn visible_to(who: &Principal) -> impl Fn(&str, &StoredObject) -> bool + '_ 
 
 /// A find on `class`: unknown class is 404/101, and the `find` class permission applies.
 pub fn check_find(store: &Store, class: &str, who: &Principal) -> Result<(), LcError> {
-    check_class_name(class)?;
-    let data = store
-        .class(class)
-        .ok_or_else(LcError::class_or_object_not_found)?;
-    data.settings.permissions.check(ClassOp::Find, who)
+    existing_class(store, class, ClassOp::Find, who).map(|_| ())
 }
 
 /// Whether a `keys` projection shows a top-level key.
