@@ -10,15 +10,9 @@ use lc_model::{Principal, Store, StoredObject};
 use leancloud::LcError;
 use serde_json::{Map, Value, json};
 
-fn flag(call: &Call<'_>, name: &str) -> bool {
-    call.request
-        .query_param(name)
-        .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
-}
-
 /// `?fetchWhenSave=true`, or `?new=true` as the JavaScript SDK sends it.
 fn fetch_when_save(call: &Call<'_>) -> bool {
-    flag(call, "fetchWhenSave") || flag(call, "new")
+    call.flag("fetchWhenSave") || call.flag("new")
 }
 
 /// The `where` of a conditional update or delete: JSON text in the query string.
@@ -33,7 +27,13 @@ fn condition(call: &Call<'_>) -> Result<Option<Value>, LcError> {
 
 /// An object as `who` sees it: the view's projection, includes they may read, hidden
 /// columns left out.
-fn show(store: &Store, class: &str, obj: &StoredObject, view: &View, who: &Principal) -> Value {
+pub(super) fn show(
+    store: &Store,
+    class: &str,
+    obj: &StoredObject,
+    view: &View,
+    who: &Principal,
+) -> Value {
     let mut out = render::render(store, class, obj, view, &objects::visible_to(who));
     objects::present(store, class, &mut out, who, view.keys.as_deref());
     out

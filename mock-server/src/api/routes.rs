@@ -35,15 +35,33 @@ impl Call<'_> {
         }
     }
 
+    /// Whether a query parameter is `true` (or `1`).
+    pub fn flag(&self, name: &str) -> bool {
+        self.request
+            .query_param(name)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+    }
+
     /// The caller as the model sees it: master, a signed-in user (from the session
     /// token), or anonymous. An unknown session token is 211 unless the master key is
     /// used.
     pub fn principal(&self, store: &Store) -> Result<Principal, LcError> {
+        self.caller(store, false)
+    }
+
+    /// The caller for sign-up and log-in, which ignore a session token nobody holds (the
+    /// recordings sign up and log in while sending a deleted user's token).
+    pub fn principal_ignoring_unknown_token(&self, store: &Store) -> Principal {
+        self.caller(store, true)
+            .expect("an unknown token is ignored, so there is no error")
+    }
+
+    fn caller(&self, store: &Store, ignore_unknown_token: bool) -> Result<Principal, LcError> {
         let user = match &self.ctx.session {
             None => None,
             Some(token) => match store.session_user(token) {
                 Some(id) => Some(id.to_string()),
-                None if self.ctx.is_master() => None,
+                None if self.ctx.is_master() || ignore_unknown_token => None,
                 None => return Err(LcError::user_not_found()),
             },
         };

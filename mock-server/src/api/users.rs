@@ -9,7 +9,7 @@
 use super::routes::Call;
 use super::{HandlerResult, Reply, objects as object_handlers};
 use lc_model::objects;
-use lc_model::render::{self, View};
+use lc_model::render::View;
 use lc_model::users::{self, LogIn, PasswordHashing, SignUp, UserChanges};
 use lc_model::{Principal, Store, StoredObject};
 use leancloud::LcError;
@@ -25,28 +25,6 @@ fn hash(call: &Call<'_>, password: Option<&str>) -> Result<Option<String>, LcErr
     hashing.hash(password).map(Some)
 }
 
-fn flag(call: &Call<'_>, name: &str) -> bool {
-    call.request
-        .query_param(name)
-        .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
-}
-
-/// The caller for sign-up and log-in, which ignore a session token nobody holds (the
-/// recordings sign up and log in while sending a deleted user's token).
-fn caller_ignoring_unknown_token(call: &Call<'_>, store: &Store) -> Principal {
-    let mut who = match call
-        .ctx
-        .session
-        .as_deref()
-        .and_then(|t| store.session_user(t))
-    {
-        Some(id) => Principal::user(store, id),
-        None => Principal::anonymous(),
-    };
-    who.master = call.ctx.is_master();
-    who
-}
-
 /// A user as `who` sees it, with `token` as its `sessionToken` when given.
 fn show(
     store: &Store,
@@ -55,8 +33,7 @@ fn show(
     who: &Principal,
     token: Option<&str>,
 ) -> Value {
-    let mut out = render::render(store, users::CLASS, user, view, &objects::visible_to(who));
-    objects::present(store, users::CLASS, &mut out, who, None);
+    let mut out = object_handlers::show(store, users::CLASS, user, view, who);
     if let (Some(token), Some(map)) = (token, out.as_object_mut()) {
         map.insert("sessionToken".into(), Value::String(token.to_string()));
     }
@@ -73,9 +50,9 @@ fn as_user_class<'a>(call: &'a Call<'a>) -> Call<'a> {
 pub fn sign_up(call: &Call<'_>) -> HandlerResult {
     let request = SignUp::parse(call.body)?;
     let password_hash = hash(call, request.password.as_deref())?;
-    let fail_on_not_exist = flag(call, "failOnNotExist");
+    let fail_on_not_exist = call.flag("failOnNotExist");
     let mut store = call.api.store();
-    let who = caller_ignoring_unknown_token(call, &store);
+    let who = call.principal_ignoring_unknown_token(&store);
     let out = users::sign_up(&mut store, &request, password_hash, &who, fail_on_not_exist)?;
     let body = show(&store, &out.user, &View::default(), &who, Some(&out.token));
     if !out.created {
@@ -99,7 +76,7 @@ pub fn log_in(call: &Call<'_>) -> HandlerResult {
         return Err(users::log_in_failed(&mut store, &id));
     }
     let out = users::log_in_succeeded(&mut store, &id)?;
-    let who = caller_ignoring_unknown_token(call, &store);
+    let who = call.principal_ignoring_unknown_token(&store);
     Ok(Reply::ok(show(
         &store,
         &out.user,
