@@ -954,6 +954,27 @@ mod tests {
         assert_eq!(err, LcError::missing_required_key("title"));
     }
 
+    /// Read-only binds changes: a client may give the field when it creates the object,
+    /// and only the master key may change it afterwards.
+    #[test]
+    fn a_read_only_column_may_be_set_on_create_but_not_changed() {
+        let mut s = store();
+        s.class_mut("Shop").columns.insert(
+            "owner".into(),
+            crate::Column {
+                kind: "String".into(),
+                read_only: true,
+                ..Default::default()
+            },
+        );
+        let shop = create_json(&mut s, "Shop", json!({"owner": "ann"}));
+        assert_eq!(shop.fields["owner"], "ann");
+        let change = Changes::parse(&body(json!({"owner": "bob"})), true).unwrap();
+        let err = update(&mut s, "Shop", &shop.id, &change, None, &anyone()).unwrap_err();
+        assert_eq!(err, LcError::read_only_key("owner"));
+        assert_eq!(s.object("Shop", &shop.id).unwrap().fields["owner"], "ann");
+    }
+
     #[test]
     fn a_unique_index_refuses_a_taken_value_on_create_and_update() {
         let mut s = store();
