@@ -276,7 +276,7 @@ impl File {
         map.insert("__type".into(), json!("File"));
         Value::Object(map)
     }
-    /// Code 111 unless `id` or `objectId` is a string (the real code was not found).
+    /// Code 111 unless `id`, `objectId` or `url` is a string (the real code was not found).
     pub fn from_json(value: &Value) -> Result<Self, LcError> {
         decode_file("", value)
     }
@@ -291,10 +291,13 @@ fn decode_file(key: &str, value: &Value) -> Result<File, LcError> {
             fields.remove("__type");
             File { fields }
         });
+    // An external file (a `url` and no id yet) is what SDKs send for a file they have not
+    // saved, e.g. in cloud-function params (recorded, AV.Cloud suite).
+    let external = |f: &File| f.fields.get("url").is_some_and(Value::is_string);
     match file {
-        Some(f) if f.object_id().is_some() => Ok(f),
+        Some(f) if f.object_id().is_some() || external(&f) => Ok(f),
         _ => Err(LcError::incorrect_type_detail(format!(
-            "Invalid File{}: a file reference needs a string id or objectId, got {value}.",
+            "Invalid File{}: a file reference needs a string id, objectId or url, got {value}.",
             at(key)
         ))),
     }
