@@ -356,6 +356,30 @@ impl LcError {
             format!("Verify sessionToken failed, maybe login expired: {detail}"),
         )
     }
+    /// A before-hook (or onLogin) refused the write; `detail` is the engine's error
+    /// message. Recorded (hooks suite, batch item): `Cloud Code validation failed. Error
+    /// detail : Error from beforeDelete`. The HTTP status of a 142 outside a batch was
+    /// not found; 400 is a choice.
+    pub fn cloud_validation_failed(detail: impl fmt::Display) -> Self {
+        LcError::new(
+            400,
+            142,
+            format!("Cloud Code validation failed. Error detail : {detail}"),
+        )
+    }
+    /// A hook did not answer within the storage side's wait (protocol notes §4: 141
+    /// `LeanEngine request timeout.`, naming the class and hook; the exact wording and the
+    /// HTTP status were not found).
+    pub fn hook_timeout(class: &str, hook: &str, waited: std::time::Duration) -> Self {
+        LcError::new(
+            400,
+            141,
+            format!(
+                "LeanEngine request timeout. The {hook} hook of '{class}' did not answer within {} ms.",
+                waited.as_millis()
+            ),
+        )
+    }
     /// A cloud function or hook ran longer than the engine's timeout (15 s by default).
     pub fn engine_timeout() -> Self {
         LcError::new(503, 124, "The request timed out on the server.")

@@ -27,6 +27,8 @@ pub struct Ctx {
     pub production: bool,
     /// Inside `/1.1/batch`: some answers differ (a missing object is `null`, not `{}`).
     pub in_batch: bool,
+    /// This request's trace node (hooks its writes fire are filed under it).
+    pub trace: Option<super::trace::RequestNode>,
 }
 
 impl Ctx {
@@ -100,6 +102,7 @@ pub fn authenticate(config: &AppConfig, req: &Request) -> Result<Ctx, LcError> {
         hook_key,
         production,
         in_batch: false,
+        trace: None,
     })
 }
 

@@ -1,4 +1,5 @@
-//! Cloud code attached to an app, and `/1.1/functions/<name>` and `/1.1/call/<name>`.
+//! Cloud code attached to an app: `/1.1/functions/<name>` and `/1.1/call/<name>`, and the
+//! engine calls behind the hook chain (see `hooks`).
 //!
 //! The app reaches its cloud code through a [`Transport`] that speaks the cloud-engine
 //! protocol: an in-process `leancloud::engine::Engine` over a `Registry`, or a remote
@@ -7,36 +8,150 @@
 //! single thread, or an axum worker). Cloud code reaches storage in-process (see
 //! [`WeakInProcess`]); a remote engine calling back over HTTP needs the standalone
 //! server, since wiremock answers one request at a time.
+//!
+//! Which hooks exist is learnt as the real platform learns it: from the engine's
+//! `GET /1.1/functions/_ops/metadatas` (master key; 404 means none).
+//!
+//! Every call an engine makes runs inside a [`Scope`] (a tokio task-local): how deep in
+//! a chain of hooks it is, and the trace node of the hook, so that the requests its code
+//! makes in-process are filed under it and a chain that never ends is cut off.
 
 use super::routes::Call;
+use super::trace::HookNode;
 use super::{Api, HandlerResult, Reply};
 use futures::future::BoxFuture;
 use leancloud::{LcError, Request, Response, Transport};
-use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::collections::HashSet;
+use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
 
-/// How long the app waits for its cloud code: a little over the engines' own 15 s, so
+/// How long the app waits for a cloud function: a little over the engines' own 15 s, so
 /// that the engine's timeout answer (503, code 124) is the one a client normally sees.
 pub const CLOUD_WAIT: Duration = Duration::from_secs(16);
+
+/// How deep hooks may nest (a hook's write firing a hook whose write fires a hook...)
+/// before the emulator stops calling them. The real platform has no such rule that the
+/// notes know of; without one a hook that re-saves without `__ignore_hooks` would run
+/// forever.
+pub const MAX_HOOK_DEPTH: u32 = 16;
+
+/// How long the storage side waits for a hook (protocol notes §5.7: before-hooks 10 s,
+/// other hooks 3 s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HookTimeouts {
+    pub before: Duration,
+    pub after: Duration,
+}
+
+impl Default for HookTimeouts {
+    fn default() -> Self {
+        HookTimeouts {
+            before: Duration::from_secs(10),
+            after: Duration::from_secs(3),
+        }
+    }
+}
+
+tokio::task_local! {
+    static SCOPE: Scope;
+}
+
+/// Where an engine call runs: its depth in the chain of hooks (1 for a hook fired by a
+/// client's request) and the trace node of the hook that runs.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub depth: u32,
+    pub hook: Option<HookNode>,
+}
+
+/// The scope of the engine call whose code is running on this task, if any.
+pub fn current_scope() -> Option<Scope> {
+    SCOPE.try_with(Clone::clone).ok()
+}
+
+/// After-hooks still running, and a way to wait until there are none.
+#[derive(Default)]
+struct Pending {
+    count: Mutex<usize>,
+    zero: Condvar,
+    notify: tokio::sync::Notify,
+}
+
+impl Pending {
+    fn add(&self) {
+        *self.count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+    }
+
+    fn done(&self) {
+        let mut count = self.count.lock().unwrap_or_else(|e| e.into_inner());
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            self.zero.notify_all();
+            self.notify.notify_waiters();
+        }
+    }
+
+    fn count(&self) -> usize {
+        *self.count.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Marks one after-hook as finished when dropped, however its task ends.
+struct Running(Arc<Pending>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.done();
+    }
+}
+
+/// What the emulator knows of the engine's hooks.
+struct Discovery {
+    names: Option<Arc<HashSet<String>>>,
+    checked: Option<Instant>,
+}
 
 /// The cloud code an app calls.
 pub struct CloudCode {
     engine: Arc<dyn Transport>,
     runtime: Option<tokio::runtime::Runtime>,
     wait: Duration,
+    timeouts: HookTimeouts,
+    /// How often the hook list is asked for again (a remote engine may be redeployed);
+    /// `None`: once it is known, it stays (an in-process registry does not change).
+    rediscover: Option<Duration>,
+    discovery: RwLock<Discovery>,
+    pending: Arc<Pending>,
+    /// The master key and app id, for the metadata request.
+    app_id: String,
+    master_key: String,
 }
 
 impl std::fmt::Debug for CloudCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CloudCode")
             .field("wait", &self.wait)
+            .field("timeouts", &self.timeouts)
             .finish()
     }
 }
 
+/// How a call to the engine went, when it did not answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineFailure {
+    /// No answer in time.
+    TimedOut,
+    /// The engine could not be reached (or the app's runtime is gone).
+    Unreachable(LcError),
+}
+
 impl CloudCode {
-    /// Cloud code behind `engine`, waited for at most `wait` per call.
-    pub fn new(engine: Arc<dyn Transport>, wait: Duration) -> std::io::Result<CloudCode> {
+    /// Cloud code behind `engine`, a cloud function waited for at most `wait`.
+    pub fn new(
+        engine: Arc<dyn Transport>,
+        config: &super::AppConfig,
+        wait: Duration,
+    ) -> std::io::Result<CloudCode> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("lc-mock-cloud")
@@ -46,21 +161,194 @@ impl CloudCode {
             engine,
             runtime: Some(runtime),
             wait,
+            timeouts: HookTimeouts::default(),
+            rediscover: Some(Duration::from_secs(2)),
+            discovery: RwLock::new(Discovery {
+                names: None,
+                checked: None,
+            }),
+            pending: Arc::default(),
+            app_id: config.app_id.clone(),
+            master_key: config.master_key.clone(),
         })
     }
 
-    /// Send one engine request and wait for its answer.
-    pub fn send(&self, request: Request) -> Result<Response, LcError> {
-        let runtime = self.runtime.as_ref().expect("the runtime lives until drop");
+    /// The same, with other hook timeouts.
+    pub fn with_timeouts(mut self, timeouts: HookTimeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// Ask for the hook list once only (for an engine whose hooks cannot change).
+    pub fn discovering_once(mut self) -> Self {
+        self.rediscover = None;
+        self
+    }
+
+    pub fn timeouts(&self) -> HookTimeouts {
+        self.timeouts
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime.as_ref().expect("the runtime lives until drop")
+    }
+
+    /// Send one engine request and wait at most `wait` for its answer, the engine's code
+    /// running in `scope`.
+    pub fn call(
+        &self,
+        request: Request,
+        scope: Scope,
+        wait: Duration,
+    ) -> Result<Response, EngineFailure> {
         let (answer, answered) = std::sync::mpsc::channel();
         let call = self.engine.send(request);
-        runtime.spawn(async move {
-            let _ = answer.send(call.await);
-        });
-        match answered.recv_timeout(self.wait) {
-            Ok(result) => result,
-            Err(_) => Err(LcError::engine_timeout()),
+        self.runtime().spawn(SCOPE.scope(scope, async move {
+            let result = tokio::time::timeout(wait, call).await;
+            let _ = answer.send(result);
+        }));
+        match wait_blocking(|| answered.recv()) {
+            Ok(Ok(Ok(response))) => Ok(response),
+            Ok(Ok(Err(err))) => Err(EngineFailure::Unreachable(err)),
+            Ok(Err(_elapsed)) => Err(EngineFailure::TimedOut),
+            Err(_) => Err(EngineFailure::Unreachable(LcError::connection_failed(
+                "the cloud-code runtime has stopped",
+            ))),
         }
+    }
+
+    /// Send one engine request in the background (an after-hook): `done` gets the
+    /// answer and the time it took. [`CloudCode::idle`] waits for it.
+    pub fn spawn(
+        &self,
+        request: Request,
+        scope: Scope,
+        wait: Duration,
+        done: impl FnOnce(Result<Response, EngineFailure>, Duration) + Send + 'static,
+    ) {
+        self.pending.add();
+        let running = Running(self.pending.clone());
+        let call = self.engine.send(request);
+        self.runtime().spawn(SCOPE.scope(scope, async move {
+            let _running = running;
+            let start = Instant::now();
+            let result = match tokio::time::timeout(wait, call).await {
+                Ok(Ok(response)) => Ok(response),
+                Ok(Err(err)) => Err(EngineFailure::Unreachable(err)),
+                Err(_) => Err(EngineFailure::TimedOut),
+            };
+            done(result, start.elapsed());
+        }));
+    }
+
+    /// Send one cloud-function request and wait for its answer.
+    pub fn send(&self, request: Request) -> Result<Response, LcError> {
+        let scope = current_scope().unwrap_or(Scope {
+            depth: 0,
+            hook: None,
+        });
+        match self.call(request, scope, self.wait) {
+            Ok(response) => Ok(response),
+            Err(EngineFailure::TimedOut) => Err(LcError::engine_timeout()),
+            Err(EngineFailure::Unreachable(err)) => Err(err),
+        }
+    }
+
+    /// How many after-hooks are still running.
+    pub fn pending(&self) -> usize {
+        self.pending.count()
+    }
+
+    /// Wait until no after-hook is running (and so nothing they caused is either: a
+    /// hook's own after-hooks are counted before it finishes).
+    pub async fn idle(&self) {
+        loop {
+            let notified = self.pending.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.pending.count() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// [`CloudCode::idle`] for synchronous callers, giving up after `max`; whether it
+    /// became idle.
+    pub fn idle_blocking(&self, max: Duration) -> bool {
+        let count = self.pending.count.lock().unwrap_or_else(|e| e.into_inner());
+        let (count, _) = wait_blocking(|| {
+            self.pending
+                .zero
+                .wait_timeout_while(count, max, |n| *n > 0)
+                .unwrap_or_else(|e| e.into_inner())
+        });
+        *count == 0
+    }
+
+    /// The engine's hook and function names (`__before_save_for_<Class>`, ...), asked for
+    /// when not known yet (or, for a remote engine, when last asked a while ago). `None`
+    /// when the engine cannot say (it is down).
+    pub fn hook_names(&self) -> Option<Arc<HashSet<String>>> {
+        {
+            let known = self.discovery.read().unwrap_or_else(|e| e.into_inner());
+            let fresh = match known.checked {
+                None => false,
+                Some(at) => match (self.rediscover, &known.names) {
+                    (None, Some(_)) => true,
+                    (None, None) => at.elapsed() < Duration::from_secs(1),
+                    (Some(every), _) => at.elapsed() < every,
+                },
+            };
+            if fresh {
+                return known.names.clone();
+            }
+        }
+        let found = self.discover();
+        let mut known = self.discovery.write().unwrap_or_else(|e| e.into_inner());
+        known.checked = Some(Instant::now());
+        if found.is_some() || known.names.is_none() {
+            known.names = found;
+        }
+        known.names.clone()
+    }
+
+    /// `GET /1.1/functions/_ops/metadatas` with the master key.
+    fn discover(&self) -> Option<Arc<HashSet<String>>> {
+        let request = Request::new("GET", "/1.1/functions/_ops/metadatas")
+            .with_header("x-lc-id", self.app_id.clone())
+            .with_header("x-lc-key", format!("{},master", self.master_key));
+        let scope = Scope {
+            depth: 0,
+            hook: None,
+        };
+        let response = self.call(request, scope, Duration::from_secs(5)).ok()?;
+        match response.status {
+            404 => Some(Arc::default()),
+            200..=299 => {
+                let body = response.body_json().ok()?;
+                let names = body.get("result")?.as_array()?;
+                Some(Arc::new(
+                    names
+                        .iter()
+                        .filter_map(|n| n.as_str().map(str::to_string))
+                        .collect(),
+                ))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Run `f`, which blocks; on a multi-threaded tokio worker, first hand the worker's other
+/// tasks to another thread (a nested hook blocks a worker of the app's own runtime, and
+/// the standalone server's workers must keep serving).
+fn wait_blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 

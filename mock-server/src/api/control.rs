@@ -22,3 +22,51 @@ pub fn reset(call: &Call<'_>) -> HandlerResult {
     call.api.reset();
     Ok(Reply::ok(json!({})))
 }
+
+/// How long `POST /__mock/idle` waits at most (a `?timeout=<ms>` may ask for less or
+/// more, up to a minute).
+const IDLE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// `POST /__mock/idle`: answer once every after-hook (and everything they caused) has
+/// finished: `{"idle": true}`; `{"idle": false, "pending": n}` with 503 when the wait ran
+/// out first.
+pub fn idle(call: &Call<'_>) -> HandlerResult {
+    if !call.ctx.is_master() {
+        return Err(LcError::master_key_required());
+    }
+    let wait = call
+        .request
+        .query_param("timeout")
+        .and_then(|ms| ms.parse::<u64>().ok())
+        .map_or(IDLE_WAIT, |ms| {
+            std::time::Duration::from_millis(ms.min(60_000))
+        });
+    if call.api.idle_blocking(wait) {
+        Ok(Reply::ok(json!({"idle": true})))
+    } else {
+        let pending = call.api.cloud().map_or(0, |c| c.pending());
+        Ok(Reply {
+            status: 503,
+            body: json!({"idle": false, "pending": pending}),
+            headers: Vec::new(),
+        })
+    }
+}
+
+/// `GET /__mock/traces`: `{"results": [...]}`, the traces of the last requests, oldest
+/// first (see `api::trace`).
+pub fn traces(call: &Call<'_>) -> HandlerResult {
+    if !call.ctx.is_master() {
+        return Err(LcError::master_key_required());
+    }
+    Ok(Reply::ok(json!({"results": call.api.traces()})))
+}
+
+/// `DELETE /__mock/traces`: forget the traces kept so far.
+pub fn clear_traces(call: &Call<'_>) -> HandlerResult {
+    if !call.ctx.is_master() {
+        return Err(LcError::master_key_required());
+    }
+    call.api.clear_traces();
+    Ok(Reply::ok(json!({})))
+}

@@ -9,10 +9,12 @@ mod auth;
 mod batch;
 pub mod cloud;
 mod control;
+mod hooks;
 mod objects;
 mod roles;
 pub mod routes;
 mod schemas;
+pub mod trace;
 mod users;
 
 use lc_model::Store;
@@ -54,6 +56,8 @@ pub struct Api {
     initial: lc_model::store::Snapshot,
     /// The app's cloud code, once attached.
     cloud: std::sync::OnceLock<cloud::CloudCode>,
+    /// What every request ran (see [`trace`]).
+    traces: trace::Traces,
 }
 
 impl std::fmt::Debug for Api {
@@ -103,6 +107,7 @@ impl Api {
             initial: store.snapshot(),
             store: Mutex::new(store),
             cloud: std::sync::OnceLock::new(),
+            traces: trace::Traces::default(),
         }
     }
 
@@ -110,13 +115,40 @@ impl Api {
         &self.config
     }
 
-    /// Attach the app's cloud code (once): the engine its functions are sent to.
+    /// Attach the app's cloud code (once): a remote engine its functions and hooks are
+    /// sent to, with the platform's hook timeouts. Its hook list is asked for again now
+    /// and then, since a remote engine may be redeployed.
     pub fn attach_cloud(&self, engine: Arc<dyn Transport>) -> Result<(), LcError> {
-        let code = cloud::CloudCode::new(engine, cloud::CLOUD_WAIT)
-            .map_err(|e| LcError::generic(format!("Cannot start the cloud-code runtime: {e}.")))?;
+        self.attach(engine, cloud::HookTimeouts::default(), false)
+    }
+
+    /// [`Api::attach_cloud`] with other hook timeouts.
+    pub fn attach_cloud_with(
+        &self,
+        engine: Arc<dyn Transport>,
+        timeouts: cloud::HookTimeouts,
+    ) -> Result<(), LcError> {
+        self.attach(engine, timeouts, false)
+    }
+
+    fn attach(
+        &self,
+        engine: Arc<dyn Transport>,
+        timeouts: cloud::HookTimeouts,
+        fixed: bool,
+    ) -> Result<(), LcError> {
+        let code = cloud::CloudCode::new(engine, &self.config, cloud::CLOUD_WAIT)
+            .map_err(|e| LcError::generic(format!("Cannot start the cloud-code runtime: {e}.")))?
+            .with_timeouts(timeouts);
+        let code = if fixed { code.discovering_once() } else { code };
         self.cloud
             .set(code)
-            .map_err(|_| LcError::generic("The app already has its cloud code."))
+            .map_err(|_| LcError::generic("The app already has its cloud code."))?;
+        // Learn the hooks now, so that the first write does not wait for it.
+        if let Some(cloud) = self.cloud() {
+            cloud.hook_names();
+        }
+        Ok(())
     }
 
     /// Attach `registry` as the app's cloud code, run in-process: its storage calls come
@@ -124,6 +156,15 @@ impl Api {
     pub fn attach_registry(
         self: &Arc<Self>,
         registry: leancloud::cloud::Registry,
+    ) -> Result<(), LcError> {
+        self.attach_registry_with(registry, cloud::HookTimeouts::default())
+    }
+
+    /// [`Api::attach_registry`] with other hook timeouts.
+    pub fn attach_registry_with(
+        self: &Arc<Self>,
+        registry: leancloud::cloud::Registry,
+        timeouts: cloud::HookTimeouts,
     ) -> Result<(), LcError> {
         let cfg = &self.config;
         let engine_config = leancloud::engine::EngineConfig::new(
@@ -134,7 +175,33 @@ impl Api {
         .with_hook_key(cfg.hook_key.clone())
         .with_storage_transport(Arc::new(cloud::WeakInProcess(Arc::downgrade(self))));
         let engine = leancloud::engine::Engine::new(registry, engine_config);
-        self.attach_cloud(Arc::new(engine))
+        self.attach(Arc::new(engine), timeouts, true)
+    }
+
+    /// Wait until every after-hook has finished, and everything they caused (their
+    /// writes' own hooks). Returns at once without cloud code.
+    pub async fn idle(&self) {
+        if let Some(cloud) = self.cloud() {
+            cloud.idle().await;
+        }
+    }
+
+    /// [`Api::idle`] for synchronous callers, giving up after `max`; whether every
+    /// after-hook had finished.
+    pub fn idle_blocking(&self, max: std::time::Duration) -> bool {
+        self.cloud().is_none_or(|c| c.idle_blocking(max))
+    }
+
+    /// The traces of the last [`trace::KEPT`] requests, oldest first: what each ran
+    /// (hooks, their input and output or error, duration, and the requests their code
+    /// made).
+    pub fn traces(&self) -> Vec<Value> {
+        self.traces.to_json()
+    }
+
+    /// Forget the traces kept so far.
+    pub fn clear_traces(&self) {
+        self.traces.clear();
     }
 
     /// The app's cloud code, if any is attached.
@@ -157,24 +224,41 @@ impl Api {
 
     /// Answer one HTTP request.
     pub fn handle(&self, request: &Request) -> Response {
-        let reply = self.dispatch(request);
-        match reply {
+        let node = if request.path.starts_with("/__mock/") {
+            None
+        } else {
+            let scope = cloud::current_scope();
+            Some(
+                self.traces
+                    .begin(request, scope.as_ref().and_then(|s| s.hook.as_ref())),
+            )
+        };
+        let reply = self.dispatch(request, node.clone());
+        let response = match reply {
             Ok(reply) => {
                 let mut resp = Response::json(reply.status, &reply.body);
                 resp.headers.extend(reply.headers);
                 resp
             }
             Err(err) => Response::error(&err),
+        };
+        if let Some(node) = node {
+            let error = (response.status >= 400)
+                .then(|| response.body_json().ok())
+                .flatten();
+            node.finish(response.status, error);
         }
+        response
     }
 
-    fn dispatch(&self, request: &Request) -> HandlerResult {
+    fn dispatch(&self, request: &Request, trace: Option<trace::RequestNode>) -> HandlerResult {
         if request.body.len() > MAX_BODY_BYTES {
             return Err(LcError::payload_too_large());
         }
         let request = auth::method_override(request)?;
         let request = request.as_ref();
-        let ctx = auth::authenticate(&self.config, request)?;
+        let mut ctx = auth::authenticate(&self.config, request)?;
+        ctx.trace = trace;
         let body = parse_body(request)?;
         routes::route(self, &ctx, request, &body)
     }

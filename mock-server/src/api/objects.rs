@@ -2,12 +2,13 @@
 //! `lc_model::query`.
 
 use super::routes::Call;
-use super::{HandlerResult, Reply};
+use super::{HandlerResult, Reply, hooks};
 use lc_model::objects::{self, Changes};
 use lc_model::query::{self, FindParams, OrderKey};
 use lc_model::render::{self, View};
 use lc_model::{Principal, Store, StoredObject};
 use leancloud::LcError;
+use leancloud::cloud::HookKind;
 use serde_json::{Map, Value, json};
 
 /// `?fetchWhenSave=true`, or `?new=true` as the JavaScript SDK sends it.
@@ -40,10 +41,27 @@ pub(super) fn show(
 }
 
 /// `POST /1.1/classes/<Class>`: 201 with `objectId` and `createdAt` (the whole object
-/// with `fetchWhenSave`), and a relative `Location`.
+/// with `fetchWhenSave`), and a relative `Location`. Fires beforeSave (whose answer is
+/// what gets stored) and afterSave.
 pub fn create_object(call: &Call<'_>) -> HandlerResult {
     let class = call.param(0);
-    let changes = Changes::parse(call.body, false)?;
+    let mut changes = Changes::parse(call.body, false)?;
+    let hooks = hooks::for_write(call, class, &changes.flags);
+    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::BeforeSave)) {
+        let (sent, user) = {
+            let store = call.api.store();
+            let who = call.principal(&store)?;
+            let preview = objects::preview_create(&store, class, &changes, &who)?;
+            let acl_given = call.body.contains_key("ACL");
+            (
+                hooks::new_object_json(&store, class, &preview, acl_given),
+                hooks::user_json(call, &store),
+            )
+        };
+        let returned = hooks.before(HookKind::BeforeSave, sent.clone(), user)?;
+        let body = hooks::body_after_before_save(call.body, &sent, &returned)?;
+        changes = Changes::parse(&body, false)?;
+    }
     let mut store = call.api.store();
     let who = call.principal(&store)?;
     let obj = objects::create(&mut store, class, &changes, &who)?;
@@ -55,6 +73,12 @@ pub fn create_object(call: &Call<'_>) -> HandlerResult {
             "createdAt": leancloud::value::format_date(obj.created_at),
         })
     };
+    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::AfterSave)) {
+        let object = hooks::object_json(&store, class, &obj);
+        let user = hooks::user_json(call, &store);
+        drop(store);
+        hooks.after(HookKind::AfterSave, object, user);
+    }
     Ok(Reply::created(
         body,
         format!("/1.1/classes/{class}/{}", obj.id),
@@ -76,14 +100,35 @@ pub fn get_object(call: &Call<'_>) -> HandlerResult {
 }
 
 /// `PUT /1.1/classes/<Class>/<id>`: `{"updatedAt","objectId"}`, or with
-/// `fetchWhenSave` the changed fields' new values too.
+/// `fetchWhenSave` the changed fields' new values too. Fires beforeUpdate (which may
+/// only refuse) and afterUpdate.
 pub fn update_object(call: &Call<'_>) -> HandlerResult {
     let (class, id) = (call.param(0), call.param(1));
     let changes = Changes::parse(call.body, true)?;
     let condition = condition(call)?;
+    let hooks = hooks::for_write(call, class, &changes.flags);
+    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::BeforeUpdate)) {
+        let (sent, user) = {
+            let store = call.api.store();
+            let who = call.principal(&store)?;
+            let preview =
+                objects::preview_update(&store, class, id, &changes, condition.as_ref(), &who)?;
+            (
+                hooks::updated_object_json(&store, class, &preview.after, &preview.keys),
+                hooks::user_json(call, &store),
+            )
+        };
+        hooks.before(HookKind::BeforeUpdate, sent, user)?;
+    }
     let mut store = call.api.store();
     let who = call.principal(&store)?;
     let updated = objects::update(&mut store, class, id, &changes, condition.as_ref(), &who)?;
+    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::AfterUpdate)) {
+        let object = hooks::updated_object_json(&store, class, &updated.after, &updated.keys);
+        let user = hooks::user_json(call, &store);
+        drop(store);
+        hooks.after(HookKind::AfterUpdate, object, user);
+    }
     Ok(Reply::ok(update_reply(call, &updated)))
 }
 
@@ -100,14 +145,42 @@ pub fn update_reply(call: &Call<'_>, updated: &objects::Updated) -> Value {
     }
 }
 
-/// `DELETE /1.1/classes/<Class>/<id>[,<id>...]`: `{}`.
+/// `DELETE /1.1/classes/<Class>/<id>[,<id>...]`: `{}`. Fires beforeDelete (which may
+/// refuse) and afterDelete for each object that exists.
 pub fn delete_object(call: &Call<'_>) -> HandlerResult {
     let class = call.param(0);
     let condition = condition(call)?;
-    let mut store = call.api.store();
-    let who = call.principal(&store)?;
+    let flags = hooks::flags_of(call.body);
+    let hooks = hooks::for_write(call, class, &flags);
     for id in call.param(1).split(',').filter(|s| !s.is_empty()) {
-        objects::delete(&mut store, class, id, condition.as_ref(), &who)?;
+        if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::BeforeDelete)) {
+            let found = {
+                let store = call.api.store();
+                let who = call.principal(&store)?;
+                objects::preview_delete(&store, class, id, condition.as_ref(), &who)?.map(|obj| {
+                    (
+                        hooks::object_json(&store, class, obj),
+                        hooks::user_json(call, &store),
+                    )
+                })
+            };
+            if let Some((sent, user)) = found {
+                hooks.before(HookKind::BeforeDelete, sent, user)?;
+            }
+        }
+        let mut store = call.api.store();
+        let who = call.principal(&store)?;
+        let removed = objects::delete(&mut store, class, id, condition.as_ref(), &who)?;
+        if let Some((hooks, obj)) = hooks
+            .as_ref()
+            .filter(|h| h.wants(HookKind::AfterDelete))
+            .zip(removed)
+        {
+            let object = hooks::object_json(&store, class, &obj);
+            let user = hooks::user_json(call, &store);
+            drop(store);
+            hooks.after(HookKind::AfterDelete, object, user);
+        }
     }
     Ok(Reply::ok(json!({})))
 }

@@ -127,6 +127,9 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("POST", "/1.1/functions/:name", cloud::call_function),
     ("POST", "/1.1/call/:name", cloud::call_function),
     ("POST", "/__mock/reset", control::reset),
+    ("POST", "/__mock/idle", control::idle),
+    ("GET", "/__mock/traces", control::traces),
+    ("DELETE", "/__mock/traces", control::clear_traces),
 ];
 
 fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {

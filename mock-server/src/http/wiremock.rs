@@ -122,6 +122,22 @@ impl MockLeanCloud {
         Ok(MockLeanCloud::serve(api).await)
     }
 
+    /// Serve an app that is already shared (e.g. with cloud code attached through
+    /// [`Api::attach_registry_with`]).
+    pub async fn start_shared(api: Arc<Api>) -> Self {
+        MockLeanCloud::serve(api).await
+    }
+
+    /// Wait until every after-hook has finished, and everything they caused.
+    pub async fn idle(&self) {
+        self.api.idle().await;
+    }
+
+    /// The traces of the last requests (see [`Api::traces`]).
+    pub fn traces(&self) -> Vec<serde_json::Value> {
+        self.api.traces()
+    }
+
     async fn serve(api: Arc<Api>) -> Self {
         let server = MockServer::start().await;
         Mock::given(any())
