@@ -15,6 +15,7 @@
 //! transport ([`api::InProcess`]) calls it without a socket.
 
 pub mod api;
+pub mod clouds;
 pub mod http;
 pub mod replay;
 pub mod settings;

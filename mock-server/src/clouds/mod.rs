@@ -1,0 +1,20 @@
+//! Cloud code built into the emulator, chosen by name (`lc-mock serve --cloud NAME`).
+//!
+//! - `conformance`: the cloud code of the app the production recordings were made
+//!   against (the `IgnoreHookTest` hooks and the `AV.Cloud` functions), so that the
+//!   `hooks` and `AV.Cloud` recordings can be replayed.
+
+pub mod conformance;
+
+use leancloud::cloud::Registry;
+
+/// The names [`named`] knows.
+pub const NAMES: &[&str] = &["conformance"];
+
+/// A built-in cloud by name.
+pub fn named(name: &str) -> Option<Registry> {
+    match name {
+        "conformance" => Some(conformance::registry()),
+        _ => None,
+    }
+}
