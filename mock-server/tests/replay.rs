@@ -1,7 +1,8 @@
 //! `lc-mock replay`: hand-written recordings under `fixtures/recordings/` replayed
 //! against a fresh emulator per test case, and the command's output and exit codes.
 
-use mock_server::api::{Api, AppConfig};
+use mock_server::api::Api;
+use std::sync::Arc;
 use mock_server::replay::{self, ExchangeOutcome, Record, ReplayArgs, Report};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -24,8 +25,8 @@ fn records(name: &str) -> Vec<Record> {
     records
 }
 
-fn fresh() -> Api {
-    Api::new(AppConfig::default())
+fn fresh() -> Arc<Api> {
+    replay::fresh_app(None)
 }
 
 fn replay_fixture(name: &str) -> Report {
@@ -371,4 +372,27 @@ fn an_unknown_session_makes_an_exchange_preexisting_only_where_it_matters() {
         "{master_query:?}"
     );
     assert!(outcome(&report, "old token", 2).preexisting);
+}
+
+/// The hook chain under replay: hand-written exchanges in the recordings' form, against
+/// the built-in `conformance` cloud (the recorded app's `IgnoreHookTest` hooks), with the
+/// replay waiting for after-hooks between exchanges as the recorded client did.
+#[test]
+fn hook_exchanges_replay_faithfully_with_the_conformance_cloud() {
+    let report = replay::replay(&records("hooks.jsonl"), &|| {
+        replay::fresh_app(Some("conformance"))
+    });
+    assert_eq!(report.outcomes.len(), 11);
+    for o in &report.outcomes {
+        assert!(!o.preexisting, "{} #{} needs nothing from before", o.test, o.index);
+        assert!(
+            o.l2,
+            "{} #{} {} {}: expected {} got {} {}",
+            o.test, o.index, o.method, o.path, o.expected_normalised, o.actual_status, o.actual_normalised
+        );
+    }
+    // Without the cloud code the same exchanges fail: the hooks' fields are missing.
+    let bare = replay::replay(&records("hooks.jsonl"), &fresh);
+    assert!(bare.outcomes.iter().any(|o| !o.l1));
+    assert!(bare.outcomes.iter().any(|o| o.l1 && !o.l2));
 }

@@ -26,6 +26,7 @@ use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ReplayArgs {
@@ -44,6 +45,11 @@ pub struct ReplayArgs {
     /// Also list the exchanges that need pre-existing data, with the reasons.
     #[arg(long)]
     pub list_preexisting: bool,
+    /// The built-in cloud code each fresh app runs (`none` for no cloud code). The
+    /// default is the recorded app's (`conformance`), which the `hooks` and `AV.Cloud`
+    /// exchanges need.
+    #[arg(long, value_name = "NAME", default_value = "conformance")]
+    pub cloud: Option<String>,
 }
 
 /// Exit codes of `lc-mock replay`.
@@ -51,9 +57,22 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FLOOR_NOT_MET: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
-/// `lc-mock replay`, against the default emulated app.
+/// `lc-mock replay`, against the default emulated app with the chosen built-in cloud.
 pub fn main(args: ReplayArgs) -> ExitCode {
-    let make_api = || Api::new(AppConfig::default());
+    let cloud = match args.cloud.as_deref() {
+        None | Some("none") => None,
+        Some(name) => match crate::clouds::named(name) {
+            Some(_) => Some(name.to_string()),
+            None => {
+                eprintln!(
+                    "lc-mock replay: no built-in cloud named {name:?} (there are: {}, none)",
+                    crate::clouds::NAMES.join(", ")
+                );
+                return ExitCode::from(EXIT_USAGE);
+            }
+        },
+    };
+    let make_api = || fresh_app(cloud.as_deref());
     let code = run(
         &args,
         &make_api,
@@ -63,11 +82,25 @@ pub fn main(args: ReplayArgs) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// A fresh app with the default keys, running the built-in cloud `cloud` if given.
+///
+/// # Panics
+/// When `cloud` names no built-in cloud.
+pub fn fresh_app(cloud: Option<&str>) -> Arc<Api> {
+    let api = Arc::new(Api::new(AppConfig::default()));
+    if let Some(name) = cloud {
+        let registry = crate::clouds::named(name).expect("a built-in cloud");
+        api.attach_registry(registry)
+            .expect("a fresh app takes cloud code");
+    }
+    api
+}
+
 /// The whole command: read, replay, report, check floors. Returns the exit code
 /// ([`EXIT_OK`], [`EXIT_FLOOR_NOT_MET`], [`EXIT_USAGE`]). Output errors are ignored.
 pub fn run(
     args: &ReplayArgs,
-    make_api: &dyn Fn() -> Api,
+    make_api: &dyn Fn() -> Arc<Api>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
@@ -165,13 +198,16 @@ fn read_floors(path: &std::path::Path) -> Result<Value, String> {
 
 /// Replay recorded exchanges, each test case in order against a fresh app from
 /// `make_api`. Outcomes come case by case, in order of first appearance.
-pub fn replay(records: &[Record], make_api: &dyn Fn() -> Api) -> Report {
+pub fn replay(records: &[Record], make_api: &dyn Fn() -> Arc<Api>) -> Report {
     let mut report = Report::default();
     for case in group_cases(records) {
         report.outcomes.extend(replay_case(&case, &make_api()));
     }
     report
 }
+
+/// How long a replay waits for after-hooks before the next exchange.
+const AFTER_HOOKS_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Replay one test case against `api`.
 pub fn replay_case(case: &Case<'_>, api: &Api) -> Vec<ExchangeOutcome> {
@@ -186,6 +222,9 @@ pub fn replay_case(case: &Case<'_>, api: &Api) -> Vec<ExchangeOutcome> {
     let mut known = Known::default();
     let mut outcomes = Vec::with_capacity(case.exchanges.len());
     for (index, rec) in case.exchanges.iter().enumerate() {
+        // The recorded client's next request came after the previous one's after-hooks
+        // had run (their effects are visible in the recordings).
+        api.idle_blocking(AFTER_HOOKS_WAIT);
         let mut reasons = known.request_reasons(rec);
         let request = record::to_request(
             rec,
