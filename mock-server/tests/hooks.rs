@@ -748,3 +748,111 @@ async fn idle_returns_at_once_without_cloud_code_and_the_control_endpoint_answer
         .unwrap();
     assert_eq!(resp.status(), 400);
 }
+
+/// `_User` writes fire `_User` hooks: sign-up (beforeSave / afterSave, never with the
+/// password), updates; a real log-in fires onLogin, whose refusal is HTTP 401 with 142.
+#[tokio::test]
+async fn sign_up_update_and_log_in_fire_the_user_hooks() {
+    let seen = Seen::default();
+    let mut r = Registry::new();
+    let s = seen.clone();
+    r.before_save("_User", move |req| {
+        record(&s, "beforeSave", &req);
+        async move {
+            let mut user = req.object;
+            if user["username"] == "mallory" {
+                return Err(CloudError::new("no mallory"));
+            }
+            user["nickname"] = json!("new here");
+            Ok(user)
+        }
+    });
+    let s = seen.clone();
+    r.after_save("_User", move |req| {
+        record(&s, "afterSave", &req);
+        async move { Ok(()) }
+    });
+    let s = seen.clone();
+    r.before_update("_User", move |req| {
+        record(&s, "beforeUpdate", &req);
+        async move {
+            if req.is_updated("nickname") {
+                return Err(CloudError::new("the nickname is given at sign-up"));
+            }
+            Ok(())
+        }
+    });
+    let s = seen.clone();
+    r.on_login(move |req| {
+        record(&s, "onLogin", &req);
+        async move {
+            if req.object["banned"] == true {
+                return Err(CloudError::new("banned"));
+            }
+            Ok(())
+        }
+    });
+    let app = start(r).await;
+    let client = app.client();
+    let alice = client.sign_up("alice", "pw", &Value::Null).await.unwrap();
+    assert_eq!(alice["nickname"], "new here");
+    let err = client
+        .sign_up("mallory", "pw", &Value::Null)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (
+            142,
+            "Cloud Code validation failed. Error detail : no mallory"
+        )
+    );
+    // The refused user does not exist: the name is free, and logging in finds nobody.
+    assert!(client.log_in("mallory", "pw").await.is_err());
+    // The password never reaches the hook, and still works.
+    let logged_in = client.log_in("alice", "pw").await.unwrap();
+    let token = logged_in["sessionToken"].as_str().unwrap();
+    let as_alice = client.clone().with_session(token);
+    let id = alice["objectId"].as_str().unwrap();
+    let err = as_alice
+        .update("_User", id, &json!({"nickname": "x"}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, 142);
+    as_alice
+        .update("_User", id, &json!({"banned": true}))
+        .await
+        .unwrap();
+    let err = client.log_in("alice", "pw").await.unwrap_err();
+    assert_eq!(
+        (err.status, err.code, err.message.as_str()),
+        (
+            401,
+            142,
+            "Cloud Code validation failed. Error detail : banned"
+        )
+    );
+    app.idle().await;
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        seen.iter().map(|(h, _)| h.as_str()).collect::<Vec<_>>(),
+        [
+            "beforeSave",
+            "afterSave",
+            "beforeSave",
+            "onLogin",
+            "beforeUpdate",
+            "beforeUpdate",
+            "onLogin"
+        ]
+    );
+    for (hook, payload) in seen.iter() {
+        assert!(payload["object"].get("password").is_none(), "{hook}");
+    }
+    assert_eq!(seen[0].1["object"]["username"], "alice");
+    assert!(seen[0].1["object"].get("objectId").is_none());
+    assert_eq!(seen[1].1["object"]["nickname"], "new here");
+    assert_eq!(seen[3].1["object"]["objectId"], id);
+    // The update hook gets the user who asked, with their session.
+    assert_eq!(seen[4].1["user"]["sessionToken"], token);
+}

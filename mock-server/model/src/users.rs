@@ -501,6 +501,26 @@ pub fn sign_up(
     })
 }
 
+/// What [`sign_up`] would create, without creating it (a `_User` beforeSave sees this):
+/// the new user's fields after every check, or `None` when the body does not create a
+/// user (it logs in the holder of a linked account, or fails because nobody holds it).
+pub fn preview_sign_up(
+    store: &Store,
+    request: &SignUp,
+    who: &Principal,
+    fail_on_not_exist: bool,
+) -> Result<Option<StoredObject>, LcError> {
+    if !request.links.is_empty()
+        && (fail_on_not_exist || linked_user(store, &request.links, None).is_some())
+    {
+        return Ok(None);
+    }
+    check_sets(store, None, &request.changes)?;
+    let preview = objects::preview_create(store, CLASS, &request.changes, who)?;
+    check_fields(store, None, &preview.fields, &request.changes.keys())?;
+    Ok(Some(preview))
+}
+
 /// A generated username (25 characters of `[0-9a-z]`, like a session token) nobody has.
 fn unused_username(store: &mut Store) -> String {
     loop {

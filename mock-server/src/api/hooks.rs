@@ -92,6 +92,23 @@ pub(super) fn for_write<'a>(
     })
 }
 
+/// A user hook (`onLogin`, ...) when the engine defines it.
+pub(super) fn for_user_hook<'a>(call: &'a Call<'a>, kind: HookKind) -> Option<Hooks<'a>> {
+    let cloud = call.api.cloud()?;
+    let names = cloud.hook_names()?;
+    if !names.contains(&kind.metadata_name("_User")) {
+        return None;
+    }
+    Some(Hooks {
+        cloud,
+        call,
+        class: "_User".to_string(),
+        names,
+        ignored: Vec::new(),
+        depth: current_scope().map_or(0, |s| s.depth),
+    })
+}
+
 /// A body's flags (`__ignore_hooks`, ...): its keys starting with `__`.
 pub(super) fn flags_of(body: &Map<String, Value>) -> Map<String, Value> {
     body.iter()
@@ -129,14 +146,15 @@ impl Hooks<'_> {
         if let Some(user) = user {
             body.insert("user".into(), user.clone());
         }
-        let mut request = Request::new(
-            "POST",
-            &format!("/1.1/functions/{}/{}", self.class, kind.name()),
-        )
-        .with_json(&Value::Object(body))
-        .with_header("x-lc-id", config.app_id.clone())
-        .with_header("x-lc-key", config.app_key.clone())
-        .with_header("x-lc-hook-key", config.hook_key.clone());
+        let path = match kind {
+            HookKind::OnVerified(t) => format!("/1.1/functions/onVerified/{}", t.as_str()),
+            _ => format!("/1.1/functions/{}/{}", self.class, kind.name()),
+        };
+        let mut request = Request::new("POST", &path)
+            .with_json(&Value::Object(body))
+            .with_header("x-lc-id", config.app_id.clone())
+            .with_header("x-lc-key", config.app_key.clone())
+            .with_header("x-lc-hook-key", config.hook_key.clone());
         if let Some(token) = user
             .and_then(|u| u.get("sessionToken"))
             .and_then(Value::as_str)

@@ -7,12 +7,13 @@
 //! added only for the user themselves.
 
 use super::routes::Call;
-use super::{HandlerResult, Reply, objects as object_handlers};
+use super::{HandlerResult, Reply, hooks, objects as object_handlers};
 use lc_model::objects;
 use lc_model::render::View;
 use lc_model::users::{self, LogIn, PasswordHashing, SignUp, UserChanges};
 use lc_model::{Principal, Store, StoredObject};
 use leancloud::LcError;
+use leancloud::cloud::HookKind;
 use serde_json::{Value, json};
 
 /// Hash a password with the app's cost ([`lc_model::Store::hashing`]), without holding
@@ -48,15 +49,48 @@ fn as_user_class<'a>(call: &'a Call<'a>) -> Call<'a> {
 /// `POST /1.1/users` and `POST /1.1/classes/_User`: sign up (201, the whole user with
 /// its `sessionToken`), or log in by a linked account (200).
 pub fn sign_up(call: &Call<'_>) -> HandlerResult {
-    let request = SignUp::parse(call.body)?;
-    let password_hash = hash(call, request.password.as_deref())?;
+    let mut request = SignUp::parse(call.body)?;
     let fail_on_not_exist = call.flag("failOnNotExist");
+    let hooks = hooks::for_write(call, users::CLASS, &request.changes.flags);
+    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::BeforeSave)) {
+        let preview = {
+            let store = call.api.store();
+            let who = call.principal_ignoring_unknown_token(&store);
+            users::preview_sign_up(&store, &request, &who, fail_on_not_exist)?.map(|user| {
+                let acl_given = call.body.contains_key("ACL");
+                (
+                    hooks::new_object_json(&store, users::CLASS, &user, acl_given),
+                    hooks::user_json(call, &store),
+                )
+            })
+        };
+        if let Some((sent, user)) = preview {
+            let returned = hooks.before(HookKind::BeforeSave, sent.clone(), user)?;
+            let mut body = hooks::body_after_before_save(call.body, &sent, &returned)?;
+            // The password never goes to the hook; it is still the one to set.
+            if let Some(password) = call.body.get("password") {
+                body.insert("password".into(), password.clone());
+            }
+            request = SignUp::parse(&body)?;
+        }
+    }
+    let password_hash = hash(call, request.password.as_deref())?;
     let mut store = call.api.store();
     let who = call.principal_ignoring_unknown_token(&store);
     let out = users::sign_up(&mut store, &request, password_hash, &who, fail_on_not_exist)?;
     let body = show(&store, &out.user, &View::default(), &who, Some(&out.token));
     if !out.created {
         return Ok(Reply::ok(body));
+    }
+    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::AfterSave)) {
+        let object = store
+            .object(users::CLASS, &out.user.id)
+            .map(|u| hooks::object_json(&store, users::CLASS, u));
+        let user = hooks::user_json(call, &store);
+        drop(store);
+        if let Some(object) = object {
+            hooks.after(HookKind::AfterSave, object, user);
+        }
     }
     let location = if call.request.path.starts_with("/1.1/classes/") {
         format!("/1.1/classes/_User/{}", out.user.id)
@@ -71,10 +105,28 @@ pub fn log_in(call: &Call<'_>) -> HandlerResult {
     let request = LogIn::parse(call.body)?;
     let (id, hash) = users::log_in_target(&call.api.store(), &request)?;
     let matched = users::verify_password(&hash, &request.password);
-    let mut store = call.api.store();
     if !matched {
-        return Err(users::log_in_failed(&mut store, &id));
+        return Err(users::log_in_failed(&mut call.api.store(), &id));
     }
+    if let Some(hooks) = hooks::for_user_hook(call, HookKind::OnLogin) {
+        let object = {
+            let store = call.api.store();
+            store
+                .object(users::CLASS, &id)
+                .map(|u| hooks::object_json(&store, users::CLASS, u))
+        };
+        if let Some(object) = object {
+            hooks
+                .before(HookKind::OnLogin, object, None)
+                .map_err(|mut e| {
+                    // The documented answer to a refused login is HTTP 401 (its code was not
+                    // found; the hook's refusal keeps the before-hooks' 142).
+                    e.status = 401;
+                    e
+                })?;
+        }
+    }
+    let mut store = call.api.store();
     let out = users::log_in_succeeded(&mut store, &id)?;
     let who = call.principal_ignoring_unknown_token(&store);
     Ok(Reply::ok(show(
@@ -133,6 +185,26 @@ pub fn update_user(call: &Call<'_>) -> HandlerResult {
             Some(serde_json::from_str::<Value>(text).map_err(|_| LcError::invalid_json())?)
         }
     };
+    let hooks = hooks::for_write(call, users::CLASS, &request.changes.flags);
+    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::BeforeUpdate)) {
+        let (sent, user) = {
+            let store = call.api.store();
+            let who = call.principal(&store)?;
+            let preview = objects::preview_update(
+                &store,
+                users::CLASS,
+                id,
+                &request.changes,
+                condition.as_ref(),
+                &who,
+            )?;
+            (
+                hooks::updated_object_json(&store, users::CLASS, &preview.after, &preview.keys),
+                hooks::user_json(call, &store),
+            )
+        };
+        hooks.before(HookKind::BeforeUpdate, sent, user)?;
+    }
     let password_hash = hash(call, request.password.as_deref())?;
     let mut store = call.api.store();
     let who = call.principal(&store)?;
@@ -144,6 +216,13 @@ pub fn update_user(call: &Call<'_>) -> HandlerResult {
         &who,
         password_hash,
     )?;
+    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::AfterUpdate)) {
+        let object =
+            hooks::updated_object_json(&store, users::CLASS, &updated.after, &updated.keys);
+        let user = hooks::user_json(call, &store);
+        drop(store);
+        hooks.after(HookKind::AfterUpdate, object, user);
+    }
     Ok(Reply::ok(object_handlers::update_reply(call, &updated)))
 }
 
