@@ -6,11 +6,13 @@
 //! - `lc-mock replay FILE`: replay recorded exchanges and score the emulator on them.
 
 use clap::{Parser, Subcommand};
+use mock_server::api::cloud::HookTimeouts;
 use mock_server::api::{Api, AppConfig};
 use mock_server::http::standalone;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(name = "lc-mock", version, about = "A LeanCloud emulator")]
@@ -45,8 +47,19 @@ struct ServeArgs {
     hook_key: String,
     /// A cloud engine (e.g. `cloud-engine`, or an official LeanCloud engine) that serves
     /// the app's cloud functions, e.g. http://127.0.0.1:3000.
-    #[arg(long, env = "LC_MOCK_ENGINE")]
+    #[arg(long, env = "LC_MOCK_ENGINE", conflicts_with = "cloud")]
     engine: Option<String>,
+    /// Built-in cloud code to run in-process: `conformance` (the recorded app's hooks
+    /// and functions).
+    #[arg(long, env = "LC_MOCK_CLOUD", value_name = "NAME")]
+    cloud: Option<String>,
+    /// How long a before-hook (beforeSave, beforeUpdate, beforeDelete, onLogin) may take
+    /// before the write fails with 141, in milliseconds.
+    #[arg(long, env = "LC_MOCK_BEFORE_HOOK_TIMEOUT_MS", default_value_t = 10_000)]
+    before_hook_timeout_ms: u64,
+    /// How long an after-hook may take before it is given up, in milliseconds.
+    #[arg(long, env = "LC_MOCK_AFTER_HOOK_TIMEOUT_MS", default_value_t = 3_000)]
+    after_hook_timeout_ms: u64,
     /// A database-settings folder (one folder per class: schema.json, indexes.json,
     /// permissions.json, population.json) to load before serving.
     #[arg(long, env = "LC_MOCK_FIXTURES", value_name = "DIR")]
@@ -96,13 +109,40 @@ fn serve(args: ServeArgs) -> ExitCode {
         },
     };
     let api = Arc::new(api);
+    let timeouts = HookTimeouts {
+        before: Duration::from_millis(args.before_hook_timeout_ms),
+        after: Duration::from_millis(args.after_hook_timeout_ms),
+    };
     if let Some(engine) = &args.engine {
         let transport = Arc::new(leancloud::transport::HttpTransport::new(engine));
-        if let Err(e) = api.attach_cloud(transport) {
+        if let Err(e) = api.attach_cloud_with(transport, timeouts) {
             eprintln!("lc-mock: cannot attach the engine {engine}: {}", e.message);
             return ExitCode::FAILURE;
         }
-        eprintln!("lc-mock: cloud functions go to {engine}");
+        match api.cloud().and_then(|c| c.hook_names()) {
+            Some(names) => eprintln!(
+                "lc-mock: cloud code at {engine} ({} functions and hooks)",
+                names.len()
+            ),
+            None => eprintln!(
+                "lc-mock: cloud code at {engine}, which does not answer yet; its hooks \
+                 are asked for again on the next writes"
+            ),
+        }
+    }
+    if let Some(name) = &args.cloud {
+        let Some(registry) = mock_server::clouds::named(name) else {
+            eprintln!(
+                "lc-mock: no built-in cloud named {name:?} (there are: {})",
+                mock_server::clouds::NAMES.join(", ")
+            );
+            return ExitCode::FAILURE;
+        };
+        if let Err(e) = api.attach_registry_with(registry, timeouts) {
+            eprintln!("lc-mock: cannot attach the cloud {name}: {}", e.message);
+            return ExitCode::FAILURE;
+        }
+        eprintln!("lc-mock: cloud code {name}, in-process");
     }
     let addr = SocketAddr::new(args.host, args.port);
     runtime.block_on(async move {
