@@ -116,7 +116,23 @@ pub fn redactions() -> insta::Settings {
     s.add_redaction(".**.updatedAt", "[date]");
     s.add_redaction(".**.sessionToken", "[token]");
     s.add_redaction(".**.iso", "[date]");
+    // Traces: how long a hook took, and object ids inside request lines.
+    s.add_redaction(".**.duration_us", "[us]");
+    s.add_redaction(
+        ".**.request",
+        insta::dynamic_redaction(|value, _path| match value.as_str() {
+            Some(line) => insta::internals::Content::from(redact_ids(line)),
+            None => value,
+        }),
+    );
     s
+}
+
+/// `text` with every object id (24 lowercase hex digits) replaced by `[objectId]`.
+pub fn redact_ids(text: &str) -> String {
+    static ID: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let id = ID.get_or_init(|| regex::Regex::new(r"\b[0-9a-f]{24}\b").expect("a valid regex"));
+    id.replace_all(text, "[objectId]").into_owned()
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 #[derive(Debug)]
 struct RequestData {
     request: String,
+    /// The request's body as sent (read as JSON when shown).
+    body: Vec<u8>,
     status: Option<u16>,
     error: Option<Value>,
     hooks: Vec<HookNode>,
@@ -43,6 +45,7 @@ impl RequestNode {
     fn new(request: &Request) -> Self {
         RequestNode(Arc::new(Mutex::new(RequestData {
             request: format!("{} {}", request.method, request.path),
+            body: request.body.clone(),
             status: None,
             error: None,
             hooks: Vec::new(),
@@ -80,6 +83,9 @@ impl RequestNode {
         let data = lock(&self.0);
         let mut out = Map::new();
         out.insert("request".into(), json!(data.request));
+        if let Ok(body) = serde_json::from_slice::<Value>(&data.body) {
+            out.insert("body".into(), body);
+        }
         out.insert("status".into(), json!(data.status));
         if let Some(error) = &data.error {
             out.insert("error".into(), error.clone());
