@@ -2,10 +2,10 @@
 //! against a fresh emulator per test case, and the command's output and exit codes.
 
 use mock_server::api::Api;
-use std::sync::Arc;
 use mock_server::replay::{self, ExchangeOutcome, Record, ReplayArgs, Report};
 use serde_json::Value;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -384,11 +384,21 @@ fn hook_exchanges_replay_faithfully_with_the_conformance_cloud() {
     });
     assert_eq!(report.outcomes.len(), 11);
     for o in &report.outcomes {
-        assert!(!o.preexisting, "{} #{} needs nothing from before", o.test, o.index);
+        assert!(
+            !o.preexisting,
+            "{} #{} needs nothing from before",
+            o.test, o.index
+        );
         assert!(
             o.l2,
             "{} #{} {} {}: expected {} got {} {}",
-            o.test, o.index, o.method, o.path, o.expected_normalised, o.actual_status, o.actual_normalised
+            o.test,
+            o.index,
+            o.method,
+            o.path,
+            o.expected_normalised,
+            o.actual_status,
+            o.actual_normalised
         );
     }
     // Without the cloud code the same exchanges fail: the hooks' fields are missing.
