@@ -49,8 +49,8 @@ struct ServeArgs {
     /// the app's cloud functions, e.g. http://127.0.0.1:3000.
     #[arg(long, env = "LC_MOCK_ENGINE", conflicts_with = "cloud")]
     engine: Option<String>,
-    /// Built-in cloud code to run in-process: `conformance` (the recorded app's hooks
-    /// and functions).
+    /// Built-in cloud code to run in-process: `app` (this project's app, crate `cloud`)
+    /// or `conformance` (the recorded app's hooks and functions).
     #[arg(long, env = "LC_MOCK_CLOUD", value_name = "NAME")]
     cloud: Option<String>,
     /// How long a before-hook (beforeSave, beforeUpdate, beforeDelete, onLogin) may take

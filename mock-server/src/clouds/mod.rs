@@ -1,5 +1,7 @@
 //! Cloud code built into the emulator, chosen by name (`lc-mock serve --cloud NAME`).
 //!
+//! - `app`: this project's app (crate `cloud`, a local-business directory), the same
+//!   registry `cloud-engine` serves.
 //! - `conformance`: the cloud code of the app the production recordings were made
 //!   against (the `IgnoreHookTest` hooks and the `AV.Cloud` functions), so that the
 //!   `hooks` and `AV.Cloud` recordings can be replayed.
@@ -9,11 +11,12 @@ pub mod conformance;
 use leancloud::cloud::Registry;
 
 /// The names [`named`] knows.
-pub const NAMES: &[&str] = &["conformance"];
+pub const NAMES: &[&str] = &["app", "conformance"];
 
 /// A built-in cloud by name.
 pub fn named(name: &str) -> Option<Registry> {
     match name {
+        "app" => Some(cloud::registry()),
         "conformance" => Some(conformance::registry()),
         _ => None,
     }
