@@ -6,13 +6,26 @@
 //!   front, and the api in-process. The HTTP client is a minimal keep-alive HTTP/1.1
 //!   client on a plain socket, so that the figure is the server's cost, not a client
 //!   library's;
-//! - a `where` + `order` + `limit 100` query over 10,000 and 100,000 objects, in-process.
+//! - a `where` + `order` + `limit 100` query over 10,000 and 100,000 objects, in-process;
+//! - a create that fires a beforeSave (which changes a field) and an afterSave (which
+//!   counts): per-create latency in-process (`Api::handle`, the cloud code an attached
+//!   `Registry`), against the issue's target of 100 µs, and a create on a class without
+//!   hooks of the same app; the throughput when the after-hooks are waited for too
+//!   (`Api::idle_blocking`); and the latency through a remote engine (our engine server
+//!   over HTTP, `leancloud::engine::start`) behind the standalone server, with reqwest.
+//!   The in-process figure includes a round trip between threads (the hook runs on the
+//!   app's cloud-code runtime while the request's thread waits); a bare one is printed
+//!   for reference, since it differs much between machines (two threads that share a CPU,
+//!   or wake one another across CPUs of a virtual machine).
 //!
 //! `BENCH_QUICK=1` shrinks the counts (for a smoke run in a debug build).
 
 use lc_model::Principal;
 use lc_model::objects::{self, Changes};
 use leancloud::Request;
+use leancloud::cloud::Registry;
+use leancloud::engine::{EngineConfig, start as start_engine};
+use leancloud::transport::HttpTransport;
 use mock_server::MockLeanCloud;
 use mock_server::api::{Api, AppConfig};
 use mock_server::http::standalone::Standalone;
@@ -20,6 +33,7 @@ use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 fn quick() -> bool {
@@ -168,6 +182,182 @@ fn query_median(api: &Api, runs: usize) -> (Duration, usize) {
     (median(times), rows)
 }
 
+/// Median, p90, p99 and mean of a set of latencies.
+struct Latencies {
+    median: Duration,
+    p90: Duration,
+    p99: Duration,
+    mean: Duration,
+    count: usize,
+}
+
+impl Latencies {
+    fn of(mut xs: Vec<Duration>) -> Latencies {
+        xs.sort();
+        let at = |q: f64| xs[((xs.len() as f64 * q) as usize).min(xs.len() - 1)];
+        Latencies {
+            median: at(0.5),
+            p90: at(0.9),
+            p99: at(0.99),
+            mean: xs.iter().sum::<Duration>() / xs.len() as u32,
+            count: xs.len(),
+        }
+    }
+
+    fn show(&self) -> String {
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        format!(
+            "median {:.1} µs, p90 {:.1} µs, p99 {:.1} µs, mean {:.1} µs ({} creates)",
+            us(self.median),
+            us(self.p90),
+            us(self.p99),
+            us(self.mean),
+            self.count
+        )
+    }
+}
+
+/// The class whose creates fire hooks, and one of the same app without any.
+const HOOKED: &str = "Hooked";
+const PLAIN: &str = "Plain";
+
+/// The issue's target for an in-process create that fires a before and an after hook.
+const HOOKED_CREATE_TARGET: Duration = Duration::from_micros(100);
+
+/// Cloud code with beforeSave (sets `checked`, answers the object) and afterSave (counts
+/// its calls into `after_saves`) on [`HOOKED`].
+fn hook_registry(after_saves: &Arc<AtomicUsize>) -> Registry {
+    let mut r = Registry::new();
+    r.before_save(HOOKED, |req| async move {
+        let mut object = req.object;
+        object["checked"] = json!(true);
+        Ok(object)
+    });
+    let count = after_saves.clone();
+    r.after_save(HOOKED, move |_req| {
+        count.fetch_add(1, Ordering::Relaxed);
+        async move { Ok(()) }
+    });
+    r
+}
+
+fn create_request(cfg: &AppConfig, class: &str) -> Request {
+    Request::new("POST", &format!("/1.1/classes/{class}"))
+        .with_header("x-lc-id", &cfg.app_id)
+        .with_header("x-lc-key", &cfg.app_key)
+        .with_json(&json!({"title": "bench", "n": 1, "tags": ["a", "b"]}))
+}
+
+/// Each of `creates` sequential in-process creates on `class`, timed as its caller sees
+/// it (after-hooks run on in the background), after `warm_up` untimed ones.
+fn create_latencies_in_process(
+    api: &Api,
+    class: &str,
+    warm_up: usize,
+    creates: usize,
+) -> Latencies {
+    let req = create_request(api.config(), class);
+    for _ in 0..warm_up {
+        assert_eq!(api.handle(&req).status, 201);
+    }
+    let mut times = Vec::with_capacity(creates);
+    for _ in 0..creates {
+        let start = Instant::now();
+        let resp = api.handle(&req);
+        times.push(start.elapsed());
+        assert_eq!(resp.status, 201);
+    }
+    Latencies::of(times)
+}
+
+/// Sequential in-process creates on `class` per second, counting until every after-hook
+/// they fired has finished.
+fn creates_per_second_until_idle(api: &Api, class: &str, creates: usize) -> f64 {
+    let req = create_request(api.config(), class);
+    assert!(api.idle_blocking(Duration::from_secs(30)));
+    let start = Instant::now();
+    for _ in 0..creates {
+        assert_eq!(api.handle(&req).status, 201);
+    }
+    assert!(
+        api.idle_blocking(Duration::from_secs(30)),
+        "the after-hooks finish"
+    );
+    creates as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Each of `creates` sequential creates on `class` through the standalone server at
+/// `base`, over one keep-alive reqwest connection, after `warm_up` untimed ones.
+async fn create_latencies_over_http(
+    base: &str,
+    cfg: &AppConfig,
+    class: &str,
+    warm_up: usize,
+    creates: usize,
+) -> Latencies {
+    let client = reqwest::Client::new();
+    let url = format!("{base}/1.1/classes/{class}");
+    let body = br#"{"title":"bench","n":1,"tags":["a","b"]}"#.as_slice();
+    let create = || {
+        client
+            .post(&url)
+            .header("x-lc-id", &cfg.app_id)
+            .header("x-lc-key", &cfg.app_key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    for _ in 0..warm_up {
+        let resp = create().await.unwrap();
+        assert_eq!(resp.status(), 201);
+        resp.bytes().await.unwrap();
+    }
+    let mut times = Vec::with_capacity(creates);
+    for _ in 0..creates {
+        let start = Instant::now();
+        let resp = create().await.unwrap();
+        let status = resp.status();
+        resp.bytes().await.unwrap();
+        times.push(start.elapsed());
+        assert_eq!(status, 201);
+    }
+    Latencies::of(times)
+}
+
+/// The median round trip between two threads (a request over one channel, the answer
+/// over another): what `CloudCode::call` pays on top of the hook's own work, since the
+/// hook runs on the app's cloud-code runtime while the request's thread waits.
+fn thread_round_trip(runs: usize) -> Duration {
+    let (ask, asked) = std::sync::mpsc::channel::<std::sync::mpsc::Sender<()>>();
+    let other = std::thread::spawn(move || {
+        for reply in asked {
+            let _ = reply.send(());
+        }
+    });
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let (reply, answer) = std::sync::mpsc::channel();
+        let start = Instant::now();
+        ask.send(reply).unwrap();
+        answer.recv().unwrap();
+        times.push(start.elapsed());
+    }
+    drop(ask);
+    other.join().unwrap();
+    median(times)
+}
+
+/// The object the last create of [`HOOKED`] stored carries what beforeSave set.
+fn assert_before_save_ran(api: &Api) {
+    let cfg = api.config();
+    let req = Request::new("GET", &format!("/1.1/classes/{HOOKED}"))
+        .with_header("x-lc-id", &cfg.app_id)
+        .with_header("x-lc-key", &cfg.app_key)
+        .with_query("limit", "1");
+    let found = api.handle(&req).body_json().unwrap();
+    assert_eq!(found["results"][0]["checked"], true, "{found}");
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let q = quick();
@@ -239,4 +429,88 @@ async fn main() {
             t.as_secs_f64() * 1e3
         );
     }
+
+    // 4. A create that fires beforeSave and afterSave, in-process.
+    let (warm_up, creates) = if q { (50, 300) } else { (500, 5000) };
+    let after_saves = Arc::new(AtomicUsize::new(0));
+    let api = Arc::new(Api::new(AppConfig::default()));
+    api.attach_registry(hook_registry(&after_saves))
+        .expect("the cloud attaches");
+    let app = api.clone();
+    let (hooked, plain, hooked_rate, plain_rate, hop) = tokio::task::spawn_blocking(move || {
+        let hooked = create_latencies_in_process(&app, HOOKED, warm_up, creates);
+        let plain = create_latencies_in_process(&app, PLAIN, warm_up, creates);
+        let hooked_rate = creates_per_second_until_idle(&app, HOOKED, creates);
+        let plain_rate = creates_per_second_until_idle(&app, PLAIN, creates);
+        let hop = thread_round_trip(creates);
+        (hooked, plain, hooked_rate, plain_rate, hop)
+    })
+    .await
+    .unwrap();
+    assert_eq!(after_saves.load(Ordering::Relaxed), warm_up + 2 * creates);
+    assert_before_save_ran(&api);
+    println!(
+        "create firing beforeSave + afterSave, api in-process: {}",
+        hooked.show()
+    );
+    let verdict = |d: Duration| {
+        if d <= HOOKED_CREATE_TARGET {
+            "met"
+        } else {
+            "MISSED"
+        }
+    };
+    println!(
+        "  target <= {} µs per create: {} by the median, {} by p90, {} by the mean",
+        HOOKED_CREATE_TARGET.as_micros(),
+        verdict(hooked.median),
+        verdict(hooked.p90),
+        verdict(hooked.mean)
+    );
+    println!(
+        "create on a class without hooks, same app: {}",
+        plain.show()
+    );
+    println!(
+        "sequential creates/s until every afterSave finished: {hooked_rate:.0} with hooks, {plain_rate:.0} without ({creates} creates)"
+    );
+    println!(
+        "  for reference, a bare round trip between two threads (what waiting for a hook on the cloud-code runtime costs at least): median {:.1} µs",
+        hop.as_secs_f64() * 1e6
+    );
+
+    // 5. The same through a remote engine: our engine server over HTTP behind the
+    //    standalone server, which the engine's storage calls would come back to.
+    let (warm_up, creates) = if q { (20, 200) } else { (200, 2000) };
+    let cfg = AppConfig::default();
+    let api = Arc::new(Api::new(cfg.clone()));
+    let server = Standalone::start("127.0.0.1:0".parse().unwrap(), api.clone())
+        .await
+        .unwrap();
+    let after_saves = Arc::new(AtomicUsize::new(0));
+    let engine = start_engine(
+        hook_registry(&after_saves),
+        EngineConfig::new(&cfg.app_id, &cfg.app_key, &cfg.master_key)
+            .with_hook_key(&cfg.hook_key)
+            .with_port(0)
+            .with_api_server(server.uri()),
+    )
+    .await
+    .unwrap();
+    api.attach_cloud(Arc::new(HttpTransport::new(&engine.uri())))
+        .unwrap();
+    let base = server.uri();
+    let hooked = create_latencies_over_http(&base, &cfg, HOOKED, warm_up, creates).await;
+    let plain = create_latencies_over_http(&base, &cfg, PLAIN, warm_up, creates).await;
+    api.idle().await;
+    assert_eq!(after_saves.load(Ordering::Relaxed), warm_up + creates);
+    assert_before_save_ran(&api);
+    println!(
+        "create firing beforeSave + afterSave, remote engine behind the standalone server: {}",
+        hooked.show()
+    );
+    println!(
+        "create on a class without hooks, same server: {}",
+        plain.show()
+    );
 }
