@@ -24,6 +24,7 @@ use leancloud::{LcError, Request, Response, Transport};
 use std::collections::HashSet;
 use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
+use tokio::time::error::Elapsed;
 
 /// How long the app waits for a cloud function: a little over the engines' own 15 s, so
 /// that the engine's timeout answer (503, code 124) is the one a client normally sees.
@@ -201,13 +202,32 @@ impl CloudCode {
         scope: Scope,
         wait: Duration,
     ) -> Result<Response, EngineFailure> {
-        let (answer, answered) = std::sync::mpsc::channel();
         let call = self.engine.send(request);
-        self.runtime().spawn(SCOPE.scope(scope, async move {
-            let result = tokio::time::timeout(wait, call).await;
-            let _ = answer.send(result);
-        }));
-        match wait_blocking(|| answered.recv()) {
+        // Most in-process hooks finish without waiting on anything (their storage calls
+        // are answered in-process at once), so the call is polled once here first, on
+        // the caller's thread, within the app's runtime: handing it to the runtime and
+        // waiting costs a thread wake-up each way, which dominates a hook's cost. Only a
+        // call that is still pending (a remote engine, a hook that waits) goes there.
+        let (task, first) = {
+            // The timer of the timeout belongs to the app's runtime.
+            let _runtime = self.runtime().enter();
+            let mut task: BoxFuture<'static, Result<Result<Response, LcError>, Elapsed>> =
+                Box::pin(SCOPE.scope(scope, tokio::time::timeout(wait, call)));
+            let mut cx = std::task::Context::from_waker(futures::task::noop_waker_ref());
+            let first = task.as_mut().poll(&mut cx);
+            (task, first)
+        };
+        let result = match first {
+            std::task::Poll::Ready(result) => Ok(result),
+            std::task::Poll::Pending => {
+                let (answer, answered) = std::sync::mpsc::channel();
+                self.runtime().spawn(async move {
+                    let _ = answer.send(task.await);
+                });
+                wait_blocking(|| answered.recv())
+            }
+        };
+        match result {
             Ok(Ok(Ok(response))) => Ok(response),
             Ok(Ok(Err(err))) => Err(EngineFailure::Unreachable(err)),
             Ok(Err(_elapsed)) => Err(EngineFailure::TimedOut),
