@@ -1,6 +1,7 @@
 //! Pure rules of the app, with no storage and no I/O: phone numbers to E.164, postal
-//! codes per country, rating arithmetic. Each rejection is a [`RuleError`] whose message
-//! a client can show as it is.
+//! codes per country, business names, categories and statuses, review stars and text,
+//! GeoPoints and distances, rating arithmetic, the limits of the search function. Each
+//! rejection is a [`RuleError`] whose message a client can show as it is.
 
 use std::fmt;
 
@@ -162,6 +163,232 @@ pub fn check_stars(stars: f64) -> Result<i64, RuleError> {
     }
 }
 
+/// The categories a business can be listed under.
+pub const CATEGORIES: [&str; 8] = [
+    "cafe",
+    "restaurant",
+    "bar",
+    "bakery",
+    "grocery",
+    "salon",
+    "repair",
+    "other",
+];
+
+/// A business's lifecycle: new businesses are `pending` until a moderator makes them
+/// `active`; `suspended` ones are hidden again.
+pub const STATUSES: [&str; 3] = ["pending", "active", "suspended"];
+
+/// What a user is: everybody starts as a `customer`; adding a business makes them an
+/// `owner`.
+pub const USER_ROLES: [&str; 2] = ["customer", "owner"];
+
+/// The longest business name, in characters.
+pub const NAME_MAX_CHARS: usize = 80;
+/// The longest review text, in characters.
+pub const REVIEW_TEXT_MAX_CHARS: usize = 2000;
+/// The largest search radius of `nearbyBusinesses`, in kilometres.
+pub const MAX_RADIUS_KM: f64 = 50.0;
+/// How many businesses `nearbyBusinesses` answers unless asked for fewer or more.
+pub const DEFAULT_NEARBY_LIMIT: i64 = 20;
+/// The most businesses `nearbyBusinesses` answers.
+pub const MAX_NEARBY_LIMIT: i64 = 100;
+/// The earth's radius the distances use (what LeanCloud's SDKs use for kilometres).
+pub const EARTH_RADIUS_KM: f64 = 6371.0;
+
+/// A country the app serves, from any case and surrounding spaces.
+pub fn normalize_country(raw: &str) -> Result<&'static str, RuleError> {
+    let code = raw.trim().to_ascii_uppercase();
+    COUNTRIES.into_iter().find(|c| *c == code).ok_or_else(|| {
+        reject(format!(
+            "The app does not serve {}: the country must be one of {}.",
+            raw.trim(),
+            COUNTRIES.join(", ")
+        ))
+    })
+}
+
+/// A business's phone number in E.164. A national number needs the business's country
+/// (from its address, or its `country` field); without one only international numbers
+/// are accepted.
+pub fn normalize_business_phone(raw: &str, country: Option<&str>) -> Result<String, RuleError> {
+    let trimmed = raw.trim_start();
+    let international = trimmed.starts_with('+') || trimmed.starts_with("00");
+    match country {
+        Some(country) => normalize_phone(raw, country),
+        None if international || raw.trim().is_empty() => normalize_phone(raw, ""),
+        None => Err(reject(
+            "Write the phone number with its country code, like +86 138 0013 8000, or give the business an address first.",
+        )),
+    }
+}
+
+/// A business name: trimmed, 1 to 80 characters.
+pub fn normalize_business_name(raw: &str) -> Result<String, RuleError> {
+    let name = raw.trim();
+    let chars = name.chars().count();
+    if chars == 0 {
+        return Err(reject("Please enter the business's name."));
+    }
+    if chars > NAME_MAX_CHARS {
+        return Err(reject(format!(
+            "The business's name may have at most {NAME_MAX_CHARS} characters; this one has {chars}."
+        )));
+    }
+    Ok(name.to_string())
+}
+
+/// The longest display name, in characters.
+pub const DISPLAY_NAME_MAX_CHARS: usize = 40;
+
+/// A user's display name: trimmed, 1 to 40 characters.
+pub fn normalize_display_name(raw: &str) -> Result<String, RuleError> {
+    let name = raw.trim();
+    let chars = name.chars().count();
+    if chars == 0 {
+        return Err(reject("Please enter a display name, or leave it out."));
+    }
+    if chars > DISPLAY_NAME_MAX_CHARS {
+        return Err(reject(format!(
+            "A display name may have at most {DISPLAY_NAME_MAX_CHARS} characters; this one has {chars}."
+        )));
+    }
+    Ok(name.to_string())
+}
+
+/// A category from [`CATEGORIES`], in any case.
+pub fn normalize_category(raw: &str) -> Result<&'static str, RuleError> {
+    let wanted = raw.trim().to_lowercase();
+    CATEGORIES
+        .into_iter()
+        .find(|c| *c == wanted)
+        .ok_or_else(|| {
+            reject(format!(
+                "\"{}\" is not a category: choose one of {}.",
+                raw.trim(),
+                CATEGORIES.join(", ")
+            ))
+        })
+}
+
+/// A status from [`STATUSES`], exactly.
+pub fn check_status(raw: &str) -> Result<&'static str, RuleError> {
+    STATUSES.into_iter().find(|s| *s == raw).ok_or_else(|| {
+        reject(format!(
+            "\"{raw}\" is not a status: use pending, active or suspended."
+        ))
+    })
+}
+
+/// A user role from [`USER_ROLES`], exactly.
+pub fn check_user_role(raw: &str) -> Result<&'static str, RuleError> {
+    USER_ROLES.into_iter().find(|r| *r == raw).ok_or_else(|| {
+        reject(format!(
+            "\"{raw}\" is not a user role: use customer or owner."
+        ))
+    })
+}
+
+/// A review's text: at most 2,000 characters (an empty text is fine: stars alone are a
+/// review).
+pub fn check_review_text(text: &str) -> Result<(), RuleError> {
+    let chars = text.chars().count();
+    if chars > REVIEW_TEXT_MAX_CHARS {
+        return Err(reject(format!(
+            "A review may have at most 2,000 characters; this one has {chars}."
+        )));
+    }
+    Ok(())
+}
+
+/// A point on the earth, in degrees.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Coordinates {
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+/// Latitude within [-90, 90], longitude within [-180, 180].
+pub fn check_coordinates(latitude: f64, longitude: f64) -> Result<Coordinates, RuleError> {
+    if !latitude.is_finite() || !(-90.0..=90.0).contains(&latitude) {
+        return Err(reject(format!(
+            "The latitude must be between -90 and 90; {latitude} is not."
+        )));
+    }
+    if !longitude.is_finite() || !(-180.0..=180.0).contains(&longitude) {
+        return Err(reject(format!(
+            "The longitude must be between -180 and 180; {longitude} is not."
+        )));
+    }
+    Ok(Coordinates {
+        latitude,
+        longitude,
+    })
+}
+
+/// The great-circle distance between two points in kilometres (haversine, on a sphere
+/// of [`EARTH_RADIUS_KM`], as the storage's `$maxDistanceInKilometers` measures).
+pub fn distance_km(a: Coordinates, b: Coordinates) -> f64 {
+    let (lat1, lat2) = (a.latitude.to_radians(), b.latitude.to_radians());
+    let dlat = lat2 - lat1;
+    let dlng = (b.longitude - a.longitude).to_radians();
+    let h = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlng / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * h.sqrt().clamp(0.0, 1.0).asin()
+}
+
+/// `value` rounded to `decimals` places (distances go out to the metre: 3).
+pub fn round_to(value: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (value * scale).round() / scale
+}
+
+/// A search radius: more than 0 and at most [`MAX_RADIUS_KM`] kilometres.
+pub fn check_radius_km(radius: f64) -> Result<f64, RuleError> {
+    if radius.is_finite() && radius > 0.0 && radius <= MAX_RADIUS_KM {
+        Ok(radius)
+    } else {
+        Err(reject(format!(
+            "The search radius must be more than 0 and at most {MAX_RADIUS_KM} km; {radius} is not."
+        )))
+    }
+}
+
+/// How many results to answer: [`DEFAULT_NEARBY_LIMIT`] unless given, then a whole
+/// number from 1 to [`MAX_NEARBY_LIMIT`].
+pub fn check_limit(limit: Option<f64>) -> Result<i64, RuleError> {
+    match limit {
+        None => Ok(DEFAULT_NEARBY_LIMIT),
+        Some(n) if n.fract() == 0.0 && (1.0..=MAX_NEARBY_LIMIT as f64).contains(&n) => Ok(n as i64),
+        Some(n) => Err(reject(format!(
+            "The limit must be a whole number from 1 to {MAX_NEARBY_LIMIT}; {n} is not."
+        ))),
+    }
+}
+
+/// How a business's rating counters (`ratingCount`, `ratingSum`) move when one review's
+/// counted stars go from `counted` to `now` (`None`: not counted / no longer there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RatingChange {
+    pub count: i64,
+    pub sum: i64,
+}
+
+impl RatingChange {
+    /// Whether the counters stay as they are.
+    pub fn is_none(&self) -> bool {
+        self.count == 0 && self.sum == 0
+    }
+}
+
+/// The change of a review going from `counted` stars to `now` stars: a new review adds
+/// one rating and its stars, a deleted one takes them away, an edit moves the sum only.
+pub fn rating_change(counted: Option<i64>, now: Option<i64>) -> RatingChange {
+    RatingChange {
+        count: i64::from(now.is_some()) - i64::from(counted.is_some()),
+        sum: now.unwrap_or(0) - counted.unwrap_or(0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,5 +489,246 @@ mod tests {
         assert!(check_stars(4.5).is_err());
         assert!(check_stars(0.0).is_err());
         assert!(check_stars(6.0).is_err());
+    }
+
+    fn message<T: std::fmt::Debug>(result: Result<T, RuleError>) -> String {
+        result.unwrap_err().0
+    }
+
+    #[test]
+    fn a_national_number_without_a_country_is_refused_with_a_way_out() {
+        assert_eq!(
+            message(normalize_phone("555-2671", "US")),
+            "The US phone number \"555-2671\" must have 10 digits after the country code."
+        );
+        assert_eq!(
+            message(normalize_phone("12345678", "BR")),
+            "Phone numbers from BR need the country code, like +86 138 0013 8000."
+        );
+        assert_eq!(
+            message(normalize_phone("+12", "US")),
+            "\"+12\" is not a valid phone number: it must have 8 to 15 digits with the country code."
+        );
+    }
+
+    #[test]
+    fn business_phones_use_the_businesss_country_for_national_numbers() {
+        assert_eq!(
+            normalize_business_phone("010 6552 9988", Some("CN")).unwrap(),
+            "+861065529988"
+        );
+        assert_eq!(
+            normalize_business_phone("+49 30 1234567", None).unwrap(),
+            "+49301234567"
+        );
+        assert_eq!(
+            normalize_business_phone("0049 30 1234567", None).unwrap(),
+            "+49301234567"
+        );
+        assert_eq!(
+            message(normalize_business_phone("010 6552 9988", None)),
+            "Write the phone number with its country code, like +86 138 0013 8000, or give the business an address first."
+        );
+        assert_eq!(
+            message(normalize_business_phone("  ", None)),
+            "Please enter a phone number."
+        );
+    }
+
+    #[test]
+    fn countries_are_the_ones_the_app_serves_in_any_case() {
+        assert_eq!(normalize_country(" cn ").unwrap(), "CN");
+        assert_eq!(normalize_country("Jp").unwrap(), "JP");
+        assert_eq!(
+            message(normalize_country("BR")),
+            "The app does not serve BR: the country must be one of CN, US, DE, GB, FR, JP."
+        );
+        assert_eq!(
+            message(normalize_country("")),
+            "The app does not serve : the country must be one of CN, US, DE, GB, FR, JP."
+        );
+    }
+
+    #[test]
+    fn business_names_are_trimmed_and_1_to_80_characters() {
+        assert_eq!(
+            normalize_business_name("  Blue Bottle  ").unwrap(),
+            "Blue Bottle"
+        );
+        let eighty = "é".repeat(80);
+        assert_eq!(normalize_business_name(&eighty).unwrap(), eighty);
+        assert_eq!(
+            message(normalize_business_name(" \t ")),
+            "Please enter the business's name."
+        );
+        assert_eq!(
+            message(normalize_business_name(&"a".repeat(81))),
+            "The business's name may have at most 80 characters; this one has 81."
+        );
+    }
+
+    #[test]
+    fn display_names_are_trimmed_and_1_to_40_characters() {
+        assert_eq!(normalize_display_name(" Ann ").unwrap(), "Ann");
+        assert_eq!(
+            normalize_display_name(&"名".repeat(40)).unwrap(),
+            "名".repeat(40)
+        );
+        assert_eq!(
+            message(normalize_display_name("  ")),
+            "Please enter a display name, or leave it out."
+        );
+        assert_eq!(
+            message(normalize_display_name(&"a".repeat(41))),
+            "A display name may have at most 40 characters; this one has 41."
+        );
+    }
+
+    #[test]
+    fn categories_come_from_the_fixed_list_in_any_case() {
+        for category in CATEGORIES {
+            assert_eq!(normalize_category(category).unwrap(), category);
+        }
+        assert_eq!(normalize_category(" Cafe ").unwrap(), "cafe");
+        assert_eq!(
+            message(normalize_category("casino")),
+            "\"casino\" is not a category: choose one of cafe, restaurant, bar, bakery, grocery, salon, repair, other."
+        );
+    }
+
+    #[test]
+    fn statuses_and_user_roles_are_exact_words() {
+        assert_eq!(check_status("active").unwrap(), "active");
+        assert_eq!(
+            message(check_status("Active")),
+            "\"Active\" is not a status: use pending, active or suspended."
+        );
+        assert_eq!(check_user_role("owner").unwrap(), "owner");
+        assert_eq!(
+            message(check_user_role("admin")),
+            "\"admin\" is not a user role: use customer or owner."
+        );
+    }
+
+    #[test]
+    fn review_texts_have_at_most_2000_characters() {
+        assert_eq!(check_review_text(""), Ok(()));
+        assert_eq!(check_review_text(&"好".repeat(2000)), Ok(()));
+        assert_eq!(
+            message(check_review_text(&"a".repeat(2001))),
+            "A review may have at most 2,000 characters; this one has 2001."
+        );
+    }
+
+    #[test]
+    fn stars_outside_1_to_5_or_fractional_are_refused_with_one_message() {
+        for stars in [1.0, 2.0, 3.0, 4.0, 5.0] {
+            assert_eq!(check_stars(stars), Ok(stars as i64));
+        }
+        for stars in [0.0, -1.0, 5.5, 6.0, f64::NAN] {
+            assert_eq!(
+                message(check_stars(stars)),
+                "Stars must be a whole number from 1 to 5."
+            );
+        }
+    }
+
+    #[test]
+    fn coordinates_must_be_on_the_earth() {
+        assert_eq!(
+            check_coordinates(-90.0, 180.0).unwrap(),
+            Coordinates {
+                latitude: -90.0,
+                longitude: 180.0
+            }
+        );
+        assert_eq!(
+            message(check_coordinates(91.0, 0.0)),
+            "The latitude must be between -90 and 90; 91 is not."
+        );
+        assert_eq!(
+            message(check_coordinates(0.0, -180.5)),
+            "The longitude must be between -180 and 180; -180.5 is not."
+        );
+        assert!(check_coordinates(f64::NAN, 0.0).is_err());
+    }
+
+    #[test]
+    fn distances_are_great_circle_kilometres() {
+        let tiananmen = Coordinates {
+            latitude: 39.9087,
+            longitude: 116.3975,
+        };
+        let shanghai = Coordinates {
+            latitude: 31.2304,
+            longitude: 121.4737,
+        };
+        assert_eq!(distance_km(tiananmen, tiananmen), 0.0);
+        let d = distance_km(tiananmen, shanghai);
+        assert!((1060.0..1075.0).contains(&d), "{d}");
+        // One degree of latitude is 1/360 of the circumference.
+        let north = Coordinates {
+            latitude: 40.9087,
+            ..tiananmen
+        };
+        assert_eq!(
+            round_to(distance_km(tiananmen, north), 3),
+            round_to(EARTH_RADIUS_KM * std::f64::consts::PI / 180.0, 3)
+        );
+        assert_eq!(round_to(1.23456, 3), 1.235);
+    }
+
+    #[test]
+    fn search_radius_and_limit_have_bounds_and_a_default() {
+        assert_eq!(check_radius_km(0.5), Ok(0.5));
+        assert_eq!(check_radius_km(50.0), Ok(50.0));
+        assert_eq!(
+            message(check_radius_km(0.0)),
+            "The search radius must be more than 0 and at most 50 km; 0 is not."
+        );
+        assert!(check_radius_km(50.1).is_err());
+        assert!(check_radius_km(f64::INFINITY).is_err());
+        assert_eq!(check_limit(None), Ok(20));
+        assert_eq!(check_limit(Some(1.0)), Ok(1));
+        assert_eq!(check_limit(Some(100.0)), Ok(100));
+        assert_eq!(
+            message(check_limit(Some(0.0))),
+            "The limit must be a whole number from 1 to 100; 0 is not."
+        );
+        assert!(check_limit(Some(2.5)).is_err());
+        assert!(check_limit(Some(101.0)).is_err());
+    }
+
+    #[test]
+    fn rating_changes_add_remove_and_move_one_review() {
+        assert_eq!(
+            rating_change(None, Some(4)),
+            RatingChange { count: 1, sum: 4 }
+        );
+        assert_eq!(
+            rating_change(Some(4), Some(2)),
+            RatingChange { count: 0, sum: -2 }
+        );
+        assert_eq!(
+            rating_change(Some(3), None),
+            RatingChange { count: -1, sum: -3 }
+        );
+        assert!(rating_change(Some(5), Some(5)).is_none());
+        assert!(rating_change(None, None).is_none());
+        // Counters after 5, 4 and 4 stars, then the 5 edited down to 1.
+        let mut count = 0;
+        let mut sum = 0;
+        for change in [
+            rating_change(None, Some(5)),
+            rating_change(None, Some(4)),
+            rating_change(None, Some(4)),
+            rating_change(Some(5), Some(1)),
+        ] {
+            count += change.count;
+            sum += change.sum;
+        }
+        assert_eq!((count, sum, rating_average(sum, count)), (3, 9, 3.0));
+        assert_eq!(rating_average(-1, 0), 0.0);
+        assert_eq!(rating_average(2, 3), 0.67);
     }
 }
