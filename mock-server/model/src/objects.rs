@@ -514,6 +514,32 @@ pub fn preview_create(
     })
 }
 
+/// What a beforeSave hook is shown of a create: the object the body describes, after the
+/// checks that do not depend on what the hook may still change (class name, the class's
+/// `create` permission, `_Role` rules, field operations, size). Column types, required
+/// columns, read-only columns and unique indexes are checked on the object the hook
+/// answers, when it is stored (a hook may fill in a required field, such as the author).
+pub fn preview_create_for_hook(
+    store: &Store,
+    class: &str,
+    changes: &Changes,
+    who: &Principal,
+) -> Result<StoredObject, LcError> {
+    check_class_name(class)?;
+    check_class(store, class, ClassOp::Create, who)?;
+    if class == "_Role" {
+        crate::roles::check_create(store, changes)?;
+    }
+    let (fields, _) = apply_changes(&Map::new(), changes)?;
+    check_size(&fields)?;
+    Ok(StoredObject {
+        id: String::new(),
+        created_at: 0,
+        updated_at: 0,
+        fields,
+    })
+}
+
 /// Store a new object whose checks have passed (also for seeding from settings files).
 pub fn insert_new(store: &mut Store, class: &str, obj: &StoredObject, keys: &[String]) {
     note_columns(store, class, &obj.fields, keys);

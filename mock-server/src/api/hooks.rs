@@ -307,16 +307,15 @@ fn read_answer(result: Result<Response, EngineFailure>) -> Result<Value, HookErr
     }
 }
 
-/// An object as a hook receives it: every field with typed values, `objectId`,
-/// `createdAt` and `updatedAt` (hidden columns too: the platform is not a client).
+/// An object as a hook receives it: every field with typed values, its `ACL`,
+/// `objectId`, `createdAt` and `updatedAt` (hidden columns too: the platform is not a
+/// client).
 pub(super) fn object_json(store: &Store, class: &str, obj: &StoredObject) -> Value {
-    render::render(
-        store,
-        class,
-        obj,
-        &View::default(),
-        &|_: &str, _: &StoredObject| true,
-    )
+    let view = View {
+        return_acl: true,
+        ..View::default()
+    };
+    render::render(store, class, obj, &view, &|_: &str, _: &StoredObject| true)
 }
 
 /// The user whose session made the request, with their `sessionToken`, as hooks get it.

@@ -51,7 +51,7 @@ pub fn create_object(call: &Call<'_>) -> HandlerResult {
         let (sent, user) = {
             let store = call.api.store();
             let who = call.principal(&store)?;
-            let preview = objects::preview_create(&store, class, &changes, &who)?;
+            let preview = objects::preview_create_for_hook(&store, class, &changes, &who)?;
             let acl_given = call.body.contains_key("ACL");
             (
                 hooks::new_object_json(&store, class, &preview, acl_given),
