@@ -56,7 +56,8 @@ impl std::fmt::Debug for TestApp {
 
 impl TestApp {
     /// Start the target named by `LC_TARGET` (default and, for now, only: `mock`, the
-    /// in-process emulator). Panics with the reason when the target cannot be started.
+    /// in-process emulator running the app's cloud code on its fixtures). Panics with the
+    /// reason when the target cannot be started.
     pub async fn start() -> TestApp {
         match std::env::var("LC_TARGET").as_deref() {
             Ok("mock") | Err(_) => {}
@@ -64,9 +65,31 @@ impl TestApp {
                 "LC_TARGET={other}: only the `mock` target exists so far; unset LC_TARGET to use it"
             ),
         }
-        let lc = MockLeanCloud::start().await;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures/database_settings");
+        let settings = mock_server::settings::Settings::load(&dir)
+            .unwrap_or_else(|e| panic!("the app's fixtures do not load: {e}"));
+        let api = Arc::new(
+            mock_server::Api::with_settings(mock_server::AppConfig::default(), &settings)
+                .unwrap_or_else(|e| panic!("the app's fixtures do not apply: {e}")),
+        );
+        api.attach_registry(cloud::registry())
+            .unwrap_or_else(|e| panic!("the app's cloud code does not attach: {e}"));
+        let lc = MockLeanCloud::start_shared(api).await;
         let transport = Arc::new(leancloud::transport::HttpTransport::new(&lc.uri()));
         TestApp { lc, transport }
+    }
+
+    /// Wait until every after-hook the target is running has finished (and everything
+    /// they caused).
+    pub async fn idle(&self) {
+        self.lc.idle().await;
+    }
+
+    /// The traces of the last requests (what each ran: hooks, their input and output,
+    /// nested requests), when the target keeps them.
+    pub fn traces(&self) -> Option<Vec<Value>> {
+        Some(self.lc.traces())
     }
 
     /// The emulator behind this app.
