@@ -6,6 +6,8 @@
 //! [`every_request_of_the_node_transcript_gets_the_node_engines_answer`] also replays the
 //! file itself and checks that the hard-coded table still says the same.
 
+mod transcripts;
+
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use leancloud::cloud::{CloudError, FunctionOptions, Registry, VerifyType};
@@ -734,35 +736,6 @@ async fn the_engine_answers_every_transcript_request_as_the_node_engine_did() {
 
 // ---- the transcript file itself ---------------------------------------------------------------
 
-/// Split a curl command line into words, honouring single quotes.
-fn shell_words(line: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let (mut quoted, mut started) = (false, false);
-    for c in line.chars() {
-        match c {
-            '\'' => {
-                quoted = !quoted;
-                started = true;
-            }
-            c if c.is_whitespace() && !quoted => {
-                if started {
-                    words.push(std::mem::take(&mut word));
-                    started = false;
-                }
-            }
-            c => {
-                word.push(c);
-                started = true;
-            }
-        }
-    }
-    if started {
-        words.push(word);
-    }
-    words
-}
-
 /// The cases of a transcript in the Node transcript's format: `### title`, then a fenced
 /// block with the curl line, `=> HTTP <status>` and the answer.
 fn parse_transcript(text: &str) -> Vec<Case> {
@@ -785,7 +758,7 @@ fn parse_transcript(text: &str) -> Vec<Case> {
             .parse()
             .unwrap();
         let answer = serde_json::from_str(lines.next().expect("an answer line")).unwrap();
-        let words = shell_words(command);
+        let words = transcripts::shell_words(command);
         let (mut method, mut url, mut headers, mut body) = (None, None, Vec::new(), None);
         let mut i = 0;
         while i < words.len() {
@@ -826,7 +799,7 @@ fn parse_transcript(text: &str) -> Vec<Case> {
 #[test]
 fn shell_words_split_like_a_shell() {
     assert_eq!(
-        shell_words(r#"-X POST http://h/x -H 'A: b c' -d '{"a": 1}' ''"#),
+        transcripts::shell_words(r#"-X POST http://h/x -H 'A: b c' -d '{"a": 1}' ''"#),
         [
             "-X",
             "POST",

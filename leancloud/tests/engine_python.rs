@@ -28,13 +28,14 @@
 
 #![cfg(feature = "engine")]
 
+mod transcripts;
+
 use leancloud::cloud::{CloudError, FunctionRequest, Registry};
 use leancloud::engine::{Engine, EngineConfig, start};
 use leancloud::transport::HttpTransport;
 use leancloud::{Request, Transport};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 const APP_ID: &str = "testAppId-MdYXbMMI";
 const APP_KEY: &str = "testAppKey";
@@ -568,25 +569,6 @@ fn the_table_is_sound() {
 
 // ---- the transcript files ------------------------------------------------------------------------
 
-/// Words of a command line: split at blanks, except inside single quotes, which go.
-fn words(line: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut current: Option<String> = None;
-    let mut quoted = false;
-    for c in line.chars() {
-        if c == '\'' {
-            quoted = !quoted;
-            current.get_or_insert_with(String::new);
-        } else if c.is_whitespace() && !quoted {
-            words.extend(current.take());
-        } else {
-            current.get_or_insert_with(String::new).push(c);
-        }
-    }
-    words.extend(current);
-    words
-}
-
 /// A transcript's curl line as `(method, path, sorted headers, body)`. Both layouts are
 /// read: the Node transcript quotes (`-H 'Name: value'`, `-d '{...}'`, full URL), the
 /// Python one does not (`-H Name: value`, `-d {...}` to the end of the line, `$E/...`).
@@ -604,7 +586,7 @@ fn parse_curl(line: &str) -> (String, String, Vec<(String, String)>, Option<Stri
         }
         None => (line, None),
     };
-    let words = words(head);
+    let words = transcripts::shell_words(head);
     let (mut method, mut url, mut headers) = (None, None, Vec::new());
     let mut i = 0;
     while i < words.len() {
@@ -706,20 +688,6 @@ fn parse_node_transcript(text: &str) -> BTreeMap<String, Exchange> {
     cases
 }
 
-fn shared_file(relative: &str) -> Option<String> {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative);
-    match std::fs::read_to_string(&file) {
-        Ok(text) => Some(text),
-        Err(_) => {
-            eprintln!(
-                "{} not found: the hard-coded table stands in for it",
-                file.display()
-            );
-            None
-        }
-    }
-}
-
 #[test]
 fn curl_lines_of_both_layouts_are_read() {
     let python = parse_curl(
@@ -772,7 +740,7 @@ fn a_multi_line_answer_is_read_to_its_status() {
 
 #[test]
 fn the_table_is_the_python_transcript() {
-    let Some(text) = shared_file(PYTHON_TRANSCRIPT) else {
+    let Some(text) = transcripts::shared_file(PYTHON_TRANSCRIPT) else {
         return;
     };
     let parsed = parse_python_transcript(&text);
@@ -797,7 +765,7 @@ fn the_table_is_the_python_transcript() {
 
 #[test]
 fn the_node_answers_we_follow_are_the_node_transcripts() {
-    let Some(text) = shared_file(NODE_TRANSCRIPT) else {
+    let Some(text) = transcripts::shared_file(NODE_TRANSCRIPT) else {
         return;
     };
     let node = parse_node_transcript(&text);
