@@ -1,14 +1,25 @@
 //! Runs every feature under `features/` on the target `LC_TARGET` names (default: the
-//! in-process emulator). Undefined or skipped steps fail. A JUnit report is written to
-//! `target/cucumber/junit.xml`.
+//! in-process emulator). A JUnit report is written to `target/cucumber/junit.xml`.
+//!
+//! - Undefined and skipped steps fail the run (`@allow.skipped` does not exempt them).
+//! - Tags select scenarios: `cargo test -p system --test features -- --tags @smoke`.
+//! - Scenarios tagged `@mock-only` need the emulator (traces, fault injection); on any
+//!   other target they are left out, and the run says which.
+//! - A failing step prints the last request, its answer and its hook trace (the
+//!   World's report, shown for failed steps).
+//! - The wall time of the run is printed at the end.
 //!
 //! `cargo test` passes libtest arguments (filters, `--nocapture`) to every test binary;
-//! those are dropped here, so cucumber's own options (`--tags`, `--name`) still work:
-//! `cargo test -p system --test features -- --tags @smoke`.
+//! those are dropped here, so cucumber's own options (`--tags`, `--name`) still work.
 
 use cucumber::cli::{self, Parser as _};
-use cucumber::{World as _, WriterExt as _, writer};
+use cucumber::gherkin::{Feature, Rule, Scenario};
+use cucumber::tag::Ext as _;
+use cucumber::writer::{self, Verbosity};
+use cucumber::{World as _, WriterExt as _};
+use futures::FutureExt as _;
 use std::path::PathBuf;
+use std::time::Instant;
 use system::World;
 
 /// libtest's flags that cucumber does not know.
@@ -21,6 +32,9 @@ const LIBTEST_FLAGS: &[&str] = &[
     "--include-ignored",
     "--exact",
 ];
+
+/// The tag of scenarios that only the in-process emulator can run.
+const MOCK_ONLY: &str = "mock-only";
 
 fn cucumber_args() -> Vec<String> {
     let mut out = Vec::new();
@@ -54,22 +68,127 @@ fn cucumber_args() -> Vec<String> {
     out
 }
 
+fn tags<'a>(
+    feature: &'a Feature,
+    rule: Option<&'a Rule>,
+    scenario: &'a Scenario,
+) -> impl Iterator<Item = &'a String> + Clone {
+    feature
+        .tags
+        .iter()
+        .chain(rule.into_iter().flat_map(|r| &r.tags))
+        .chain(scenario.tags.iter())
+}
+
+/// The `@mock-only` scenarios of every feature file that the tag and name filters
+/// select, for the notice on other targets.
+fn mock_only_scenarios(
+    dir: &std::path::Path,
+    selected: impl Fn(&Feature, Option<&Rule>, &Scenario) -> bool,
+) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "feature")
+                && let Ok(feature) =
+                    Feature::parse_path(&path, cucumber::gherkin::GherkinEnv::default())
+            {
+                let scenarios = feature.scenarios.iter().map(|s| (None, s)).chain(
+                    feature
+                        .rules
+                        .iter()
+                        .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))),
+                );
+                for (rule, scenario) in scenarios {
+                    if tags(&feature, rule, scenario).any(|t| t == MOCK_ONLY)
+                        && selected(&feature, rule, scenario)
+                    {
+                        found.push(format!("{}: {}", feature.name, scenario.name));
+                    }
+                }
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 #[tokio::main]
 async fn main() {
+    let started = Instant::now();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let features = root.join("features");
     let report_dir = root.join("target").join("cucumber");
     std::fs::create_dir_all(&report_dir).expect("target/cucumber is writable");
     let junit = std::fs::File::create(report_dir.join("junit.xml")).expect("junit.xml is writable");
-    World::cucumber()
+
+    // The name and tag filters are applied here, together with the target's own filter
+    // (cucumber would otherwise let `--tags` replace it).
+    let mut opts = cli::Opts::<_, _, _, cli::Empty>::parse_from(cucumber_args());
+    let name_filter = opts.re_filter.take();
+    let tag_filter = opts.tags_filter.take();
+    let selected = move |feature: &Feature, rule: Option<&Rule>, scenario: &Scenario| {
+        tag_filter
+            .as_ref()
+            .is_none_or(|f| f.eval(tags(feature, rule, scenario)))
+            && name_filter
+                .as_ref()
+                .is_none_or(|re| re.is_match(&scenario.name))
+    };
+    let on_mock = World::target_is_mock();
+    if !on_mock {
+        let target = std::env::var("LC_TARGET").unwrap_or_default();
+        let skipped = mock_only_scenarios(&features, &selected);
+        println!(
+            "LC_TARGET={target}: skipping {} @mock-only scenario(s), which need the in-process emulator:",
+            skipped.len()
+        );
+        for s in &skipped {
+            println!("  - {s}");
+        }
+    }
+    let filter = move |feature: &Feature, rule: Option<&Rule>, scenario: &Scenario| {
+        (on_mock || !tags(feature, rule, scenario).any(|t| t == MOCK_ONLY))
+            && selected(feature, rule, scenario)
+    };
+
+    let writer = World::cucumber()
         .max_concurrent_scenarios(8)
+        .before(|feature, rule, scenario, world| {
+            // Steps that need a tag (e.g. trace steps need @mock-only) read them here.
+            world.tags = tags(feature, rule, scenario).cloned().collect();
+            async {}.boxed_local()
+        })
         .with_writer(
-            writer::Basic::stdout()
-                .summarized()
-                .tee::<World, _>(writer::JUnit::for_tee(junit, 0))
-                .normalized(),
+            writer::Basic::new(
+                std::io::stdout(),
+                writer::Coloring::Auto,
+                Verbosity::ShowWorld,
+            )
+            .summarized()
+            .tee::<World, _>(writer::JUnit::for_tee(junit, Verbosity::ShowWorld))
+            .normalized(),
         )
-        .fail_on_skipped()
-        .with_cli(cli::Opts::<_, _, _, cli::Empty>::parse_from(cucumber_args()))
-        .run_and_exit(root.join("features"))
+        .fail_on_skipped_with(|_, _, _| true)
+        .with_cli(opts)
+        .filter_run(features, filter)
         .await;
+    println!(
+        "Suite wall time: {:.2} s (report: target/cucumber/junit.xml)",
+        started.elapsed().as_secs_f64()
+    );
+    use cucumber::writer::Stats as _;
+    if writer.execution_has_failed() {
+        eprintln!(
+            "The suite failed: {} step(s) failed, {} parsing error(s), {} hook error(s)",
+            writer.failed_steps(),
+            writer.parsing_errors(),
+            writer.hook_errors()
+        );
+        std::process::exit(1);
+    }
 }

@@ -1,5 +1,10 @@
-//! Step definitions, one module per domain concept.
+//! Step definitions, one module per domain concept. Every step has a doc comment with
+//! an `Example:` line (and, for tables and doc strings, the indented lines after it):
+//! `features/STEPS.md` is generated from them (`cargo test -p system --test catalogue`).
 
+pub mod hooks;
 pub mod objects;
+pub mod permissions;
 pub mod queries;
 pub mod responses;
+pub mod users;

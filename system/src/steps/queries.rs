@@ -1,41 +1,64 @@
-//! Queries and counts.
+//! Queries and counts: sent as "me"; the results are checked with the response steps
+//! (`there are N results`, `the results' "key" are [...]`, `the count is N`).
 
-use crate::{World, docstring_json};
+use crate::{World, class_path, encode};
 use cucumber::gherkin::Step;
 use cucumber::when;
-use harness::As;
 
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
+/// Example: When I query Score ordered by "-score" limited to 2 where:
+///     """json
+///     {"score": {"$gte": 2}}
+///     """
+/// Example: When I query Business where:
+///     """json
+///     {"status": "active", "category": "cafe"}
+///     """
+///
+/// A query with a JSON `where` (references resolved: `"@Business:Name"` is a pointer);
+/// `ordered by` and `limited to` are optional.
 #[when(regex = r#"^I query (\w+)(?: ordered by "([^"]*)")?(?: limited to (\d+))? where:$"#)]
 async fn query(world: &mut World, class: String, order: String, limit: String, step: &Step) {
-    let where_ = docstring_json(
-        step.docstring
-            .as_ref()
-            .expect("this step needs a JSON doc string"),
+    let doc = step
+        .docstring
+        .as_ref()
+        .expect("this step needs a JSON doc string");
+    let where_ = world.doc_json(doc).await;
+    let mut target = format!(
+        "{}?where={}",
+        class_path(&class),
+        encode(&where_.to_string())
     );
-    let mut target = format!("/1.1/classes/{class}?where={}", encode(&where_.to_string()));
     if !order.is_empty() {
         target.push_str(&format!("&order={}", encode(&order)));
     }
     if !limit.is_empty() {
         target.push_str(&format!("&limit={limit}"));
     }
-    world.last = Some(world.app.send(&As::App, "GET", &target, None).await);
+    world.request("GET", &target, None).await;
 }
 
+/// Example: When I count Score
 #[when(expr = "I count {word}")]
 async fn count(world: &mut World, class: String) {
-    let target = format!("/1.1/classes/{class}?limit=0&count=1");
-    world.last = Some(world.app.send(&As::App, "GET", &target, None).await);
+    let target = format!("{}?limit=0&count=1", class_path(&class));
+    world.request("GET", &target, None).await;
+}
+
+/// Example: When I count Review where:
+///     """json
+///     {"business": "@Business:Fuxing Lane Coffee"}
+///     """
+#[when(expr = "I count {word} where:")]
+async fn count_where(world: &mut World, class: String, step: &Step) {
+    let doc = step
+        .docstring
+        .as_ref()
+        .expect("this step needs a JSON doc string");
+    let where_ = world.doc_json(doc).await;
+    let target = format!(
+        "{}?where={}&limit=0&count=1",
+        class_path(&class),
+        encode(&where_.to_string())
+    );
+    world.request("GET", &target, None).await;
 }
