@@ -147,7 +147,15 @@ impl World {
 
     /// Whether the target is the in-process emulator (`LC_TARGET` unset or `mock`).
     pub fn target_is_mock() -> bool {
-        matches!(std::env::var("LC_TARGET").as_deref(), Err(_) | Ok("mock"))
+        Self::target_name() == "mock"
+    }
+
+    /// The target's name from `LC_TARGET` (`mock` when unset or empty).
+    pub fn target_name() -> String {
+        match std::env::var("LC_TARGET") {
+            Ok(name) if !name.trim().is_empty() => name.trim().to_string(),
+            _ => "mock".to_string(),
+        }
     }
 
     /// Wait for every after-hook of the writes sent so far (and what they caused).

@@ -1,5 +1,7 @@
 //! Runs every feature under `features/` on the target `LC_TARGET` names (default: the
-//! in-process emulator). A JUnit report is written to `target/cucumber/junit.xml`.
+//! in-process emulator). A JUnit report is written to `target/cucumber/junit-<target>.xml`,
+//! and each scenario's outcome to `target/cucumber/outcomes-<target>.json` (what the
+//! parity check between targets compares: `cargo run -p system --bin parity`).
 //!
 //! - Undefined and skipped steps fail the run (`@allow.skipped` does not exempt them).
 //! - Tags select scenarios: `cargo test -p system --test features -- --tags @smoke`.
@@ -13,12 +15,16 @@
 //! those are dropped here, so cucumber's own options (`--tags`, `--name`) still work.
 
 use cucumber::cli::{self, Parser as _};
+use cucumber::event::ScenarioFinished;
 use cucumber::gherkin::{Feature, Rule, Scenario};
 use cucumber::tag::Ext as _;
 use cucumber::writer::{self, Verbosity};
 use cucumber::{World as _, WriterExt as _};
 use futures::FutureExt as _;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::Instant;
 use system::World;
 
@@ -66,6 +72,20 @@ fn cucumber_args() -> Vec<String> {
         // A bare word before any cucumber flag is a libtest name filter: dropped.
     }
     out
+}
+
+/// A scenario's name in the outcomes file: its feature file, line (an outline's example
+/// rows are scenarios of their own) and name.
+fn scenario_key(feature: &Feature, scenario: &Scenario) -> String {
+    let file = feature
+        .path
+        .as_deref()
+        .and_then(|p| {
+            let p = p.to_string_lossy();
+            p.split_once("features/").map(|(_, rest)| rest.to_string())
+        })
+        .unwrap_or_else(|| feature.name.clone());
+    format!("{file}:{}: {}", scenario.position.line, scenario.name)
 }
 
 fn tags<'a>(
@@ -124,7 +144,11 @@ async fn main() {
     let features = root.join("features");
     let report_dir = root.join("target").join("cucumber");
     std::fs::create_dir_all(&report_dir).expect("target/cucumber is writable");
-    let junit = std::fs::File::create(report_dir.join("junit.xml")).expect("junit.xml is writable");
+    let target = World::target_name();
+    let junit_path = report_dir.join(format!("junit-{target}.xml"));
+    let junit = std::fs::File::create(&junit_path).expect("the JUnit report is writable");
+    let outcomes: Rc<RefCell<BTreeMap<String, &'static str>>> = Rc::default();
+    let recorded = outcomes.clone();
 
     // The name and tag filters are applied here, together with the target's own filter
     // (cucumber would otherwise let `--tags` replace it).
@@ -163,6 +187,19 @@ async fn main() {
             world.tags = tags(feature, rule, scenario).cloned().collect();
             async {}.boxed_local()
         })
+        .after(move |feature, _rule, scenario, finished, _world| {
+            let outcome = match finished {
+                ScenarioFinished::StepPassed => "passed",
+                ScenarioFinished::StepSkipped => "skipped",
+                ScenarioFinished::StepFailed(..) | ScenarioFinished::BeforeHookFailed(_) => {
+                    "failed"
+                }
+            };
+            recorded
+                .borrow_mut()
+                .insert(scenario_key(feature, scenario), outcome);
+            async {}.boxed_local()
+        })
         .with_writer(
             writer::Basic::new(
                 std::io::stdout(),
@@ -177,9 +214,21 @@ async fn main() {
         .with_cli(opts)
         .filter_run(features, filter)
         .await;
+    let outcomes_path = report_dir.join(format!("outcomes-{target}.json"));
+    let outcomes_json =
+        serde_json::to_string_pretty(&*outcomes.borrow()).expect("outcomes serialise");
+    std::fs::write(&outcomes_path, outcomes_json + "\n").expect("the outcomes are writable");
     println!(
-        "Suite wall time: {:.2} s (report: target/cucumber/junit.xml)",
-        started.elapsed().as_secs_f64()
+        "Suite wall time on {target}: {:.2} s (reports: {}, {})",
+        started.elapsed().as_secs_f64(),
+        junit_path
+            .strip_prefix(&root)
+            .unwrap_or(&junit_path)
+            .display(),
+        outcomes_path
+            .strip_prefix(&root)
+            .unwrap_or(&outcomes_path)
+            .display()
     );
     use cucumber::writer::Stats as _;
     if writer.execution_has_failed() {
