@@ -59,8 +59,9 @@ pub enum AuthMode {
     Sign,
 }
 
-/// Everything that decides the headers a [`Client`] sends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everything that decides the headers a [`Client`] sends. Its `Debug` shows the app id
+/// and which credentials are set, never the keys or the session token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ClientConfig {
     pub app_id: String,
     pub app_key: String,
@@ -72,6 +73,22 @@ pub struct ClientConfig {
     /// `X-LC-Prod`: `1` (production, the default) or `0` (staging).
     pub production: bool,
     pub auth_mode: AuthMode,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set = |v: &Option<String>| if v.is_some() { "[set]" } else { "[none]" };
+        f.debug_struct("ClientConfig")
+            .field("app_id", &self.app_id)
+            .field("app_key", &"[redacted]")
+            .field("master_key", &set(&self.master_key))
+            .field("use_master", &self.use_master)
+            .field("session_token", &set(&self.session_token))
+            .field("hook_key", &set(&self.hook_key))
+            .field("production", &self.production)
+            .field("auth_mode", &self.auth_mode)
+            .finish()
+    }
 }
 
 /// A LeanCloud REST client. Cheap to clone; the `with_*` / `as_*` methods return
@@ -684,6 +701,24 @@ mod tests {
     use futures::future::BoxFuture;
     use std::collections::VecDeque;
     use std::sync::Mutex;
+
+    #[test]
+    fn debug_output_never_shows_keys_or_the_session() {
+        let client = Client::new(Arc::new(Recorder::default()), "the-app", "app-key-123")
+            .with_master_key("master-key-456")
+            .with_hook_key("hook-key-789")
+            .with_session("session-token-0ab");
+        let shown = format!("{client:?} {:?}", client.as_master());
+        assert!(shown.contains("the-app"), "{shown}");
+        for secret in [
+            "app-key-123",
+            "master-key-456",
+            "hook-key-789",
+            "session-token-0ab",
+        ] {
+            assert!(!shown.contains(secret), "{secret} shown in {shown}");
+        }
+    }
 
     /// Records what the client sends and answers with queued responses (`{}` when empty).
     #[derive(Default)]
