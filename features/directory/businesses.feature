@@ -4,6 +4,8 @@ Feature: Listing businesses
   counters until a moderator approves it. Only the owner and the moderators may edit a
   business, only moderators change its status, and the counters are the app's.
 
+  # No tag: the listing is the scenario's own object (deleted after it), and its
+  # afterSave leaves chen.wei's row alone, since chen.wei is an owner already.
   @smoke
   Scenario: A new listing is pending, with the address's location and no ratings
     Given I am signed in as "chen.wei"
@@ -24,6 +26,9 @@ Feature: Listing businesses
       | owner       | the _User "chen.wei"      |
       | location    | {"__type": "GeoPoint", "latitude": 30.669, "longitude": 104.056} |
 
+  # The Business afterSave makes li.na's fixture row an owner; deleting the listing
+  # afterwards does not make her a customer again.
+  @fresh-app
   Scenario: A customer who lists a business becomes an owner
     Given I am signed in as "li.na"
     When I create a Business "Li Na's Noodles" with:
@@ -36,6 +41,9 @@ Feature: Listing businesses
       | field | value |
       | role  | owner |
 
+  # Counts every Business: on a shared app a listing another scenario adds at the same
+  # time (e.g. "Corner Cafe" above) changes the count.
+  @fresh-app
   Scenario Outline: The cloud code refuses a listing that breaks a rule
     Given I am signed in as "chen.wei"
     When I create a Business with:
@@ -62,6 +70,10 @@ Feature: Listing businesses
       | address  | the Address "7 Kuanzhai Alley" |
     Then the create is refused by the class permissions
 
+  # No tag for the refused writes below (this one and the next two): nothing is
+  # written when the app works, and what they read back (name, status) changes only in
+  # @fresh-app scenarios. Should a write get through, the scenario fails and the row
+  # needs importing again.
   @smoke
   Scenario: A stranger cannot edit someone else's business
     Given I am signed in as "li.na"
@@ -73,6 +85,7 @@ Feature: Listing businesses
       | field | value              |
       | name  | Fuxing Lane Coffee |
 
+  @fresh-app
   Scenario: The owner renames the business
     Given I am signed in as "chen.wei"
     When I update the Business "Fuxing Lane Coffee" with:
@@ -101,6 +114,7 @@ Feature: Listing businesses
       | ratingCount | 99    |
     Then the key "ratingCount" is read-only
 
+  @fresh-app
   Scenario: A moderator suspends a business directly
     Given I am signed in as "mei.lin"
     When I update the Business "Fuxing Lane Coffee" with:
@@ -112,12 +126,14 @@ Feature: Listing businesses
       | status      | suspended |
       | ratingCount | 7         |
 
+  # No tag: the delete is refused, so nothing changes.
   Scenario: Only the master key deletes a business
     Given I am signed in as "chen.wei"
     When I delete the Business "Kuanzhai Hot Pot"
     Then the delete is refused by the class permissions
 
-  @smoke
+  # Deletes a fixture business and its 7 reviews, and counts every Review.
+  @smoke @fresh-app
   Scenario: Deleting a business deletes its reviews and fixes their authors' counts
     Given I use the master key
     When I delete the Business "Fuxing Lane Coffee"

@@ -1,25 +1,34 @@
 @storage
 Feature: Querying objects
+  Each scenario's scores belong to a Game of its own, and every query asks for that
+  game's scores only: other scenarios (and other runs on a shared app) store scores at
+  the same time.
 
   Background:
-    Given a Score "a" with:
-      | field  | value |
-      | player | ann   |
-      | score  | 5     |
+    Given a Game "tonight" with:
+      | field | value        |
+      | title | Tuesday quiz |
+    And a Score "a" with:
+      | field  | value              |
+      | game   | the Game "tonight" |
+      | player | ann                |
+      | score  | 5                  |
     And a Score "b" with:
-      | field  | value |
-      | player | bob   |
-      | score  | 9     |
+      | field  | value              |
+      | game   | the Game "tonight" |
+      | player | bob                |
+      | score  | 9                  |
     And a Score "c" with:
-      | field  | value |
-      | player | cid   |
-      | score  | 1     |
+      | field  | value              |
+      | game   | the Game "tonight" |
+      | player | cid                |
+      | score  | 1                  |
 
   @smoke
   Scenario: Constraints, order and limit
     When I query Score ordered by "-score" limited to 2 where:
       """json
-      {"score": {"$gte": 2}}
+      {"game": "@Game:tonight", "score": {"$gte": 2}}
       """
     Then there are 2 results
     And the results' "player" are ["bob", "ann"]
@@ -27,10 +36,13 @@ Feature: Querying objects
   Scenario: Regular expressions with the SDK's quoting
     When I query Score where:
       """json
-      {"player": {"$regex": "^\\Qb\\E"}}
+      {"game": "@Game:tonight", "player": {"$regex": "^\\Qb\\E"}}
       """
     Then the results' "player" are ["bob"]
 
   Scenario: Counting
-    When I count Score
+    When I count Score where:
+      """json
+      {"game": "@Game:tonight"}
+      """
     Then the count is 3

@@ -19,6 +19,8 @@ Feature: Signing up and logging in
     Then the request fails with 401 and code 142
     And the error message contains "This account has been suspended."
 
+  # No tag: the user is the scenario's own, deleted after it. Its username has no run
+  # prefix, so two runs at the same time on one app would clash on it.
   Scenario: Sign-up makes a customer whatever the client sends
     When I sign up as "new.customer" with:
       | field       | value          |
@@ -41,6 +43,8 @@ Feature: Signing up and logging in
       | displayName | a text of 41 characters  |
     Then the cloud code refuses with "A display name may have at most 40 characters; this one has 41."
 
+  # No tag: refused, so nothing changes (li.na's reviewCount changes only in @fresh-app
+  # scenarios).
   Scenario: Users cannot change the fields the app manages
     Given I am signed in as "li.na"
     When I update the _User "li.na" with:

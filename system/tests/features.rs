@@ -5,8 +5,12 @@
 //!
 //! - Undefined and skipped steps fail the run (`@allow.skipped` does not exempt them).
 //! - Tags select scenarios: `cargo test -p system --test features -- --tags @smoke`.
-//! - Scenarios tagged `@mock-only` need the emulator (traces, fault injection); on any
-//!   other target they are left out, and the run says which.
+//! - Some tags say where their scenarios run (the table `RUNS_ONLY`): `@mock-only` ones
+//!   need the emulator (traces, fault injection) and run on `mock` only; `@fresh-app`
+//!   ones need an app of their own that starts from the fixtures (they change fixture
+//!   rows, or check values other scenarios could change), so they are left out where the
+//!   whole run shares one app: `remote`, and `stack` with `LC_STACK=shared`. The run
+//!   lists what it leaves out, and why, at the start.
 //! - A failing step prints the last request, its answer and its hook trace (the
 //!   World's report, shown for failed steps).
 //! - The wall time of the run is printed at the end.
@@ -16,11 +20,13 @@
 
 use cucumber::cli::{self, Parser as _};
 use cucumber::event::ScenarioFinished;
+use cucumber::feature::Ext as _;
 use cucumber::gherkin::{Feature, Rule, Scenario};
 use cucumber::tag::Ext as _;
 use cucumber::writer::{self, Verbosity};
 use cucumber::{World as _, WriterExt as _};
 use futures::FutureExt as _;
+use harness::{StackMode, Target};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -38,9 +44,6 @@ const LIBTEST_FLAGS: &[&str] = &[
     "--include-ignored",
     "--exact",
 ];
-
-/// The tag of scenarios that only the in-process emulator can run.
-const MOCK_ONLY: &str = "mock-only";
 
 fn cucumber_args() -> Vec<String> {
     let mut out = Vec::new();
@@ -100,13 +103,88 @@ fn tags<'a>(
         .chain(scenario.tags.iter())
 }
 
-/// The `@mock-only` scenarios of every feature file that the tag and name filters
-/// select, for the notice on other targets.
-fn mock_only_scenarios(
+/// Where this run's scenarios go, as far as the tags that limit where scenarios run care.
+#[derive(Debug, Clone, Copy)]
+struct RunOn {
+    target: Target,
+    /// Every scenario of the run works on one app: `remote`, and `stack` with
+    /// `LC_STACK=shared`. Otherwise each scenario gets an app of its own on the fixtures.
+    shared: bool,
+}
+
+impl RunOn {
+    /// From `LC_TARGET` and `LC_STACK`, read as the harness reads them.
+    fn from_env() -> Result<RunOn, harness::StartError> {
+        let target = Target::from_env()?;
+        let shared = match target {
+            Target::Mock => false,
+            Target::Stack => StackMode::from_env()? == StackMode::Shared,
+            Target::Remote => true,
+        };
+        Ok(RunOn { target, shared })
+    }
+}
+
+impl std::fmt::Display for RunOn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LC_TARGET={}", self.target)?;
+        if self.target == Target::Stack {
+            let mode = if self.shared { "shared" } else { "fresh" };
+            write!(f, " LC_STACK={mode}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A tag whose scenarios run only on some targets.
+struct RunsOnly {
+    /// The tag, without its `@`.
+    tag: &'static str,
+    /// Completes "runs only when ...": where the scenarios run, and why, for the notice.
+    when: &'static str,
+    /// Whether the scenarios run on this target.
+    holds: fn(RunOn) -> bool,
+}
+
+/// The tags that keep scenarios off some targets: tag -> "runs only when ...". Where the
+/// predicate does not hold, a scenario with the tag is left out, and the run lists it at
+/// the start (under the first rule that left it out).
+const RUNS_ONLY: &[RunsOnly] = &[
+    RunsOnly {
+        tag: "mock-only",
+        when: "the target is the in-process emulator (LC_TARGET=mock): it reads hook traces \
+               or injects faults",
+        holds: |on| on.target == Target::Mock,
+    },
+    RunsOnly {
+        tag: "fresh-app",
+        when: "each scenario has an app of its own that starts from the fixtures (mock, or \
+               stack with LC_STACK=fresh): it changes fixture rows, or checks values that \
+               scenarios sharing the app could change",
+        holds: |on| !on.shared,
+    },
+];
+
+/// The first rule of [`RUNS_ONLY`] that keeps a scenario with these tags off `on`.
+fn left_out_by<'a>(
+    tags: impl Iterator<Item = &'a String> + Clone,
+    on: RunOn,
+) -> Option<&'static RunsOnly> {
+    RUNS_ONLY
+        .iter()
+        .find(|rule| !(rule.holds)(on) && tags.clone().any(|t| t == rule.tag))
+}
+
+/// Every scenario (an outline's example rows one by one, as they run) of the feature files
+/// under `dir` that the tag and name filters select and a rule of [`RUNS_ONLY`] leaves
+/// out on `on`, by rule, for the notice.
+fn left_out_scenarios(
     dir: &std::path::Path,
+    on: RunOn,
     selected: impl Fn(&Feature, Option<&Rule>, &Scenario) -> bool,
-) -> Vec<String> {
-    let mut found = Vec::new();
+) -> Vec<(&'static RunsOnly, Vec<String>)> {
+    let mut found: Vec<(&'static RunsOnly, Vec<String>)> =
+        RUNS_ONLY.iter().map(|rule| (rule, Vec::new())).collect();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
@@ -116,6 +194,7 @@ fn mock_only_scenarios(
             } else if path.extension().is_some_and(|e| e == "feature")
                 && let Ok(feature) =
                     Feature::parse_path(&path, cucumber::gherkin::GherkinEnv::default())
+                && let Ok(feature) = feature.expand_examples()
             {
                 let scenarios = feature.scenarios.iter().map(|s| (None, s)).chain(
                     feature
@@ -124,17 +203,31 @@ fn mock_only_scenarios(
                         .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))),
                 );
                 for (rule, scenario) in scenarios {
-                    if tags(&feature, rule, scenario).any(|t| t == MOCK_ONLY)
+                    if let Some(by) = left_out_by(tags(&feature, rule, scenario), on)
                         && selected(&feature, rule, scenario)
+                        && let Some((_, list)) = found.iter_mut().find(|(r, _)| r.tag == by.tag)
                     {
-                        found.push(format!("{}: {}", feature.name, scenario.name));
+                        list.push(scenario_key(&feature, scenario));
                     }
                 }
             }
         }
     }
-    found.sort();
+    for (_, list) in &mut found {
+        list.sort_by(|a, b| natural_key(a).cmp(&natural_key(b)));
+    }
+    found.retain(|(_, list)| !list.is_empty());
     found
+}
+
+/// A scenario key sorted by file, then line as a number.
+fn natural_key(key: &str) -> (&str, usize) {
+    let (file, rest) = key.split_once(':').unwrap_or((key, ""));
+    let line = rest
+        .split_once(':')
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or(0);
+    (file, line)
 }
 
 #[tokio::main]
@@ -163,20 +256,30 @@ async fn main() {
                 .as_ref()
                 .is_none_or(|re| re.is_match(&scenario.name))
     };
-    let on_mock = World::target_is_mock();
-    if !on_mock {
-        let target = std::env::var("LC_TARGET").unwrap_or_default();
-        let skipped = mock_only_scenarios(&features, &selected);
-        println!(
-            "LC_TARGET={target}: skipping {} @mock-only scenario(s), which need the in-process emulator:",
-            skipped.len()
-        );
-        for s in &skipped {
-            println!("  - {s}");
+    let on = RunOn::from_env().unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(2);
+    });
+    let left_out = left_out_scenarios(&features, on, &selected);
+    let count: usize = left_out.iter().map(|(_, list)| list.len()).sum();
+    if count > 0 {
+        println!("{on}: skipping {count} scenario(s):");
+        for (rule, list) in &left_out {
+            println!(
+                "  @{} ({}): runs only when {}",
+                rule.tag,
+                list.len(),
+                rule.when
+            );
+            for key in list {
+                println!("    - {key}");
+            }
         }
+    } else if on.target != Target::Mock {
+        println!("{on}: every selected scenario runs here");
     }
     let filter = move |feature: &Feature, rule: Option<&Rule>, scenario: &Scenario| {
-        (on_mock || !tags(feature, rule, scenario).any(|t| t == MOCK_ONLY))
+        left_out_by(tags(feature, rule, scenario), on).is_none()
             && selected(feature, rule, scenario)
     };
 
