@@ -20,13 +20,14 @@
 use super::cloud::{CloudCode, EngineFailure, MAX_HOOK_DEPTH, Scope, current_scope};
 use super::routes::Call;
 use super::trace::RequestNode;
+use lc_model::objects::{self, Changes};
 use lc_model::render::{self, View};
 use lc_model::{Store, StoredObject};
 use leancloud::cloud::HookKind;
 use leancloud::{LcError, Request, Response};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Keys an engine adds to a hook's object that are not the app's data; stripped from a
@@ -82,14 +83,7 @@ pub(super) fn for_write<'a>(
             .collect(),
         _ => Vec::new(),
     };
-    Some(Hooks {
-        cloud,
-        call,
-        class: class.to_string(),
-        names,
-        ignored,
-        depth: current_scope().map_or(0, |s| s.depth),
-    })
+    Some(Hooks::new(call, cloud, names, class, ignored))
 }
 
 /// A user hook (`onLogin`, ...) when the engine defines it.
@@ -99,14 +93,7 @@ pub(super) fn for_user_hook<'a>(call: &'a Call<'a>, kind: HookKind) -> Option<Ho
     if !names.contains(&kind.metadata_name("_User")) {
         return None;
     }
-    Some(Hooks {
-        cloud,
-        call,
-        class: "_User".to_string(),
-        names,
-        ignored: Vec::new(),
-        depth: current_scope().map_or(0, |s| s.depth),
-    })
+    Some(Hooks::new(call, cloud, names, "_User", Vec::new()))
 }
 
 /// A body's flags (`__ignore_hooks`, ...): its keys starting with `__`.
@@ -117,7 +104,24 @@ pub(super) fn flags_of(body: &Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
-impl Hooks<'_> {
+impl<'a> Hooks<'a> {
+    fn new(
+        call: &'a Call<'a>,
+        cloud: &'a CloudCode,
+        names: Arc<HashSet<String>>,
+        class: &str,
+        ignored: Vec<String>,
+    ) -> Self {
+        Hooks {
+            cloud,
+            call,
+            class: class.to_string(),
+            names,
+            ignored,
+            depth: current_scope().map_or(0, |s| s.depth),
+        }
+    }
+
     /// Whether `kind` runs for this write: the engine defines it and the body did not ask
     /// to skip it (a skipped hook is traced as such).
     pub fn wants(&self, kind: HookKind) -> bool {
@@ -167,14 +171,15 @@ impl Hooks<'_> {
         request
     }
 
-    /// Run a before-hook and wait for it: the engine's answer body when it accepted,
-    /// 142 when it refused or failed, 141 when it did not answer in time.
-    pub fn before(
+    /// What every hook call starts with: the engine request, the hook's trace node, and
+    /// the scope its code runs in; refused (142, traced) when hooks already nest
+    /// [`MAX_HOOK_DEPTH`] deep.
+    fn start(
         &self,
         kind: HookKind,
         object: Value,
         user: Option<Value>,
-    ) -> Result<Value, LcError> {
+    ) -> Result<(Request, Scope), LcError> {
         let request = self.request(kind, &object, user.as_ref());
         let node = self
             .trace()
@@ -188,8 +193,21 @@ impl Hooks<'_> {
         }
         let scope = Scope {
             depth: self.depth + 1,
-            hook: node.clone(),
+            hook: node,
         };
+        Ok((request, scope))
+    }
+
+    /// Run a before-hook and wait for it: the engine's answer body when it accepted,
+    /// 142 when it refused or failed, 141 when it did not answer in time.
+    pub fn before(
+        &self,
+        kind: HookKind,
+        object: Value,
+        user: Option<Value>,
+    ) -> Result<Value, LcError> {
+        let (request, scope) = self.start(kind, object, user)?;
+        let node = scope.hook.clone();
         let wait = self.cloud.timeouts().before;
         let start = Instant::now();
         let result = self.cloud.call(request, scope, wait);
@@ -203,21 +221,10 @@ impl Hooks<'_> {
 
     /// Fire an after-hook in the background; its outcome only goes to the trace.
     pub fn after(&self, kind: HookKind, object: Value, user: Option<Value>) {
-        let request = self.request(kind, &object, user.as_ref());
-        let node = self
-            .trace()
-            .map(|t| t.hook(&self.class, kind.name(), object));
-        if self.depth >= MAX_HOOK_DEPTH {
-            if let Some(node) = &node {
-                let err = LcError::cloud_validation_failed(too_deep(&self.class, kind));
-                node.finish(Err(err.to_json()), Duration::ZERO);
-            }
+        let Ok((request, scope)) = self.start(kind, object, user) else {
             return;
-        }
-        let scope = Scope {
-            depth: self.depth + 1,
-            hook: node.clone(),
         };
+        let node = scope.hook.clone();
         self.cloud.spawn(
             request,
             scope,
@@ -228,6 +235,49 @@ impl Hooks<'_> {
                 }
             },
         );
+    }
+
+    /// After a write: if `kind` runs, fire it with the object `object` reads from the
+    /// store and the requesting user, once the store is unlocked.
+    pub fn after_write(
+        &self,
+        kind: HookKind,
+        store: MutexGuard<'_, Store>,
+        object: impl FnOnce(&Store) -> Option<Value>,
+    ) {
+        if !self.wants(kind) {
+            return;
+        }
+        let object = object(&store);
+        let user = user_json(self.call, &store);
+        drop(store);
+        if let Some(object) = object {
+            self.after(kind, object, user);
+        }
+    }
+
+    /// beforeUpdate of an update of `id` with `changes`, when it runs: the hook gets the
+    /// object as the update would leave it, with `_updatedKeys`; it may only refuse.
+    pub fn before_update(
+        &self,
+        id: &str,
+        changes: &Changes,
+        condition: Option<&Value>,
+    ) -> Result<(), LcError> {
+        if !self.wants(HookKind::BeforeUpdate) {
+            return Ok(());
+        }
+        let class = self.class.as_str();
+        let (sent, user) = {
+            let store = self.call.api.store();
+            let who = self.call.principal(&store)?;
+            let preview = objects::preview_update(&store, class, id, changes, condition, &who)?;
+            (
+                updated_object_json(&store, class, &preview.after, &preview.keys),
+                user_json(self.call, &store),
+            )
+        };
+        self.before(HookKind::BeforeUpdate, sent, user).map(|_| ())
     }
 }
 

@@ -234,21 +234,23 @@ impl Api {
             )
         };
         let reply = self.dispatch(request, node.clone());
-        let response = match reply {
+        if let Some(node) = node {
+            match &reply {
+                Ok(reply) if reply.status >= 400 => {
+                    node.finish(reply.status, Some(reply.body.clone()));
+                }
+                Ok(reply) => node.finish(reply.status, None),
+                Err(err) => node.finish(err.status, Some(err.to_json())),
+            }
+        }
+        match reply {
             Ok(reply) => {
                 let mut resp = Response::json(reply.status, &reply.body);
                 resp.headers.extend(reply.headers);
                 resp
             }
             Err(err) => Response::error(&err),
-        };
-        if let Some(node) = node {
-            let error = (response.status >= 400)
-                .then(|| response.body_json().ok())
-                .flatten();
-            node.finish(response.status, error);
         }
-        response
     }
 
     fn dispatch(&self, request: &Request, trace: Option<trace::RequestNode>) -> HandlerResult {

@@ -17,7 +17,7 @@ fn fetch_when_save(call: &Call<'_>) -> bool {
 }
 
 /// The `where` of a conditional update or delete: JSON text in the query string.
-fn condition(call: &Call<'_>) -> Result<Option<Value>, LcError> {
+pub(super) fn condition(call: &Call<'_>) -> Result<Option<Value>, LcError> {
     match call.request.query_param("where") {
         None => Ok(None),
         Some(text) => serde_json::from_str(text)
@@ -73,11 +73,10 @@ pub fn create_object(call: &Call<'_>) -> HandlerResult {
             "createdAt": leancloud::value::format_date(obj.created_at),
         })
     };
-    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::AfterSave)) {
-        let object = hooks::object_json(&store, class, &obj);
-        let user = hooks::user_json(call, &store);
-        drop(store);
-        hooks.after(HookKind::AfterSave, object, user);
+    if let Some(hooks) = &hooks {
+        hooks.after_write(HookKind::AfterSave, store, |store| {
+            Some(hooks::object_json(store, class, &obj))
+        });
     }
     Ok(Reply::created(
         body,
@@ -107,27 +106,21 @@ pub fn update_object(call: &Call<'_>) -> HandlerResult {
     let changes = Changes::parse(call.body, true)?;
     let condition = condition(call)?;
     let hooks = hooks::for_write(call, class, &changes.flags);
-    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::BeforeUpdate)) {
-        let (sent, user) = {
-            let store = call.api.store();
-            let who = call.principal(&store)?;
-            let preview =
-                objects::preview_update(&store, class, id, &changes, condition.as_ref(), &who)?;
-            (
-                hooks::updated_object_json(&store, class, &preview.after, &preview.keys),
-                hooks::user_json(call, &store),
-            )
-        };
-        hooks.before(HookKind::BeforeUpdate, sent, user)?;
+    if let Some(hooks) = &hooks {
+        hooks.before_update(id, &changes, condition.as_ref())?;
     }
     let mut store = call.api.store();
     let who = call.principal(&store)?;
     let updated = objects::update(&mut store, class, id, &changes, condition.as_ref(), &who)?;
-    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::AfterUpdate)) {
-        let object = hooks::updated_object_json(&store, class, &updated.after, &updated.keys);
-        let user = hooks::user_json(call, &store);
-        drop(store);
-        hooks.after(HookKind::AfterUpdate, object, user);
+    if let Some(hooks) = &hooks {
+        hooks.after_write(HookKind::AfterUpdate, store, |store| {
+            Some(hooks::updated_object_json(
+                store,
+                class,
+                &updated.after,
+                &updated.keys,
+            ))
+        });
     }
     Ok(Reply::ok(update_reply(call, &updated)))
 }
@@ -171,15 +164,10 @@ pub fn delete_object(call: &Call<'_>) -> HandlerResult {
         let mut store = call.api.store();
         let who = call.principal(&store)?;
         let removed = objects::delete(&mut store, class, id, condition.as_ref(), &who)?;
-        if let Some((hooks, obj)) = hooks
-            .as_ref()
-            .filter(|h| h.wants(HookKind::AfterDelete))
-            .zip(removed)
-        {
-            let object = hooks::object_json(&store, class, &obj);
-            let user = hooks::user_json(call, &store);
-            drop(store);
-            hooks.after(HookKind::AfterDelete, object, user);
+        if let (Some(hooks), Some(obj)) = (&hooks, removed) {
+            hooks.after_write(HookKind::AfterDelete, store, |store| {
+                Some(hooks::object_json(store, class, &obj))
+            });
         }
     }
     Ok(Reply::ok(json!({})))

@@ -82,15 +82,12 @@ pub fn sign_up(call: &Call<'_>) -> HandlerResult {
     if !out.created {
         return Ok(Reply::ok(body));
     }
-    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::AfterSave)) {
-        let object = store
-            .object(users::CLASS, &out.user.id)
-            .map(|u| hooks::object_json(&store, users::CLASS, u));
-        let user = hooks::user_json(call, &store);
-        drop(store);
-        if let Some(object) = object {
-            hooks.after(HookKind::AfterSave, object, user);
-        }
+    if let Some(hooks) = &hooks {
+        hooks.after_write(HookKind::AfterSave, store, |store| {
+            store
+                .object(users::CLASS, &out.user.id)
+                .map(|u| hooks::object_json(store, users::CLASS, u))
+        });
     }
     let location = if call.request.path.starts_with("/1.1/classes/") {
         format!("/1.1/classes/_User/{}", out.user.id)
@@ -179,31 +176,10 @@ pub fn find_users(call: &Call<'_>) -> HandlerResult {
 pub fn update_user(call: &Call<'_>) -> HandlerResult {
     let id = call.param(0);
     let request = UserChanges::parse(call.body)?;
-    let condition = match call.request.query_param("where") {
-        None => None,
-        Some(text) => {
-            Some(serde_json::from_str::<Value>(text).map_err(|_| LcError::invalid_json())?)
-        }
-    };
+    let condition = object_handlers::condition(call)?;
     let hooks = hooks::for_write(call, users::CLASS, &request.changes.flags);
-    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::BeforeUpdate)) {
-        let (sent, user) = {
-            let store = call.api.store();
-            let who = call.principal(&store)?;
-            let preview = objects::preview_update(
-                &store,
-                users::CLASS,
-                id,
-                &request.changes,
-                condition.as_ref(),
-                &who,
-            )?;
-            (
-                hooks::updated_object_json(&store, users::CLASS, &preview.after, &preview.keys),
-                hooks::user_json(call, &store),
-            )
-        };
-        hooks.before(HookKind::BeforeUpdate, sent, user)?;
+    if let Some(hooks) = &hooks {
+        hooks.before_update(id, &request.changes, condition.as_ref())?;
     }
     let password_hash = hash(call, request.password.as_deref())?;
     let mut store = call.api.store();
@@ -216,12 +192,15 @@ pub fn update_user(call: &Call<'_>) -> HandlerResult {
         &who,
         password_hash,
     )?;
-    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::AfterUpdate)) {
-        let object =
-            hooks::updated_object_json(&store, users::CLASS, &updated.after, &updated.keys);
-        let user = hooks::user_json(call, &store);
-        drop(store);
-        hooks.after(HookKind::AfterUpdate, object, user);
+    if let Some(hooks) = &hooks {
+        hooks.after_write(HookKind::AfterUpdate, store, |store| {
+            Some(hooks::updated_object_json(
+                store,
+                users::CLASS,
+                &updated.after,
+                &updated.keys,
+            ))
+        });
     }
     Ok(Reply::ok(object_handlers::update_reply(call, &updated)))
 }
