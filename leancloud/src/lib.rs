@@ -10,6 +10,7 @@
 //! - [`value`]: typed values (`Date`, `Pointer`, `Relation`, `GeoPoint`, `File`, `Bytes`,
 //!   `Object`, ACL) and their JSON encoding; validation of client-sent values.
 //! - [`ops`]: field operations (`{"__op": ...}`) and how they apply to a stored value.
+//! - [`recording`]: writing the recordings format (exchanges and seeds, keys kept out).
 //! - [`sign`]: `X-LC-Sign` request signing and verification.
 //! - [`client`]: a REST client (objects, queries, batch, functions, users) over any transport.
 //! - [`transport`]: the reqwest HTTP transport (feature `http`).
@@ -24,6 +25,7 @@ pub mod engine;
 pub mod error;
 pub mod http;
 pub mod ops;
+pub mod recording;
 pub mod sign;
 #[cfg(feature = "http")]
 pub mod transport;

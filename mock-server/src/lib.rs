@@ -9,6 +9,7 @@
 //! - [`api`]: one routes table; thin handlers (request -> model -> response); auth.
 //! - [`http`]: the fronts. [`MockLeanCloud`] owns a wiremock `MockServer` whose catch-all
 //!   responder calls the api; [`http::standalone`] serves the same api on its own server.
+//! - [`record`]: `lc-mock record`, a proxy that records a real app's traffic for replay.
 //! - [`replay`]: replays recorded exchanges against a fresh emulator and scores them.
 //!
 //! Both fronts call [`api::Api::handle`], so they answer the same; the in-process
@@ -17,6 +18,7 @@
 pub mod api;
 pub mod clouds;
 pub mod http;
+pub mod record;
 pub mod replay;
 pub mod settings;
 

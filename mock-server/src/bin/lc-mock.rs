@@ -4,6 +4,8 @@
 //!   `--fixtures DIR` loads a database-settings folder first (and stops, naming the
 //!   file and the problem, when it is broken).
 //! - `lc-mock replay FILE`: replay recorded exchanges and score the emulator on them.
+//! - `lc-mock record --upstream URL --out FILE`: a proxy that records a real app's
+//!   traffic as such exchanges.
 
 use clap::{Parser, Subcommand};
 use mock_server::api::cloud::HookTimeouts;
@@ -27,6 +29,8 @@ enum Command {
     Serve(ServeArgs),
     /// Replay a recordings file against a fresh emulator per test case and score it.
     Replay(mock_server::replay::ReplayArgs),
+    /// Forward requests to a LeanCloud API and record every exchange for replay.
+    Record(mock_server::record::RecordArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Replay(args) => mock_server::replay::main(args),
+        Command::Record(args) => mock_server::record::main(args),
     }
 }
 
