@@ -252,19 +252,15 @@ impl Described {
                         self.auth = Auth::Master;
                     }
                 }
-                "_SessionToken" => {
-                    if self.session.is_none() {
-                        self.session = text(&value).filter(|s| !s.is_empty());
-                    }
+                "_SessionToken" if self.session.is_none() => {
+                    self.session = text(&value).filter(|s| !s.is_empty());
                 }
-                "_ApplicationProduction" => {
-                    if self.prod.is_none() {
-                        self.prod = match value {
-                            Value::String(s) => Some(s),
-                            Value::Number(n) => Some(n.to_string()),
-                            _ => None,
-                        };
-                    }
+                "_ApplicationProduction" if self.prod.is_none() => {
+                    self.prod = match value {
+                        Value::String(s) => Some(s),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    };
                 }
                 // Other `_x` keys (`_ClientVersion`, `_InstallationId`, ...) are request
                 // metadata, not data; the service drops them too.

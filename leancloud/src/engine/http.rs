@@ -3,6 +3,7 @@
 
 use super::{Engine, EngineConfig, MAX_BODY_BYTES, json_response};
 use crate::cloud::Registry;
+use crate::recording::Writer;
 use crate::{LcError, Request};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
@@ -10,6 +11,8 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::serve::ListenerExt;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
 use tokio::net::TcpListener;
 
 async fn handle(
@@ -21,28 +24,32 @@ async fn handle(
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
+    let started = Instant::now();
+    let mut req = Request::from_target(
+        parts.method.as_str(),
+        parts.uri.path_and_query().map_or("/", |pq| pq.as_str()),
+    );
+    req.headers = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
     let response = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => {
-            let mut req = Request::from_target(
-                parts.method.as_str(),
-                parts.uri.path_and_query().map_or("/", |pq| pq.as_str()),
-            );
-            req.headers = parts
-                .headers
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
             req.body = bytes.to_vec();
             engine.handle(req, peer).await
         }
         Err(_) => {
             let err = LcError::engine_payload_too_large();
-            json_response(err.status, &err.to_json())
+            let response = json_response(err.status, &err.to_json());
+            // Recorded without the body it could not read.
+            engine.record(&req, &response, started.elapsed());
+            response
         }
     };
     let mut out = axum::http::Response::new(Body::from(response.body));
@@ -72,7 +79,24 @@ pub async fn serve(
     registry: Registry,
     config: EngineConfig,
 ) -> std::io::Result<()> {
-    let engine = Engine::new(registry, config);
+    serve_engine(listener, Engine::new(registry, config)).await
+}
+
+/// [`serve`], recording every exchange to `writer` (see [`Engine::with_recorder`]).
+pub async fn serve_recording(
+    listener: TcpListener,
+    registry: Registry,
+    config: EngineConfig,
+    writer: Arc<Writer>,
+) -> std::io::Result<()> {
+    serve_engine(
+        listener,
+        Engine::new(registry, config).with_recorder(writer),
+    )
+    .await
+}
+
+async fn serve_engine(listener: TcpListener, engine: Engine) -> std::io::Result<()> {
     // Every exchange is one request and one answer: Nagle's algorithm only adds latency.
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
@@ -107,8 +131,21 @@ impl Drop for RunningEngine {
 
 /// Bind `127.0.0.1` on any free port and serve `registry` there in the background.
 pub async fn start(registry: Registry, config: EngineConfig) -> std::io::Result<RunningEngine> {
+    start_engine(Engine::new(registry, config)).await
+}
+
+/// [`start`], recording every exchange to `writer` (see [`Engine::with_recorder`]).
+pub async fn start_recording(
+    registry: Registry,
+    config: EngineConfig,
+    writer: Arc<Writer>,
+) -> std::io::Result<RunningEngine> {
+    start_engine(Engine::new(registry, config).with_recorder(writer)).await
+}
+
+async fn start_engine(engine: Engine) -> std::io::Result<RunningEngine> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
-    let task = tokio::spawn(serve(listener, registry, config));
+    let task = tokio::spawn(serve_engine(listener, engine));
     Ok(RunningEngine { addr, task })
 }

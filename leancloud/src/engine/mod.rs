@@ -6,10 +6,11 @@
 //!
 //! - this file: [`Engine`] (one request in, one response out: `Engine::handle`, also a
 //!   [`Transport`] so the emulator can call an engine without a socket), [`serve`],
-//!   [`start`].
+//!   [`start`], and their recording forms [`serve_recording`], [`start_recording`].
 //! - [`config`]: [`EngineConfig`] and the `LEANCLOUD_*` variables.
 //! - `auth`: credentials, hook key, the client's address.
 //! - `http`: the axum front.
+//! - `record`: recording every exchange ([`Engine::with_recorder`]).
 //!
 //! # Routes
 //!
@@ -25,17 +26,49 @@
 //! `/1/...` and `/__engine/1[.1]/...` serve the same. Before anything else the body is
 //! read (20 MB at most, JSON or a form; a browser's `text/plain` JSON body carries the
 //! credentials), then the app credentials are checked.
+//!
+//! # Recording
+//!
+//! An engine given a [`Writer`] ([`Engine::with_recorder`], [`serve_recording`],
+//! [`start_recording`]; `cloud-engine --record FILE`) appends every request it answers,
+//! and the answer, to the file as one exchange of the recordings format
+//! (`mock-server/RECORDINGS.md`), flushed before the answer leaves. The request is
+//! described as received ([`Described::of`]); the suite is [`RECORDING_SUITE`] and the
+//! case what was called:
+//!
+//! | request | case (`test`) |
+//! |---|---|
+//! | a hook, `/1.1/functions/<Class>/<hook>` | `<Class>/<hook>` (`Review/beforeSave`, `_User/onLogin`, `onVerified/sms`) |
+//! | `/1.1/functions/<name>` | `functions/<name>` |
+//! | `/1.1/call/<name>` | `call/<name>` |
+//! | `/1.1/functions/_ops/metadatas` | `metadatas` |
+//! | `/__engine/1/ping` | `ping` |
+//! | anything else | its path |
+//!
+//! A CORS preflight (`OPTIONS`) is recorded under the case of its path, a body over
+//! 20 MB without its body. `order` counts a case's exchanges from 0. The configured app
+//! id, app key, master key and hook key are the writer's secrets from the start, so they
+//! never reach the file (not even echoed by a hook); nor do keys a request carried (a
+//! key shorter than [`MIN_SECRET_LEN`] is only kept out of the request's own fields). A
+//! write that fails is reported on stderr and the answer goes out all the same.
+//!
+//! [`MIN_SECRET_LEN`]: crate::recording::MIN_SECRET_LEN
+//!
+//! [`Described::of`]: crate::recording::Described::of
 
 mod auth;
 pub mod config;
 mod http;
+mod record;
 
 pub use config::{DEFAULT_PORT, EngineConfig};
-pub use http::{RunningEngine, router, serve, start};
+pub use http::{RunningEngine, router, serve, serve_recording, start, start_recording};
+pub use record::SUITE as RECORDING_SUITE;
 
 use crate::cloud::{
     CloudError, FunctionRequest, HookKind, HookOutcome, HookRequest, Registry, Storage,
 };
+use crate::recording::Writer;
 use crate::value::LcValue;
 use crate::{LcError, Request, Response, Transport};
 use auth::Credentials;
@@ -44,6 +77,7 @@ use futures::future::{BoxFuture, Either};
 use serde_json::{Map, Value, json};
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The body size the Node engine's parsers accept.
 pub const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
@@ -56,6 +90,8 @@ pub const RUNTIME: &str = concat!("rust-", env!("CARGO_PKG_RUST_VERSION"));
 #[derive(Clone, Debug)]
 pub struct Engine {
     inner: Arc<Inner>,
+    /// Set by [`Engine::with_recorder`].
+    recorder: Option<Arc<record::Recorder>>,
 }
 
 #[derive(Debug)]
@@ -73,6 +109,16 @@ enum Endpoint {
     Call,
 }
 
+impl Endpoint {
+    /// The path segment that names it.
+    fn prefix(self) -> &'static str {
+        match self {
+            Endpoint::Functions => "functions",
+            Endpoint::Call => "call",
+        }
+    }
+}
+
 impl Engine {
     /// Serve `registry` with `config`. Cloud code reaches storage through the config's
     /// transport or `api_server`, else through the storage the registry already has; with
@@ -83,7 +129,22 @@ impl Engine {
         registry.set_storage(storage);
         Engine {
             inner: Arc::new(Inner { registry, config }),
+            recorder: None,
         }
+    }
+
+    /// This engine, recording every request it answers from now on to `writer` (see
+    /// [Recording](self#recording)). The configured app id, keys and hook key become the
+    /// writer's secrets at once. Clones made afterwards record to the same writer, with
+    /// one count of `order` per case.
+    pub fn with_recorder(mut self, writer: Arc<Writer>) -> Self {
+        self.recorder = Some(Arc::new(record::Recorder::new(writer, &self.inner.config)));
+        self
+    }
+
+    /// The writer this engine records to, if it records.
+    pub fn recorder(&self) -> Option<&Arc<Writer>> {
+        self.recorder.as_deref().map(record::Recorder::writer)
     }
 
     pub fn registry(&self) -> &Registry {
@@ -95,9 +156,24 @@ impl Engine {
     }
 
     /// Answer one request. `peer` is the client's address when it came over a socket.
+    /// A recording engine writes the exchange before it returns the answer.
     pub async fn handle(&self, request: Request, peer: Option<IpAddr>) -> Response {
+        let started = Instant::now();
+        let response = self.respond(&request, peer).await;
+        self.record(&request, &response, started.elapsed());
+        response
+    }
+
+    /// Record an exchange when the engine records.
+    fn record(&self, request: &Request, response: &Response, elapsed: Duration) {
+        if let Some(recorder) = &self.recorder {
+            recorder.record(request, response, elapsed);
+        }
+    }
+
+    async fn respond(&self, request: &Request, peer: Option<IpAddr>) -> Response {
         if request.method == "OPTIONS" {
-            return preflight(&request);
+            return preflight(request);
         }
         let Some((endpoint, rest)) = route(&request.path) else {
             if is_ping(&request.path) {
@@ -114,7 +190,7 @@ impl Engine {
         // The whole request runs under the timeout, as under the Node engine's
         // connect-timeout: a storage server that does not answer the user lookup times
         // out too, not only the handler.
-        let answer = Box::pin(self.answer(&request, peer, endpoint, rest));
+        let answer = Box::pin(self.answer(request, peer, endpoint, rest));
         let deadline = crate::cloud::guard::sleep(self.inner.registry.timeout());
         let answer = match futures::future::select(answer, deadline).await {
             Either::Left((answer, _)) => answer,
@@ -138,16 +214,7 @@ impl Engine {
         let master = auth::authorize(config, &creds, request)
             .ok_or_else(|| CloudError::from_lc(LcError::unauthorized()))?;
         let remote_address = auth::remote_address(request, peer);
-        let segments: Vec<String> = rest
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                percent_encoding::percent_decode_str(s)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            })
-            .collect();
-        match segments.as_slice() {
+        match segments(rest).as_slice() {
             [] => Err(CloudError::from_lc(LcError::no_function_name(
                 &request.path,
             ))),
@@ -282,6 +349,18 @@ fn route(path: &str) -> Option<(Endpoint, &str)> {
         }
     }
     None
+}
+
+/// The non-empty, percent-decoded segments of a route's rest.
+fn segments(rest: &str) -> Vec<String> {
+    rest.split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect()
 }
 
 fn is_ping(path: &str) -> bool {
