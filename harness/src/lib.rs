@@ -320,6 +320,8 @@ struct Wire {
     base_url: String,
     keys: Keys,
     transport: Arc<dyn Transport>,
+    /// The recorder case requests are filed under ([`TestApp::record_case`]).
+    case: Arc<Mutex<Option<String>>>,
 }
 
 impl Wire {
@@ -331,17 +333,24 @@ impl Wire {
                 inner: Arc::new(HttpTransport::new(base_url)),
                 ledger: ledger.clone(),
             }),
+            case: Arc::default(),
         }
     }
 
     /// The same wire over a new HTTP client, for use on another runtime (connections
     /// pooled by a client belong to the runtime that opened them).
     fn renewed(&self, ledger: &Arc<Mutex<Ledger>>) -> Wire {
-        Wire::new(&self.base_url, self.keys.clone(), ledger)
+        Wire {
+            case: self.case.clone(),
+            ..Wire::new(&self.base_url, self.keys.clone(), ledger)
+        }
     }
 
-    fn sign(&self, who: &As, request: Request) -> Request {
+    fn sign(&self, who: &As, mut request: Request) -> Request {
         let keys = &self.keys;
+        if let Some(case) = self.case.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            request = request.with_header(RECORD_CASE_HEADER, case);
+        }
         match who {
             As::Nobody => request,
             As::App => request
@@ -491,6 +500,9 @@ enum Backend {
     },
     Remote(RemoteConfig),
 }
+
+/// The header that names an `lc-mock record` case.
+const RECORD_CASE_HEADER: &str = "x-lc-record-case";
 
 /// A target for one test or scenario (see the crate docs).
 pub struct TestApp {
@@ -762,6 +774,16 @@ impl TestApp {
             .unwrap_or_else(|e| e.into_inner())
             .pending
             .clone()
+    }
+
+    /// File this app's requests from now on under the test case `name` of an
+    /// `lc-mock record` proxy standing in front of the target (header
+    /// `X-LC-Record-Case`; the proxy takes it out, and the emulator ignores it). The
+    /// Gherkin runner names each scenario's case `<feature>: <scenario>`.
+    pub fn record_case(&self, name: &str) {
+        const KEEP: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b'%');
+        let encoded = percent_encoding::utf8_percent_encode(name, KEEP).to_string();
+        *self.wire.case.lock().unwrap_or_else(|e| e.into_inner()) = Some(encoded);
     }
 
     /// Send `method target` (a path with an optional `?query`) with a JSON body.

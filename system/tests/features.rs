@@ -288,6 +288,10 @@ async fn main() {
         .before(|feature, rule, scenario, world| {
             // Steps that need a tag (e.g. trace steps need @mock-only) read them here.
             world.tags = tags(feature, rule, scenario).cloned().collect();
+            // Behind `lc-mock record`, each scenario is a test case of its own.
+            world
+                .app
+                .record_case(&format!("{}: {}", feature.name, scenario.name));
             async {}.boxed_local()
         })
         .after(move |feature, _rule, scenario, finished, _world| {

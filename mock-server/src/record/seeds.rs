@@ -298,6 +298,8 @@ pub fn fetch_query(ids: &[String]) -> Vec<(String, String)> {
             json!({"objectId": {"$in": ids}}).to_string(),
         ),
         ("limit".into(), "1000".into()),
+        // ACLs are only shown when asked for (and the app allows it).
+        ("returnACL".into(), "true".into()),
     ]
 }
 
