@@ -117,6 +117,13 @@ impl Settings {
         })
     }
 
+    /// These settings without their rows: the classes' columns, indexes and permissions.
+    pub fn without_population(&self) -> Settings {
+        let mut out = self.clone();
+        out.classes.iter_mut().for_each(|c| c.population.clear());
+        out
+    }
+
     /// Give a store these settings and rows (see [`lc_model::settings::apply`]).
     pub fn apply_to(&self, store: &mut Store) -> Result<Applied, LoadError> {
         settings::apply(store, &self.classes).map_err(|e| LoadError::located(&self.dir, e))

@@ -17,12 +17,13 @@ fn records(name: &str) -> Vec<Record> {
     let path = fixture(name);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()));
-    let (records, errors) = replay::parse_recordings(&text);
+    let recordings = replay::parse_recordings(&text);
     assert!(
-        errors.is_empty(),
-        "fixture {name} has bad lines: {errors:?}"
+        recordings.errors.is_empty() && recordings.seeds.is_empty(),
+        "fixture {name} has bad lines: {:?}",
+        recordings.errors
     );
-    records
+    recordings.records
 }
 
 fn fresh() -> Arc<Api> {
@@ -226,7 +227,8 @@ fn the_json_line_is_the_last_line_and_has_the_counts() {
     assert_eq!(
         json,
         serde_json::json!({"Wrong": {
-            "exchanges": 7, "replayable": 7, "preexisting": 0, "l0": 6, "l1": 4, "l2": 3
+            "exchanges": 7, "replayable": 7, "preexisting": 0, "unanswered": 0,
+            "l0": 6, "l1": 4, "l2": 3
         }})
     );
     assert!(out.contains("FAIL Wrong :: wrong status"), "{out}");
@@ -342,12 +344,21 @@ fn the_shared_recordings_replay_completely_when_present() {
         eprintln!("skipped: {} is not present", path.display());
         return;
     };
-    let (records, errors) = replay::parse_recordings(&text);
+    let replay::Recordings {
+        records,
+        seeds,
+        errors,
+    } = replay::parse_recordings(&text);
     let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
     assert!(errors.is_empty(), "unreadable lines: {errors:?}");
-    assert_eq!(records.len(), lines);
-    let report = replay::replay(&records, &fresh);
-    assert_eq!(report.outcomes.len(), lines);
+    assert_eq!(records.len() + seeds.len(), lines);
+    let report = replay::replay_seeded(&records, &seeds, &fresh);
+    assert!(
+        report.seed_problems.is_empty(),
+        "{:?}",
+        report.seed_problems
+    );
+    assert_eq!(report.outcomes.len(), records.len());
     let summary = report.summary();
     for r in &records {
         assert!(

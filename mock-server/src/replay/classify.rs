@@ -5,6 +5,11 @@
 //! class no earlier exchange created (built-in classes excepted); or when its recorded
 //! answer shows objectIds that neither an earlier exchange nor this one produced (a query
 //! listing old rows). Those are replayed for their side effects but not scored.
+//!
+//! What the case was given before its first exchange counts as produced by it: the
+//! classes its fresh app has (built-in ones, and those `--settings` describes), its
+//! seeded and absent objectIds, the session tokens of its seeded users, and the classes
+//! of its seeds.
 
 use super::mapping::{self, Shape};
 use super::record::Record;
@@ -152,6 +157,16 @@ fn created(record: &Record) -> (Vec<String>, Vec<String>) {
 }
 
 impl Known {
+    /// Count a value (an objectId or token) as produced by the case.
+    pub fn add_value(&mut self, value: impl Into<String>) {
+        self.values.insert(value.into());
+    }
+
+    /// Count a class as one the case may use without creating it.
+    pub fn add_class(&mut self, class: impl Into<String>) {
+        self.classes.insert(class.into());
+    }
+
     fn knows(&self, value: &str) -> bool {
         self.values.contains(value)
     }

@@ -142,6 +142,16 @@ impl Mapping {
         self.map.is_empty()
     }
 
+    /// Keep a value as it is: an objectId or token the replayed app has too (a seed's),
+    /// so it is never taken for another one the emulator answers with.
+    pub fn pin(&mut self, value: &str) {
+        self.map.insert(value.to_string(), value.to_string());
+        if is_object_id(value) {
+            self.images.insert(value.to_string());
+            self.seen.insert(value.to_string());
+        }
+    }
+
     /// A text with every mapped generated value replaced.
     pub fn map_text(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());

@@ -2,7 +2,9 @@
 //! order against a fresh emulator and every exchange is scored at L0/L1/L2, as the
 //! conformance README specifies.
 //!
-//! - [`record`]: the JSON-lines format, read leniently; grouping into test cases.
+//! - [`record`]: the JSON-lines format (`mock-server/RECORDINGS.md`), read leniently:
+//!   exchanges and seeds; grouping into test cases.
+//! - [`seeds`]: a case's seed rows loaded into its fresh app before its first exchange.
 //! - [`mapping`]: generated values (objectIds, dates, tokens) and the recorded ->
 //!   replayed mapping learned from answers and written into later requests.
 //! - [`classify`]: which exchanges need data the recorded app had before the case.
@@ -14,11 +16,16 @@ pub mod mapping;
 pub mod record;
 pub mod report;
 pub mod score;
+pub mod seeds;
 
-pub use record::{Auth, Case, ParseError, Record, group_cases, parse_recordings};
+pub use record::{
+    Auth, Case, ParseError, Record, Recordings, Seed, SeedKind, group_cases, parse_recordings,
+};
 pub use report::{ExchangeOutcome, Report, SuiteSummary, check_floors};
+pub use seeds::SeedProblem;
 
 use crate::api::{Api, AppConfig};
+use crate::settings::Settings;
 use classify::Known;
 use mapping::Mapping;
 use serde_json::Value;
@@ -30,7 +37,8 @@ use std::sync::Arc;
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ReplayArgs {
-    /// A recordings file (JSON lines).
+    /// A recordings file (JSON lines of exchanges and seeds; the format is in
+    /// mock-server/RECORDINGS.md).
     pub file: PathBuf,
     /// Replay only this suite (repeat the option for several).
     #[arg(long = "suite", value_name = "NAME")]
@@ -50,6 +58,14 @@ pub struct ReplayArgs {
     /// exchanges need.
     #[arg(long, value_name = "NAME", default_value = "conformance")]
     pub cloud: Option<String>,
+    /// A database-settings folder (one folder per class: schema.json, indexes.json,
+    /// permissions.json; format in fixtures/database_settings/README.md) whose columns,
+    /// indexes and permissions every fresh app gets before the case's seeds. Its
+    /// population.json rows are NOT loaded: a case's data comes from its seed lines,
+    /// which join the classes the settings describe. Its classes count as existing, so
+    /// exchanges on them are scored.
+    #[arg(long, value_name = "DIR")]
+    pub settings: Option<PathBuf>,
 }
 
 /// Exit codes of `lc-mock replay`.
@@ -125,12 +141,26 @@ pub fn run(
             }
         },
     };
-    let (mut records, errors) = parse_recordings(&text);
-    for e in &errors {
+    let settings = match &args.settings {
+        None => None,
+        Some(dir) => match load_settings(dir) {
+            Ok(s) => Some(s),
+            Err(message) => {
+                let _ = writeln!(err, "lc-mock replay: {message}");
+                return EXIT_USAGE;
+            }
+        },
+    };
+    let mut recordings = parse_recordings(&text);
+    for e in &recordings.errors {
         let _ = writeln!(err, "lc-mock replay: {}: {e}", args.file.display());
     }
     if !args.suites.is_empty() {
-        let mut available: Vec<&str> = records.iter().map(|r| r.suite.as_str()).collect();
+        let mut available: Vec<&str> = recordings
+            .records
+            .iter()
+            .map(|r| r.suite.as_str())
+            .collect();
         available.sort_unstable();
         available.dedup();
         let missing: Vec<&String> = args
@@ -152,18 +182,45 @@ pub fn run(
             );
             return EXIT_USAGE;
         }
-        records.retain(|r| args.suites.contains(&r.suite));
+        recordings.retain_suites(&args.suites);
     }
 
-    let report = replay(&records, make_api);
+    let make = || {
+        let api = make_api();
+        if let Some(settings) = &settings {
+            // Checked on an empty store by `load_settings`; without rows nothing else can
+            // refuse them.
+            let _ = settings.apply_to(&mut api.store());
+        }
+        api
+    };
+    let report = replay_seeded(&recordings.records, &recordings.seeds, &make);
 
+    for problem in &report.seed_problems {
+        let _ = writeln!(err, "lc-mock replay: {}: {problem}", args.file.display());
+    }
     let _ = write!(out, "{}", report.render_failures());
+    let unanswered = report.render_unanswered();
+    if !unanswered.is_empty() {
+        let _ = writeln!(out, "{unanswered}");
+    }
     if args.list_preexisting {
         let _ = writeln!(out, "{}", report.render_preexisting());
     }
     let _ = write!(out, "{}", report.render_table());
-    if !errors.is_empty() {
-        let _ = writeln!(out, "({} unreadable line(s) skipped)", errors.len());
+    if !recordings.errors.is_empty() {
+        let _ = writeln!(
+            out,
+            "({} unreadable line(s) skipped)",
+            recordings.errors.len()
+        );
+    }
+    if !report.seed_problems.is_empty() {
+        let _ = writeln!(
+            out,
+            "({} seed line(s) not loaded; their cases were replayed without them)",
+            report.seed_problems.len()
+        );
     }
     if args.json {
         let _ = writeln!(out, "{}", report.to_json());
@@ -189,6 +246,17 @@ pub fn run(
     }
 }
 
+/// A settings folder without its rows, checked by applying it to an empty store.
+fn load_settings(dir: &std::path::Path) -> Result<Settings, String> {
+    let settings = Settings::load(dir)
+        .map_err(|e| format!("bad settings folder: {e}"))?
+        .without_population();
+    settings
+        .apply_to(&mut lc_model::Store::default())
+        .map_err(|e| format!("bad settings folder: {e}"))?;
+    Ok(settings)
+}
+
 fn read_floors(path: &std::path::Path) -> Result<Value, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read floors file {}: {e}", path.display()))?;
@@ -199,18 +267,51 @@ fn read_floors(path: &std::path::Path) -> Result<Value, String> {
 /// Replay recorded exchanges, each test case in order against a fresh app from
 /// `make_api`. Outcomes come case by case, in order of first appearance.
 pub fn replay(records: &[Record], make_api: &dyn Fn() -> Arc<Api>) -> Report {
+    replay_seeded(records, &[], make_api)
+}
+
+/// [`replay`], each case's fresh app first given the case's seeds (seeds of cases with
+/// no exchange are ignored). Seeds that cannot be loaded are reported in
+/// [`Report::seed_problems`] and their cases replayed without them.
+pub fn replay_seeded(
+    records: &[Record],
+    seeds: &[Seed],
+    make_api: &dyn Fn() -> Arc<Api>,
+) -> Report {
     let mut report = Report::default();
-    for case in group_cases(records) {
-        report.outcomes.extend(replay_case(&case, &make_api()));
+    for case in group_cases(records, seeds) {
+        let replayed = replay_case(&case, &make_api());
+        report.outcomes.extend(replayed.outcomes);
+        report.seed_problems.extend(replayed.seed_problems);
     }
     report
+}
+
+/// What replaying one case found.
+#[derive(Debug, Clone, Default)]
+pub struct CaseReplay {
+    /// One per exchange, in order.
+    pub outcomes: Vec<ExchangeOutcome>,
+    /// The case's seeds that could not be loaded.
+    pub seed_problems: Vec<SeedProblem>,
+}
+
+/// The outcomes, one per exchange.
+impl IntoIterator for CaseReplay {
+    type Item = ExchangeOutcome;
+    type IntoIter = std::vec::IntoIter<ExchangeOutcome>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.outcomes.into_iter()
+    }
 }
 
 /// How long a replay waits for after-hooks before the next exchange.
 const AFTER_HOOKS_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Replay one test case against `api`.
-pub fn replay_case(case: &Case<'_>, api: &Api) -> Vec<ExchangeOutcome> {
+/// Replay one test case against `api` (a fresh app): its seeds first, then its
+/// exchanges in order. Exchanges the upstream did not answer are neither sent nor scored.
+pub fn replay_case(case: &Case<'_>, api: &Api) -> CaseReplay {
     let config = api.config();
     let keys = record::Keys {
         app_id: config.app_id.clone(),
@@ -220,12 +321,26 @@ pub fn replay_case(case: &Case<'_>, api: &Api) -> Vec<ExchangeOutcome> {
     };
     let mut mapping = Mapping::default();
     let mut known = Known::default();
+    // What the case has before its first exchange: the fresh app's classes (built-in,
+    // and any given by settings), then its seeds, kept as recorded.
+    let loaded = {
+        let mut store = api.store();
+        store
+            .classes
+            .keys()
+            .for_each(|c| known.add_class(c.clone()));
+        seeds::load(&case.seeds, &mut store)
+    };
+    for value in loaded.ids.iter().chain(&loaded.tokens) {
+        known.add_value(value.clone());
+        mapping.pin(value);
+    }
+    loaded
+        .classes
+        .iter()
+        .for_each(|c| known.add_class(c.clone()));
     let mut outcomes = Vec::with_capacity(case.exchanges.len());
     for (index, rec) in case.exchanges.iter().enumerate() {
-        // The recorded client's next request came after the previous one's after-hooks
-        // had run (their effects are visible in the recordings).
-        api.idle_blocking(AFTER_HOOKS_WAIT);
-        let mut reasons = known.request_reasons(rec);
         let request = record::to_request(
             rec,
             mapping.map_text(&rec.path),
@@ -237,19 +352,64 @@ pub fn replay_case(case: &Case<'_>, api: &Api) -> Vec<ExchangeOutcome> {
             &mapping.map_value(&rec.req_body),
             &keys,
         );
-        let (actual_status, actual) = send(api, &request);
-        let introduced = mapping.learn(&rec.resp_body, &actual);
+        if let Some(error) = &rec.upstream_error {
+            outcomes.push(ExchangeOutcome {
+                suite: rec.suite.clone(),
+                test: rec.test.clone(),
+                index,
+                line: rec.line,
+                method: rec.method.clone(),
+                path: rec.path.clone(),
+                request,
+                preexisting: false,
+                reasons: Vec::new(),
+                upstream_error: Some(error.clone()),
+                l0: false,
+                l1: false,
+                l2: false,
+                expected_status: rec.status,
+                actual_status: 0,
+                expected: rec.resp_body.clone(),
+                actual: Value::Null,
+                expected_normalised: Value::Null,
+                actual_normalised: Value::Null,
+            });
+            continue;
+        }
+        // The recorded client's next request came after the previous one's after-hooks
+        // had run (their effects are visible in the recordings).
+        api.idle_blocking(AFTER_HOOKS_WAIT);
+        let mut reasons = known.request_reasons(rec);
+        let (actual_status, actual, actual_text) = send(api, &request);
+        let introduced = if rec.resp_raw {
+            Vec::new()
+        } else {
+            mapping.learn(&rec.resp_body, &actual)
+        };
         reasons.extend(known.answer_reasons(rec, &introduced));
         known.absorb(rec, &introduced);
-        let batch = classify::is_batch(&rec.path);
-        let (levels, expected_normalised, actual_normalised) = score::score(
-            rec.status,
-            &rec.resp_body,
-            actual_status,
-            &actual,
-            batch,
-            &mapping,
-        );
+        let (levels, expected_normalised, actual_normalised) = if rec.resp_raw {
+            score::score_raw(
+                rec.status,
+                rec.resp_body.as_str().unwrap_or_default(),
+                actual_status,
+                &actual_text,
+            )
+        } else {
+            score::score(
+                rec.status,
+                &rec.resp_body,
+                actual_status,
+                &actual,
+                classify::is_batch(&rec.path),
+                &mapping,
+            )
+        };
+        let actual = if rec.resp_raw {
+            Value::String(actual_text)
+        } else {
+            actual
+        };
         outcomes.push(ExchangeOutcome {
             suite: rec.suite.clone(),
             test: rec.test.clone(),
@@ -260,6 +420,7 @@ pub fn replay_case(case: &Case<'_>, api: &Api) -> Vec<ExchangeOutcome> {
             request,
             preexisting: !reasons.is_empty(),
             reasons,
+            upstream_error: None,
             l0: levels.l0,
             l1: levels.l1,
             l2: levels.l2,
@@ -271,18 +432,23 @@ pub fn replay_case(case: &Case<'_>, api: &Api) -> Vec<ExchangeOutcome> {
             actual_normalised,
         });
     }
-    outcomes
+    CaseReplay {
+        outcomes,
+        seed_problems: loaded.problems,
+    }
 }
 
-/// Ask the emulator. A panic in it is an answer too (status 0), so one bug does not stop
-/// the replay of everything else.
-fn send(api: &Api, request: &leancloud::Request) -> (u16, Value) {
+/// Ask the emulator: the status, the body as JSON (its text when it is not JSON) and the
+/// body's text. A panic in it is an answer too (status 0), so one bug does not stop the
+/// replay of everything else.
+fn send(api: &Api, request: &leancloud::Request) -> (u16, Value, String) {
     match catch_unwind(AssertUnwindSafe(|| api.handle(request))) {
         Ok(response) => {
-            let body = response.body_json().unwrap_or_else(|_| {
-                Value::String(String::from_utf8_lossy(&response.body).into_owned())
-            });
-            (response.status, body)
+            let text = String::from_utf8_lossy(&response.body).into_owned();
+            let body = response
+                .body_json()
+                .unwrap_or_else(|_| Value::String(text.clone()));
+            (response.status, body, text)
         }
         Err(panic) => {
             let message = panic
@@ -290,7 +456,9 @@ fn send(api: &Api, request: &leancloud::Request) -> (u16, Value) {
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
-            (0, serde_json::json!({ "emulator panicked": message }))
+            let body = serde_json::json!({ "emulator panicked": message });
+            let text = body.to_string();
+            (0, body, text)
         }
     }
 }

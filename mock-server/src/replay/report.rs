@@ -1,7 +1,12 @@
 //! What a replay found: one outcome per exchange, per-suite counts, the human report,
 //! the `--json` line and the floors check.
+//!
+//! An exchange is scored, or not scored for one of two reasons kept apart: it needs data
+//! the recorded app had before the case (sent, listed with `--list-preexisting`), or
+//! the upstream never answered it when it was recorded (not sent, always listed).
 
 use super::score;
+use super::seeds::SeedProblem;
 use leancloud::Request;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -19,12 +24,16 @@ pub struct ExchangeOutcome {
     /// The recorded method and path (recorded ids).
     pub method: String,
     pub path: String,
-    /// The request actually sent (replayed ids, the emulator's keys).
+    /// The request actually sent (replayed ids, the emulator's keys); for an exchange
+    /// the upstream did not answer, the request that would have been sent.
     pub request: Request,
     /// Needs data the recorded app had before the case: sent, never scored.
     pub preexisting: bool,
     /// Why it needs pre-existing data.
     pub reasons: Vec<String>,
+    /// The upstream did not answer it when it was recorded (the recording's
+    /// `upstream_error`): not sent, not scored.
+    pub upstream_error: Option<String>,
     pub l0: bool,
     pub l1: bool,
     pub l2: bool,
@@ -40,9 +49,14 @@ pub struct ExchangeOutcome {
 }
 
 impl ExchangeOutcome {
+    /// Counted in the levels: neither pre-existing nor unanswered upstream.
+    pub fn scored(&self) -> bool {
+        !self.preexisting && self.upstream_error.is_none()
+    }
+
     /// Scored and below L2.
     pub fn failed(&self) -> bool {
-        !self.preexisting && !self.l2
+        self.scored() && !self.l2
     }
 
     /// The unified diff of the normalised bodies (empty when they are equal).
@@ -61,12 +75,15 @@ impl ExchangeOutcome {
     }
 }
 
-/// Counts for one suite. `l0`..`l2` count replayable exchanges only.
+/// Counts for one suite. `l0`..`l2` count replayable exchanges only; `exchanges` is
+/// `replayable + preexisting + unanswered`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SuiteSummary {
     pub exchanges: usize,
     pub replayable: usize,
     pub preexisting: usize,
+    /// Not answered by the upstream when recorded: neither sent nor scored.
+    pub unanswered: usize,
     pub l0: usize,
     pub l1: usize,
     pub l2: usize,
@@ -90,6 +107,10 @@ impl SuiteSummary {
 
     fn add(&mut self, o: &ExchangeOutcome) {
         self.exchanges += 1;
+        if o.upstream_error.is_some() {
+            self.unanswered += 1;
+            return;
+        }
         if o.preexisting {
             self.preexisting += 1;
             return;
@@ -105,6 +126,8 @@ impl SuiteSummary {
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     pub outcomes: Vec<ExchangeOutcome>,
+    /// Seed lines that could not be loaded (their cases were replayed without them).
+    pub seed_problems: Vec<SeedProblem>,
 }
 
 impl Report {
@@ -136,6 +159,7 @@ impl Report {
                         "exchanges": s.exchanges,
                         "replayable": s.replayable,
                         "preexisting": s.preexisting,
+                        "unanswered": s.unanswered,
                         "l0": s.l0,
                         "l1": s.l1,
                         "l2": s.l2,
@@ -189,12 +213,28 @@ impl Report {
         out
     }
 
+    /// One line per exchange the upstream did not answer when it was recorded.
+    pub fn render_unanswered(&self) -> String {
+        let mut out = String::new();
+        for o in self.outcomes.iter() {
+            let Some(error) = &o.upstream_error else {
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "SKIP {} :: {} [#{} line {}] {} {}: not scored: the upstream did not answer ({})",
+                o.suite, o.test, o.index, o.line, o.method, o.path, error
+            );
+        }
+        out
+    }
+
     /// The per-suite table.
     pub fn render_table(&self) -> String {
         let mut out = String::new();
         let header = format!(
-            "{:<12} {:>9} {:>10} {:>11} {:>13} {:>13} {:>13}",
-            "suite", "exchanges", "replayable", "preexisting", "L0", "L1", "L2"
+            "{:<12} {:>9} {:>10} {:>11} {:>10} {:>13} {:>13} {:>13}",
+            "suite", "exchanges", "replayable", "preexisting", "unanswered", "L0", "L1", "L2"
         );
         let _ = writeln!(out, "{header}");
         let _ = writeln!(out, "{}", "-".repeat(header.len()));
@@ -208,11 +248,12 @@ impl Report {
             };
             let _ = writeln!(
                 out,
-                "{:<12} {:>9} {:>10} {:>11} {:>13} {:>13} {:>13}",
+                "{:<12} {:>9} {:>10} {:>11} {:>10} {:>13} {:>13} {:>13}",
                 name,
                 s.exchanges,
                 s.replayable,
                 s.preexisting,
+                s.unanswered,
                 cell(s.l0),
                 cell(s.l1),
                 cell(s.l2)

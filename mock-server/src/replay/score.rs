@@ -4,6 +4,9 @@
 //! Normalising: recorded objectIds are translated through the case's mapping and must
 //! then equal the replayed ones; dates and tokens only need the right shape (both sides
 //! show `<date>` / `<token>`); numbers compare numerically; key order is irrelevant.
+//!
+//! A recorded answer that was not JSON (`resp_raw`) has no error code to compare: L1 is
+//! L0, and L2 needs the emulator's body to be exactly the recorded text.
 
 use super::mapping::{self, Mapping, Shape};
 use serde_json::{Map, Value};
@@ -37,6 +40,27 @@ pub fn score(
     let l1 = l0 && same_errors(expected_status, expected, actual, batch);
     let l2 = l1 && expected_norm == actual_norm;
     (Levels { l0, l1, l2 }, expected_norm, actual_norm)
+}
+
+/// Score a replayed answer against a recorded answer that was not JSON: the statuses,
+/// then the exact texts. Both "normalised" bodies are the texts as they are.
+pub fn score_raw(
+    expected_status: u16,
+    expected: &str,
+    actual_status: u16,
+    actual: &str,
+) -> (Levels, Value, Value) {
+    let l0 = expected_status == actual_status;
+    let levels = Levels {
+        l0,
+        l1: l0,
+        l2: l0 && expected == actual,
+    };
+    (
+        levels,
+        Value::String(expected.to_string()),
+        Value::String(actual.to_string()),
+    )
 }
 
 fn code(v: &Value) -> Option<f64> {
@@ -142,6 +166,22 @@ mod tests {
 
     fn levels(es: u16, e: Value, s: u16, a: Value, batch: bool) -> Levels {
         score(es, &e, s, &a, batch, &Mapping::default()).0
+    }
+
+    #[test]
+    fn raw_answers_compare_status_then_exact_text() {
+        let l = score_raw(
+            502,
+            "<html>bad gateway</html>",
+            502,
+            "<html>bad gateway</html>",
+        )
+        .0;
+        assert_eq!((l.l0, l.l1, l.l2), (true, true, true));
+        let l = score_raw(502, "<html>bad gateway</html>", 502, "{\"code\":1}").0;
+        assert_eq!((l.l0, l.l1, l.l2), (true, true, false));
+        let l = score_raw(502, "x", 404, "x").0;
+        assert_eq!((l.l0, l.l1, l.l2), (false, false, false));
     }
 
     #[test]
