@@ -1042,3 +1042,39 @@ fn the_app_users_log_in_with_the_documented_passwords_and_moderators_edit_busine
         "{stranger} may not edit another's business"
     );
 }
+
+/// A `_User` class that refuses new columns and has no rows yet still takes sign-ups:
+/// `username`, `password`, `email`, ... are the class's own columns, not new ones. A key
+/// the class does not have is still refused.
+#[test]
+fn built_in_user_columns_need_no_add_fields_permission() {
+    let files = ClassFiles {
+        schema: Some(json!({"columns": {"displayName": {"type": "String"}}})),
+        permissions: Some(json!({"add_fields": {"users": [], "roles": []}})),
+        ..ClassFiles::default()
+    };
+    let settings = Settings {
+        dir: PathBuf::from("in-memory"),
+        classes: vec![ClassSpec::parse("_User", &files).unwrap()],
+    };
+    let api = Api::with_settings(AppConfig::default(), &settings).unwrap();
+    let config = api.config().clone();
+    let sign_up = |body: Value| {
+        let request = leancloud::Request::new("POST", "/1.1/users")
+            .with_header("x-lc-id", config.app_id.clone())
+            .with_header("x-lc-key", config.app_key.clone())
+            .with_json(&body);
+        let response = api.handle(&request);
+        (response.status, response.body_json().unwrap())
+    };
+    let (status, body) = sign_up(json!({
+        "username": "first.user", "password": "first-pass", "email": "first@example.com",
+        "mobilePhoneNumber": "+8613800000000", "displayName": "First"
+    }));
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = sign_up(json!({
+        "username": "second.user", "password": "second-pass", "nickname": "new column"
+    }));
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], 403);
+}

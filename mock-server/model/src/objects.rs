@@ -282,6 +282,47 @@ fn check_size(fields: &Map<String, Value>) -> Result<(), LcError> {
     Ok(())
 }
 
+/// The columns a built-in class has from the start, so that writing them never needs the
+/// `add_fields` permission (a sign-up works in an app whose `_User` class has no rows yet
+/// and refuses new columns).
+fn is_built_in_column(class: &str, key: &str) -> bool {
+    let columns: &[&str] = match class {
+        "_User" => &[
+            "username",
+            "password",
+            "email",
+            "emailVerified",
+            "mobilePhoneNumber",
+            "mobilePhoneVerified",
+            "authData",
+        ],
+        "_Role" => &["name", "users", "roles"],
+        "_Installation" => &[
+            "deviceType",
+            "deviceToken",
+            "installationId",
+            "channels",
+            "badge",
+            "timeZone",
+            "deviceProfile",
+            "apnsTopic",
+            "apnsTeamId",
+            "valid",
+        ],
+        "_File" => &[
+            "name",
+            "url",
+            "mime_type",
+            "metaData",
+            "key",
+            "bucket",
+            "provider",
+        ],
+        _ => &[],
+    };
+    columns.contains(&key)
+}
+
 /// The checks every write makes against the class's columns, given the fields the body
 /// touched (`keys`) and the fields as they would be stored:
 /// - a key new to the class needs the `add_fields` class permission;
@@ -304,6 +345,7 @@ fn check_columns(
             continue;
         }
         match column(key) {
+            None if is_built_in_column(class, key) => {}
             None => {
                 if let Some(p) = permissions {
                     p.check(ClassOp::AddFields, who)?;
