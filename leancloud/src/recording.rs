@@ -341,6 +341,9 @@ pub enum SeedKind {
     Object(Value),
     /// The upstream had no object with this id.
     Absent(String),
+    /// Every row the class had when the case first queried it is among the case's
+    /// seeds (the recorder seeds whole classes of up to 1000 rows).
+    Complete,
 }
 
 /// One seed line.
@@ -357,6 +360,7 @@ impl Seed {
         let seed = match &self.kind {
             SeedKind::Object(row) => json!({"class": self.class, "object": row}),
             SeedKind::Absent(id) => json!({"class": self.class, "absent": id}),
+            SeedKind::Complete => json!({"class": self.class, "complete": true}),
         };
         json!({"suite": self.suite, "test": self.test, "seed": seed})
     }

@@ -109,6 +109,8 @@ struct CaseState {
     known: HashSet<ObjectRef>,
     /// Session tokens the case obtained or seeded.
     tokens: HashSet<String>,
+    /// Classes whose rows the case has seeded whole (on its first query of them).
+    snapshots: HashSet<String>,
 }
 
 #[derive(Debug)]

@@ -8,7 +8,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use leancloud::recording::{self, Described, Exchange, Seed, SeedKind};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::sync::Arc;
@@ -322,6 +322,10 @@ impl Recorder {
 
         let mut seeded = 0;
         if self.config.master_key.is_some() {
+            // Roles decide access wherever an ACL or a class permission names one, and
+            // requests rarely name the role objects themselves: a case starts with the
+            // app's roles (when there are at most 1000).
+            seeded += self.seed_class(&case, "_Role").await;
             seeded += self.seed_session(&case, &described).await;
             let refs = seeds::request_refs(
                 &described.method,
@@ -330,6 +334,9 @@ impl Recorder {
                 described.body.json(),
             );
             seeded += self.seed(&case, refs, HashMap::new()).await;
+            if let Some(class) = seeds::queried_class(&described.method, &described.path) {
+                seeded += self.seed_class(&case, &class).await;
+            }
         }
 
         let started = Instant::now();
@@ -361,25 +368,12 @@ impl Recorder {
                 known.tokens.extend(tokens);
             }
             if self.config.master_key.is_some() && upstream.error.is_none() {
-                let mut extra = HashMap::new();
-                if seeds::is_login(&described.method, &described.path)
-                    && (200..300).contains(&status)
-                    && let (Some(id), Some(password)) = (
-                        json.get("objectId").and_then(Value::as_str),
-                        described
-                            .body
-                            .json()
-                            .and_then(|b| b.get("password"))
-                            .and_then(Value::as_str),
-                    )
-                {
-                    extra.insert(
-                        ("_User".to_string(), id.to_string()),
-                        json!({"password": password}),
-                    );
+                if seeds::is_login(&described.method, &described.path) {
+                    let succeeded = (200..300).contains(&status);
+                    seeded += self.seed_login(&case, &described, succeeded).await;
                 }
                 let refs = seeds::answer_refs(&described.method, &described.path, status, json);
-                seeded += self.seed(&case, refs, extra).await;
+                seeded += self.seed(&case, refs, HashMap::new()).await;
             }
         }
 
@@ -529,66 +523,167 @@ impl Recorder {
         let mut lines = Vec::new();
         for (class, ids) in by_class {
             for chunk in ids.chunks(100) {
-                let found = match self
-                    .master_get(&seeds::class_path(&class), &seeds::fetch_query(chunk), None)
-                    .await
-                {
-                    Ok(answer) => answer
-                        .get("results")
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default(),
-                    Err(problem) => {
-                        eprintln!("lc-mock record: cannot fetch {class} seeds: {problem}");
-                        continue;
-                    }
+                let Some((found, _)) = self.fetch_rows(&class, &seeds::fetch_query(chunk)).await
+                else {
+                    continue;
                 };
                 let mut seen = Vec::new();
-                for object in found.iter().filter_map(Value::as_object) {
-                    let Some(id) = object.get("objectId").and_then(Value::as_str) else {
-                        continue;
-                    };
-                    seen.push(id.to_string());
-                    let (mut row, relations) = seeds::to_row(object);
-                    for (key, target) in relations {
-                        let members = self
-                            .master_get(
-                                &seeds::class_path(&target),
-                                &seeds::relation_query(&class, id, &key),
-                                None,
-                            )
-                            .await
-                            .ok()
-                            .and_then(|a| a.get("results").and_then(Value::as_array).cloned())
-                            .unwrap_or_default()
-                            .iter()
-                            .filter_map(|m| m.get("objectId").and_then(Value::as_str))
-                            .map(str::to_string)
-                            .collect::<Vec<_>>();
-                        if !members.is_empty() {
-                            row.insert(key, seeds::add_relation(&target, &members));
-                        }
+                for object in &found {
+                    if let Some((id, row)) = self.row_of(&class, object, &extra).await {
+                        seen.push(id.clone());
+                        lines.push(((class.clone(), id), SeedKind::Object(row)));
                     }
-                    if let Some(Value::Object(fields)) = extra.get(&(class.clone(), id.to_string()))
-                    {
-                        row.extend(fields.clone());
-                    }
-                    lines.push((
-                        (class.clone(), id.to_string()),
-                        SeedKind::Object(Value::Object(row)),
-                    ));
                 }
                 for id in chunk.iter().filter(|id| !seen.contains(id)) {
                     lines.push(((class.clone(), id.clone()), SeedKind::Absent(id.clone())));
                 }
             }
         }
-        // Another request of the case may have seeded some of them meanwhile.
+        self.write_seeds(case, lines)
+    }
+
+    /// Seed the user a log-in names (by username, email or phone number) when the case
+    /// does not know them: with the password when the log-in succeeded, so replay can
+    /// log in as they did; without it when it failed.
+    async fn seed_login(
+        &self,
+        case: &super::CaseKey,
+        described: &Described,
+        succeeded: bool,
+    ) -> usize {
+        let Some(identity) = seeds::login_identity(described.body.json()) else {
+            return 0;
+        };
+        let Some((found, _)) = self
+            .fetch_rows("_User", &seeds::user_query(&identity))
+            .await
+        else {
+            return 0;
+        };
+        let mut extra = HashMap::new();
+        let password = described
+            .body
+            .json()
+            .and_then(|b| b.get("password"))
+            .and_then(Value::as_str);
+        let mut lines = Vec::new();
+        for object in &found {
+            let Some(id) = object.get("objectId").and_then(Value::as_str) else {
+                continue;
+            };
+            if let (true, Some(password)) = (succeeded, password) {
+                extra.insert(
+                    ("_User".to_string(), id.to_string()),
+                    json!({ "password": password }),
+                );
+            }
+            if let Some((id, row)) = self.row_of("_User", object, &extra).await {
+                lines.push((("_User".to_string(), id), SeedKind::Object(row)));
+            }
+        }
+        self.write_seeds(case, lines)
+    }
+
+    /// The first time a case queries a class, seed every row the class has (when it has
+    /// at most 1000), and mark the class complete: a query or count over it then replays
+    /// against the same rows.
+    async fn seed_class(&self, case: &super::CaseKey, class: &str) -> usize {
+        let first = self
+            .lock()
+            .cases
+            .entry(case.clone())
+            .or_default()
+            .snapshots
+            .insert(class.to_string());
+        if !first {
+            return 0;
+        }
+        let Some((found, count)) = self.fetch_rows(class, &seeds::snapshot_query()).await else {
+            return 0;
+        };
+        if count.unwrap_or(0) as usize > found.len() {
+            if self.config.progress {
+                eprintln!(
+                    "lc-mock record: {class} has {} rows, more than the {} a case seeds; \
+                     only the rows its exchanges name are seeded",
+                    count.unwrap_or(0),
+                    found.len()
+                );
+            }
+            return 0;
+        }
+        let mut lines = Vec::new();
+        for object in &found {
+            if let Some((id, row)) = self.row_of(class, object, &HashMap::new()).await {
+                lines.push(((class.to_string(), id), SeedKind::Object(row)));
+            }
+        }
+        lines.push(((class.to_string(), String::new()), SeedKind::Complete));
+        self.write_seeds(case, lines)
+    }
+
+    /// A master-key query of `class`: its rows and, when asked for, the count.
+    async fn fetch_rows(
+        &self,
+        class: &str,
+        query: &[(String, String)],
+    ) -> Option<(Vec<Map<String, Value>>, Option<u64>)> {
+        match self
+            .master_get(&seeds::class_path(class), query, None)
+            .await
+        {
+            Ok(answer) => {
+                let rows = answer
+                    .get("results")
+                    .and_then(Value::as_array)
+                    .map(|rows| rows.iter().filter_map(|r| r.as_object().cloned()).collect())
+                    .unwrap_or_default();
+                Some((rows, answer.get("count").and_then(Value::as_u64)))
+            }
+            Err(problem) => {
+                eprintln!("lc-mock record: cannot fetch {class} seeds: {problem}");
+                None
+            }
+        }
+    }
+
+    /// A fetched object as a seed row: relation members listed, `extra` merged in.
+    async fn row_of(
+        &self,
+        class: &str,
+        object: &Map<String, Value>,
+        extra: &HashMap<ObjectRef, Value>,
+    ) -> Option<(String, Value)> {
+        let id = object.get("objectId").and_then(Value::as_str)?.to_string();
+        let (mut row, relations) = seeds::to_row(object);
+        for (key, target) in relations {
+            let members: Vec<String> = self
+                .fetch_rows(&target, &seeds::relation_query(class, &id, &key))
+                .await
+                .map(|(rows, _)| rows)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|m| m.get("objectId").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect();
+            if !members.is_empty() {
+                row.insert(key, seeds::add_relation(&target, &members));
+            }
+        }
+        if let Some(Value::Object(fields)) = extra.get(&(class.to_string(), id.clone())) {
+            row.extend(fields.clone());
+        }
+        Some((id, Value::Object(row)))
+    }
+
+    /// Write the seeds the case does not have yet (another request of the case may have
+    /// seeded some meanwhile). Returns how many were written.
+    fn write_seeds(&self, case: &super::CaseKey, lines: Vec<(ObjectRef, SeedKind)>) -> usize {
         let mut written = 0;
         let mut state = self.lock();
         let c = state.cases.entry(case.clone()).or_default();
         for (r, kind) in lines {
-            if !c.known.insert(r.clone()) {
+            if !matches!(kind, SeedKind::Complete) && !c.known.insert(r.clone()) {
                 continue;
             }
             if let SeedKind::Object(row) = &kind

@@ -155,8 +155,11 @@ pub fn request_refs(
         return out;
     }
     let target = path_target(path);
-    if let Some((class, Some(id))) = &target {
-        push(&mut out, class, id);
+    if let Some((class, Some(ids))) = &target {
+        // `DELETE /1.1/classes/C/id1,id2` deletes several.
+        for id in ids.split(',') {
+            push(&mut out, class, id);
+        }
     }
     for (key, value) in query {
         if key != "where" {
@@ -188,6 +191,11 @@ pub fn answer_refs(method: &str, path: &str, status: u16, answer: &Value) -> Vec
         && let Some((class, _)) = path_target(path)
         && method == "GET"
     {
+        // `redirectClassNameForKey` answers rows of the relation's target class.
+        let class = answer
+            .get("className")
+            .and_then(Value::as_str)
+            .map_or(class, str::to_string);
         match answer.get("results").and_then(Value::as_array) {
             Some(rows) => {
                 for row in rows {
@@ -261,6 +269,28 @@ pub fn created(
     out
 }
 
+/// What a log-in names its user by: `username`, `email` or `mobilePhoneNumber`, as a
+/// `where` on `_User`.
+pub fn login_identity(body: Option<&Value>) -> Option<Value> {
+    let body = body?.as_object()?;
+    ["username", "email", "mobilePhoneNumber"]
+        .iter()
+        .find_map(|key| {
+            body.get(*key)
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+                .map(|v| json!({ *key: v }))
+        })
+}
+
+/// The class a request queries (a GET of a class, not of one object), if any.
+pub fn queried_class(method: &str, path: &str) -> Option<String> {
+    match (method, path_target(path)) {
+        ("GET", Some((class, None))) if !path.ends_with("/me") => Some(class),
+        _ => None,
+    }
+}
+
 /// Session tokens an answer hands out (`sessionToken` anywhere in it).
 pub fn tokens(answer: &Value, out: &mut Vec<String>) {
     match answer {
@@ -299,6 +329,24 @@ pub fn fetch_query(ids: &[String]) -> Vec<(String, String)> {
         ),
         ("limit".into(), "1000".into()),
         // ACLs are only shown when asked for (and the app allows it).
+        ("returnACL".into(), "true".into()),
+    ]
+}
+
+/// The query string that fetches every row of a class (up to 1000) and counts them.
+pub fn snapshot_query() -> Vec<(String, String)> {
+    vec![
+        ("limit".into(), "1000".into()),
+        ("count".into(), "1".into()),
+        ("returnACL".into(), "true".into()),
+    ]
+}
+
+/// The query string that fetches the `_User` a log-in names.
+pub fn user_query(identity: &Value) -> Vec<(String, String)> {
+    vec![
+        ("where".into(), identity.to_string()),
+        ("limit".into(), "1".into()),
         ("returnACL".into(), "true".into()),
     ]
 }
@@ -373,6 +421,10 @@ mod tests {
             vec![r("Post", "p1"), r("Post", "p2"), r("_User", "u1")]
         );
         assert_eq!(request_refs("GET", "/1.1/users/me", &[], None), vec![]);
+        assert_eq!(
+            request_refs("DELETE", "/1.1/classes/Post/p1,p2", &[], None),
+            vec![r("Post", "p1"), r("Post", "p2")]
+        );
         assert_eq!(
             request_refs("DELETE", "/1.1/users/u9", &[], None),
             vec![r("_User", "u9")]
