@@ -9,6 +9,8 @@
 //   LC_CHECKS       optional regex: report only checks whose name matches (the others
 //                   still run quietly, uncounted, since later checks use what they made)
 //   LC_CHECK_TRACE  set to 1 to print every HTTP exchange, not only those of failed checks
+//   LC_RECORD_CASES set to 1 to name each check's requests with `X-LC-Record-Case: <check>`,
+//                   so an `lc-mock record` proxy files every check as a test case of its own
 //   DEBUG=leancloud*  the SDK's own request log (stderr)
 //
 // Output: one `ok - <name>` / `not ok - <name>: <reason>` line per check (a failed check is
@@ -30,6 +32,8 @@ const APP_KEY = process.env.LC_APP_KEY || 'lc-mock-key';
 const MASTER_KEY = process.env.LC_MASTER_KEY || 'lc-mock-master';
 const ONLY = process.env.LC_CHECKS ? new RegExp(process.env.LC_CHECKS) : null;
 const TRACE = process.env.LC_CHECK_TRACE === '1';
+const RECORD_CASES = process.env.LC_RECORD_CASES === '1';
+let currentCheck = null;
 const CHECK_TIMEOUT_MS = 30000;
 
 if (!/^https?:\/\/[^/]+$/.test(SERVER_URL)) {
@@ -59,6 +63,9 @@ AV.setAdapters({
       foreignRequests.push(url);
       entry.status = 'REFUSED (not the emulator)';
       throw new Error(`refused a request to a host other than the emulator: ${url}`);
+    }
+    if (RECORD_CASES && currentCheck) {
+      options = { ...options, headers: { ...(options.headers || {}), 'X-LC-Record-Case': encodeURIComponent(currentCheck) } };
     }
     try {
       const res = await realRequest(url, options);
@@ -719,6 +726,7 @@ let failed = 0;
 console.log(`# js-sdk conformance: leancloud-storage ${AV.version} against ${SERVER_URL} (classes *_${RUN})`);
 for (const { name, fn } of checks) {
   const mark = exchanges.length;
+  currentCheck = name;
   if (ONLY && !ONLY.test(name)) {
     // Not selected: still run it (later checks use what it made), quietly, uncounted.
     try {

@@ -6,6 +6,9 @@
 #   LC_CHECKS='query' conformance/js-sdk/run.sh    # report only checks whose name matches
 #   LC_CHECK_TRACE=1 conformance/js-sdk/run.sh     # print every HTTP exchange
 #   DEBUG='leancloud*' conformance/js-sdk/run.sh   # the SDK's own request log (stderr)
+#   LC_RECORD_TO=FILE conformance/js-sdk/run.sh    # the SDK talks to `lc-mock record` in
+#                                                  # front of the emulator, which appends
+#                                                  # every exchange to FILE (roundtrip.sh)
 #
 # Exit status: that of check.mjs (1 if any check failed), or 2 if the setup failed.
 set -euo pipefail
@@ -46,7 +49,14 @@ bin="$target_dir/debug/lc-mock"
 # 3. Start it on a free port; its first stdout line is its URL.
 workdir="$(mktemp -d)"
 server_pid=""
+recorder_pid=""
 cleanup() {
+  if [[ -n "$recorder_pid" ]] && kill -0 "$recorder_pid" 2>/dev/null; then
+    # Ctrl-C, as a person would stop it: it prints its summary and exits.
+    kill -INT "$recorder_pid" 2>/dev/null || true
+    wait "$recorder_pid" 2>/dev/null || true
+    sed 's/^/run.sh: /' "$workdir/recorder.stderr" >&2 || true
+  fi
   if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
     kill "$server_pid" 2>/dev/null || true
     for _ in $(seq 1 50); do
@@ -90,6 +100,24 @@ done
 url="${url%$'\r'}"
 [[ "$url" =~ ^http://127\.0\.0\.1:[0-9]+$ ]] || die "unexpected first line from lc-mock serve: '$url'"
 echo "run.sh: lc-mock serving at $url (pid $server_pid)"
+
+# 3b. With LC_RECORD_TO, a recorder in front of it: the SDK talks to the recorder.
+if [[ -n "${LC_RECORD_TO:-}" ]]; then
+  "$bin" record --upstream "$url" --listen 127.0.0.1:0 --out "$LC_RECORD_TO" \
+    --master-key "$MASTER_KEY" --app-id "$APP_ID" --gap-secs 0 --quiet \
+    >"$workdir/recorder.stdout" 2>"$workdir/recorder.stderr" </dev/null &
+  recorder_pid=$!
+  record_url=""
+  deadline=$((SECONDS + STARTUP_TIMEOUT))
+  until [[ -s "$workdir/recorder.stdout" ]] && [[ "$(wc -l <"$workdir/recorder.stdout")" -ge 1 ]]; do
+    kill -0 "$recorder_pid" 2>/dev/null || die "lc-mock record exited: $(cat "$workdir/recorder.stderr")"
+    ((SECONDS < deadline)) || die "lc-mock record printed no URL within ${STARTUP_TIMEOUT}s"
+    sleep 0.1
+  done
+  IFS= read -r record_url <"$workdir/recorder.stdout"
+  echo "run.sh: lc-mock record at $record_url, appending to $LC_RECORD_TO"
+  url="$record_url"
+fi
 
 # 4. The checks.
 cd "$HERE"

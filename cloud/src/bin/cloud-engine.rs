@@ -137,13 +137,15 @@ async fn main() -> ExitCode {
         "cloud-engine: recording every request to {}",
         path.display()
     );
+    // Listen for Ctrl-C and SIGTERM before anyone can know where to send requests.
+    let stop = stop_signal();
     println!("http://{addr}");
     let _ = std::io::stdout().flush();
     let status = tokio::select! {
         served = serve_recording(listener, cloud::registry(), config, writer.clone()) => {
             served_status(served)
         }
-        () = stop_signal() => ExitCode::SUCCESS,
+        () = stop => ExitCode::SUCCESS,
     };
     eprintln!(
         "cloud-engine: recorded {} to {}",
@@ -184,27 +186,27 @@ fn warn_short_keys(config: &EngineConfig) {
     }
 }
 
-/// Ctrl-C, or SIGTERM on unix.
-async fn stop_signal() {
+/// Ctrl-C, or SIGTERM on unix. The handlers are in place when this returns, so a signal
+/// sent any time after is caught.
+fn stop_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+        if let (Ok(mut interrupt), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            return Box::pin(async move {
                 tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
+                    _ = interrupt.recv() => {}
                     _ = term.recv() => {}
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            });
         }
     }
-    #[cfg(not(unix))]
-    {
+    Box::pin(async {
         let _ = tokio::signal::ctrl_c().await;
-    }
+    })
 }
 
 #[cfg(test)]
