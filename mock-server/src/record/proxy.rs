@@ -14,6 +14,9 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The class name an absent seed gives a session token the upstream did not know.
+const SESSIONS: &str = "_Session";
+
 /// Bodies a client may send through the recorder (the service's own limits are lower).
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// The most a compressed body may grow to when decoded for the recording.
@@ -441,12 +444,18 @@ impl Recorder {
         if ignored || known {
             return 0;
         }
-        let Some(me) = self
-            .master_get("/1.1/users/me", &[], Some(token))
-            .await
-            .ok()
-        else {
-            return 0;
+        let me = match self.master_get_any("/1.1/users/me", &[], Some(token)).await {
+            Ok((200..=299, me)) => me,
+            // The upstream knows no such session: record that, so the exchanges that
+            // send it are scored (the emulator must refuse it too).
+            Ok((400..=499, answer)) if answer.get("code").is_some() => {
+                let lines = vec![(
+                    (SESSIONS.to_string(), token.clone()),
+                    SeedKind::Absent(token.clone()),
+                )];
+                return self.write_seeds(case, lines);
+            }
+            _ => return 0,
         };
         let Some(id) = me.get("objectId").and_then(Value::as_str) else {
             return 0;
@@ -472,6 +481,20 @@ impl Recorder {
         query: &[(String, String)],
         session: Option<&str>,
     ) -> Result<Value, String> {
+        let (status, value) = self.master_get_any(path, query, session).await?;
+        if !(200..300).contains(&status) {
+            return Err(format!("{path}: {status} {value}"));
+        }
+        Ok(value)
+    }
+
+    /// A GET with the master key; the status and JSON answer, whatever the status.
+    async fn master_get_any(
+        &self,
+        path: &str,
+        query: &[(String, String)],
+        session: Option<&str>,
+    ) -> Result<(u16, Value), String> {
         let master = self.config.master_key.as_deref().ok_or("no master key")?;
         let app_id = self.lock().app_id.clone().ok_or("no app id yet")?;
         let mut request = self
@@ -491,10 +514,7 @@ impl Recorder {
         let bytes = response.bytes().await.map_err(|e| describe(&e))?;
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|_| format!("{path}: answer {status} is not JSON"))?;
-        if !status.is_success() {
-            return Err(format!("{path}: {status} {value}"));
-        }
-        Ok(value)
+        Ok((status.as_u16(), value))
     }
 
     /// Fetch the objects of `refs` the case does not know yet and write them as seeds
