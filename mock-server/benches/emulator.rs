@@ -18,6 +18,10 @@
 //!   for reference, since it differs much between machines (two threads that share a CPU,
 //!   or wake one another across CPUs of a virtual machine).
 //!
+//! - the same create+get pairs through `lc-mock record` in front of the standalone
+//!   server, without and with a master key (seed lookups), and the bytes written per
+//!   exchange.
+//!
 //! `BENCH_QUICK=1` shrinks the counts (for a smoke run in a debug build).
 
 use lc_model::Principal;
@@ -513,4 +517,40 @@ async fn main() {
         "create on a class without hooks, same server: {}",
         plain.show()
     );
+
+    // 5. The same pairs through `lc-mock record` in front of the standalone server:
+    // without a master key (forwarding and writing only) and with one (every GET's object
+    // is known to its case, so no seed is fetched after the first request).
+    let file = std::env::temp_dir().join(format!("lc-bench-record-{}.jsonl", std::process::id()));
+    for master_key in [None, Some(cfg.master_key.clone())] {
+        let _ = std::fs::remove_file(&file);
+        let upstream = Standalone::start(
+            "127.0.0.1:0".parse().unwrap(),
+            Arc::new(Api::new(cfg.clone())),
+        )
+        .await
+        .unwrap();
+        let mut config = mock_server::record::RecorderConfig::new(&upstream.uri());
+        config.master_key = master_key.clone();
+        let recorder = mock_server::record::start(config, "127.0.0.1:0".parse().unwrap(), &file)
+            .await
+            .unwrap();
+        let base = recorder.url.clone();
+        let c = cfg.clone();
+        let rate = tokio::task::spawn_blocking(move || pairs_over_http(&base, &c, pairs))
+            .await
+            .unwrap();
+        let summary = recorder.stop().await;
+        println!(
+            "through lc-mock record ({}): {rate:.0} sequential create+get pairs/s ({pairs} pairs); \
+             {:.0} bytes per exchange written",
+            if master_key.is_some() {
+                "with seeds"
+            } else {
+                "no master key"
+            },
+            summary.bytes as f64 / summary.exchanges.max(1) as f64
+        );
+    }
+    let _ = std::fs::remove_file(&file);
 }
