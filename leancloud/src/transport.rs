@@ -35,7 +35,7 @@ impl HttpTransport {
 }
 
 /// The error and its causes, which is where reqwest says what actually went wrong.
-fn describe(err: &reqwest::Error) -> String {
+pub fn describe(err: &reqwest::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

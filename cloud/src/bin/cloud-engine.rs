@@ -138,7 +138,7 @@ async fn main() -> ExitCode {
         path.display()
     );
     // Listen for Ctrl-C and SIGTERM before anyone can know where to send requests.
-    let stop = stop_signal();
+    let stop = leancloud::engine::stop_signal();
     println!("http://{addr}");
     let _ = std::io::stdout().flush();
     let status = tokio::select! {
@@ -184,29 +184,6 @@ fn warn_short_keys(config: &EngineConfig) {
             );
         }
     }
-}
-
-/// Ctrl-C, or SIGTERM on unix. The handlers are in place when this returns, so a signal
-/// sent any time after is caught.
-fn stop_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let (Ok(mut interrupt), Ok(mut term)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
-            return Box::pin(async move {
-                tokio::select! {
-                    _ = interrupt.recv() => {}
-                    _ = term.recv() => {}
-                }
-            });
-        }
-    }
-    Box::pin(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
 }
 
 #[cfg(test)]

@@ -463,3 +463,27 @@ fn preflight(request: &Request) -> Response {
         body: Vec::new(),
     }
 }
+
+/// Ctrl-C, or SIGTERM on unix: how the `cloud-engine` and `lc-mock` programs are told to
+/// stop. The handlers are in place when this returns, so a signal sent any time after
+/// (once the program has printed its URL, say) is caught.
+pub fn stop_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let (Ok(mut interrupt), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            return Box::pin(async move {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = term.recv() => {}
+                }
+            });
+        }
+    }
+    Box::pin(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+}

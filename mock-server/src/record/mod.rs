@@ -292,7 +292,7 @@ pub fn main(args: RecordArgs) -> ExitCode {
             }
         };
         // Listen for Ctrl-C and SIGTERM before anyone can know where to send requests.
-        let stop = stop_signal();
+        let stop = leancloud::engine::stop_signal();
         println!("{}", running.url);
         let _ = std::io::Write::flush(&mut std::io::stdout());
         eprintln!(
@@ -309,28 +309,5 @@ pub fn main(args: RecordArgs) -> ExitCode {
         let summary = running.stop().await;
         eprintln!("lc-mock record: wrote {summary} to {}", args.out.display());
         ExitCode::from(EXIT_OK)
-    })
-}
-
-/// Ctrl-C, or SIGTERM where there is one. The handlers are in place when this returns,
-/// so a signal sent any time after is caught.
-fn stop_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let (Ok(mut interrupt), Ok(mut term)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
-            return Box::pin(async move {
-                tokio::select! {
-                    _ = interrupt.recv() => {}
-                    _ = term.recv() => {}
-                }
-            });
-        }
-    }
-    Box::pin(async {
-        let _ = tokio::signal::ctrl_c().await;
     })
 }

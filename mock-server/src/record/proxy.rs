@@ -194,18 +194,7 @@ fn query_string(query: &[(String, String)]) -> String {
     }
 }
 
-/// What reqwest says went wrong, causes included.
-fn describe(err: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
+use leancloud::transport::describe;
 
 impl Recorder {
     async fn forward(

@@ -13,15 +13,7 @@ use std::collections::BTreeMap;
 /// A class name and an objectId.
 pub type ObjectRef = (String, String);
 
-/// Path segments after the version: `/1.1/classes/C/id` -> `["classes", "C", "id"]`.
-fn segments(path: &str) -> Vec<&str> {
-    let path = path.split('?').next().unwrap_or(path);
-    let rest = path
-        .strip_prefix("/1.1/")
-        .or_else(|| path.strip_prefix("/1/"))
-        .unwrap_or(path.trim_start_matches('/'));
-    rest.split('/').filter(|s| !s.is_empty()).collect()
-}
+use crate::replay::classify::segments;
 
 /// The class a path's objects belong to, and the object it names, if any.
 pub fn path_target(path: &str) -> Option<(String, Option<String>)> {

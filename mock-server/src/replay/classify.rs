@@ -29,7 +29,7 @@ pub struct Known {
 }
 
 /// Path segments after the version prefix: `/1.1/classes/C/id` -> `["classes","C","id"]`.
-fn segments(path: &str) -> Vec<&str> {
+pub(crate) fn segments(path: &str) -> Vec<&str> {
     let path = path.split('?').next().unwrap_or(path);
     let rest = path
         .strip_prefix("/1.1/")

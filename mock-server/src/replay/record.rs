@@ -5,14 +5,9 @@
 use leancloud::Request;
 use serde_json::{Map, Value};
 
-/// Whose key signed a recorded request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Auth {
-    App,
-    Master,
-    /// No key was sent (`X-LC-Id` alone).
-    None,
-}
+/// Whose key signed a recorded request: the writer's own type, read back (`None`: no
+/// key was sent, so replay sends `X-LC-Id` alone).
+pub use leancloud::recording::Auth;
 
 /// One recorded exchange.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,17 +40,8 @@ pub struct Record {
     pub upstream_error: Option<String>,
 }
 
-/// What a seed line says about one object the recorded app had before its case began.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SeedKind {
-    /// The object as a `population.json` row (a JSON object).
-    Object(Value),
-    /// The upstream had no object with this id.
-    Absent(String),
-    /// The case's seeds hold every row the class had when the case first queried it:
-    /// the class exists (even with no rows) and is known.
-    Complete,
-}
+/// What a seed line says: the writer's own type, read back.
+pub use leancloud::recording::SeedKind;
 
 /// One seed line.
 #[derive(Debug, Clone, PartialEq)]
