@@ -566,3 +566,47 @@ fn the_readme_s_profiles_file_reads_as_documented() {
         .unwrap_err();
     assert!(err.starts_with("refusing to run against"), "{err}");
 }
+
+/// Behind `lc-mock record`, the requests a TestApp sends after `record_case` are filed
+/// under that case, whatever its name is written in.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_named_case_reaches_the_recorder() {
+    let lc = emulator().await;
+    let file = std::env::temp_dir().join(format!("lc-harness-record-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let recorder = mock_server::record::start(
+        mock_server::record::RecorderConfig::new(&lc.uri()),
+        "127.0.0.1:0".parse().unwrap(),
+        &file,
+    )
+    .await
+    .unwrap();
+    let mut config = remote_config(&lc, &lc.config().master_key.clone());
+    config.server_url = recorder.url.clone();
+    let app = TestApp::connect(config).await.unwrap();
+    for case in [
+        "Reviews: a customer reviews a business",
+        "评论：顾客写评论 100%",
+    ] {
+        app.record_case(case);
+        app.send(&As::App, "GET", "/1.1/classes/Business?limit=1", None)
+            .await
+            .assert_status(200);
+    }
+    recorder.stop().await;
+    let text = std::fs::read_to_string(&file).unwrap();
+    let _ = std::fs::remove_file(&file);
+    let cases: Vec<String> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["path"] == "/1.1/classes/Business")
+        .map(|l| l["test"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        cases,
+        [
+            "Reviews: a customer reviews a business",
+            "评论：顾客写评论 100%"
+        ]
+    );
+}
