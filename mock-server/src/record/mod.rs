@@ -174,11 +174,6 @@ impl RunningRecorder {
         self.recorder.summary()
     }
 
-    /// The recordings file.
-    pub fn out(&self) -> &Path {
-        &self.recorder.out
-    }
-
     /// Stop accepting requests, let those under way finish (5 s at most), and return
     /// what was written.
     pub async fn stop(mut self) -> Summary {

@@ -295,6 +295,8 @@ impl Recorder {
             .collect();
         request.body = decode(header_text(&headers, "content-encoding").as_deref(), &body);
         let described = Described::of(&request);
+        // Before any seed line of this request is written (writing the exchange would
+        // add them only after).
         for secret in &described.secrets {
             self.writer.add_secret(secret);
         }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 /// A class name and an objectId.
 pub type ObjectRef = (String, String);
 
-use crate::replay::classify::segments;
+use crate::replay::classify::{creates_object as creates, is_batch, segments};
 
 /// The class a path's objects belong to, and the object it names, if any.
 pub fn path_target(path: &str) -> Option<(String, Option<String>)> {
@@ -30,19 +30,6 @@ pub fn path_target(path: &str) -> Option<(String, Option<String>)> {
         ["installations", id] => Some(("_Installation".into(), object(id))),
         _ => None,
     }
-}
-
-/// Whether `method path` creates an object whose id is the answer's `objectId`.
-pub fn creates(method: &str, path: &str) -> bool {
-    method == "POST"
-        && matches!(
-            segments(path).as_slice(),
-            ["classes", _] | ["users"] | ["roles"] | ["installations"]
-        )
-}
-
-pub fn is_batch(path: &str) -> bool {
-    matches!(segments(path).as_slice(), ["batch"] | ["batch", "save"])
 }
 
 pub fn is_login(method: &str, path: &str) -> bool {

@@ -77,7 +77,7 @@ fn cql_class(cql: &str) -> Option<(String, bool)> {
 }
 
 /// Whether an object created by `method path` gets its id in the answer's `objectId`.
-fn creates_object(method: &str, path: &str) -> bool {
+pub(crate) fn creates_object(method: &str, path: &str) -> bool {
     method == "POST"
         && matches!(
             segments(path).as_slice(),

@@ -352,63 +352,10 @@ pub fn replay_case(case: &Case<'_>, api: &Api) -> CaseReplay {
             &mapping.map_value(&rec.req_body),
             &keys,
         );
-        if let Some(error) = &rec.upstream_error {
-            outcomes.push(ExchangeOutcome {
-                suite: rec.suite.clone(),
-                test: rec.test.clone(),
-                index,
-                line: rec.line,
-                method: rec.method.clone(),
-                path: rec.path.clone(),
-                request,
-                preexisting: false,
-                reasons: Vec::new(),
-                upstream_error: Some(error.clone()),
-                l0: false,
-                l1: false,
-                l2: false,
-                expected_status: rec.status,
-                actual_status: 0,
-                expected: rec.resp_body.clone(),
-                actual: Value::Null,
-                expected_normalised: Value::Null,
-                actual_normalised: Value::Null,
-            });
-            continue;
-        }
-        // The recorded client's next request came after the previous one's after-hooks
-        // had run (their effects are visible in the recordings).
-        api.idle_blocking(AFTER_HOOKS_WAIT);
-        let mut reasons = known.request_reasons(rec);
-        let (actual_status, actual, actual_text) = send(api, &request);
-        let introduced = if rec.resp_raw {
-            Vec::new()
-        } else {
-            mapping.learn(&rec.resp_body, &actual)
-        };
-        reasons.extend(known.answer_reasons(rec, &introduced));
-        known.absorb(rec, &introduced);
-        let (levels, expected_normalised, actual_normalised) = if rec.resp_raw {
-            score::score_raw(
-                rec.status,
-                rec.resp_body.as_str().unwrap_or_default(),
-                actual_status,
-                &actual_text,
-            )
-        } else {
-            score::score(
-                rec.status,
-                &rec.resp_body,
-                actual_status,
-                &actual,
-                classify::is_batch(&rec.path),
-                &mapping,
-            )
-        };
-        let actual = if rec.resp_raw {
-            Value::String(actual_text)
-        } else {
-            actual
+        // An exchange the upstream never answered has nothing to compare with.
+        let scored = match rec.upstream_error {
+            Some(_) => Scored::default(),
+            None => replay_exchange(api, rec, &request, &mut mapping, &mut known),
         };
         outcomes.push(ExchangeOutcome {
             suite: rec.suite.clone(),
@@ -418,23 +365,87 @@ pub fn replay_case(case: &Case<'_>, api: &Api) -> CaseReplay {
             method: rec.method.clone(),
             path: rec.path.clone(),
             request,
-            preexisting: !reasons.is_empty(),
-            reasons,
-            upstream_error: None,
-            l0: levels.l0,
-            l1: levels.l1,
-            l2: levels.l2,
+            preexisting: !scored.reasons.is_empty(),
+            reasons: scored.reasons,
+            upstream_error: rec.upstream_error.clone(),
+            l0: scored.levels.l0,
+            l1: scored.levels.l1,
+            l2: scored.levels.l2,
             expected_status: rec.status,
-            actual_status,
+            actual_status: scored.status,
             expected: rec.resp_body.clone(),
-            actual,
-            expected_normalised,
-            actual_normalised,
+            actual: scored.actual,
+            expected_normalised: scored.expected_normalised,
+            actual_normalised: scored.actual_normalised,
         });
     }
     CaseReplay {
         outcomes,
         seed_problems: loaded.problems,
+    }
+}
+
+/// What one exchange's replay gives (nothing, for one the upstream never answered).
+#[derive(Default)]
+struct Scored {
+    /// Why it needs pre-existing data (empty: it does not).
+    reasons: Vec<String>,
+    levels: score::Levels,
+    status: u16,
+    actual: Value,
+    expected_normalised: Value,
+    actual_normalised: Value,
+}
+
+/// Send one (mapped) recorded request, learn from its answer, and score it.
+fn replay_exchange(
+    api: &Api,
+    rec: &Record,
+    request: &leancloud::Request,
+    mapping: &mut Mapping,
+    known: &mut Known,
+) -> Scored {
+    // The recorded client's next request came after the previous one's after-hooks
+    // had run (their effects are visible in the recordings).
+    api.idle_blocking(AFTER_HOOKS_WAIT);
+    let mut reasons = known.request_reasons(rec);
+    let (actual_status, actual, actual_text) = send(api, request);
+    let introduced = if rec.resp_raw {
+        Vec::new()
+    } else {
+        mapping.learn(&rec.resp_body, &actual)
+    };
+    reasons.extend(known.answer_reasons(rec, &introduced));
+    known.absorb(rec, &introduced);
+    let (levels, expected_normalised, actual_normalised) = if rec.resp_raw {
+        score::score_raw(
+            rec.status,
+            rec.resp_body.as_str().unwrap_or_default(),
+            actual_status,
+            &actual_text,
+        )
+    } else {
+        score::score(
+            rec.status,
+            &rec.resp_body,
+            actual_status,
+            &actual,
+            classify::is_batch(&rec.path),
+            mapping,
+        )
+    };
+    let actual = if rec.resp_raw {
+        Value::String(actual_text)
+    } else {
+        actual
+    };
+    Scored {
+        reasons,
+        levels,
+        status: actual_status,
+        actual,
+        expected_normalised,
+        actual_normalised,
     }
 }
 
