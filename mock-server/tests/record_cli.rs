@@ -136,3 +136,52 @@ fn an_upstream_that_is_not_a_url_is_a_usage_error() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[cfg(unix)]
+async fn sigterm_stops_the_recorder_with_a_summary() {
+    let upstream = upstream().await;
+    let file = std::env::temp_dir().join(format!("lc-record-term-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let mut child = Command::new(LC_MOCK)
+        .args(["record", "--upstream", &upstream, "--listen", "127.0.0.1:0"])
+        .arg("--out")
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    // No keys: the emulator refuses it, and the refusal is recorded.
+    let answer = reqwest::get(format!("{}/1.1/classes/Note", url.trim()))
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 401);
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        stderr.contains(&format!(
+            "wrote 1 case, 1 exchange, 0 seeds, {} bytes",
+            text.len()
+        )),
+        "{stderr}"
+    );
+}

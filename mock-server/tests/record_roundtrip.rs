@@ -160,6 +160,12 @@ async fn record_session(file: &Path) -> usize {
         .await;
     check(&promote, 400);
     assert_eq!(promote.body["code"], 117, "{}", promote.body);
+    // A session the app never issued: recorded as an absent `_Session` seed, so the
+    // replay scores the refusal too.
+    s.session = Some("0000000000notissuedbyapp0".into());
+    let stranger = s.send("GET", "/1.1/users/me", None, false).await;
+    check(&stranger, 400);
+    assert_eq!(stranger.body["code"], 211, "{}", stranger.body);
     s.session = None;
 
     // Case 2 (named by a marker): a fixture customer reviews a fixture business.

@@ -88,6 +88,11 @@ fn route(head: &str) -> Reply {
         Reply::Hang
     } else if line.contains("/reset") {
         Reply::Drop
+    } else if line.contains("/moved") {
+        Reply::Bytes(
+            b"HTTP/1.1 302 Found\r\nLocation: /1.1/elsewhere\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                .to_vec(),
+        )
     } else if line.contains("/html") {
         let body = "<html><body>502 Bad Gateway</body></html>";
         Reply::Bytes(
@@ -310,4 +315,88 @@ async fn a_chunked_gzip_request_is_forwarded_unchanged_and_recorded_decoded() {
     assert!(!got.contains("sent in chunks"), "{got}");
     assert_eq!(got.len(), String::from_utf8_lossy(&body).len());
     s.recorder.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_reaches_the_client_as_it_came() {
+    let s = setup("redirect").await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .get(format!("{}/1.1/moved", s.recorder.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 302);
+    assert_eq!(response.headers()["location"], "/1.1/elsewhere");
+    assert_eq!(lines(&s.file)[0]["status"], 302);
+    s.recorder.stop().await;
+}
+
+/// The control requests: the marker names (and `{"test": null}` unnames) the case of
+/// the requests that follow, the summary answers the counts; neither is forwarded or
+/// recorded. A case name an earlier recording in the file used gets ` (2)`.
+#[tokio::test(flavor = "multi_thread")]
+async fn markers_and_the_summary_are_answered_by_the_recorder() {
+    let s = setup("control").await;
+    let http = client();
+    let post = |path: &str, body: Value| {
+        http.post(format!("{}{path}", s.recorder.url))
+            .body(body.to_string())
+            .send()
+    };
+    let marked: Value = post("/__record/case", json!({"test": "checkout"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(marked, json!({"suite": "recorded", "test": "checkout"}));
+    post("/1.1/classes/Post", json!({"n": 1})).await.unwrap();
+    post("/__record/case", json!({"test": null})).await.unwrap();
+    post("/1.1/classes/Post", json!({"n": 2})).await.unwrap();
+    let summary: Value = http
+        .get(format!("{}/__record/summary", s.recorder.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(summary["cases"], 2);
+    assert_eq!(summary["exchanges"], 2);
+    let tests: Vec<Value> = lines(&s.file).iter().map(|l| l["test"].clone()).collect();
+    assert_eq!(tests, [json!("checkout"), json!("session 1")]);
+    s.recorder.stop().await;
+
+    // A second run on the same file: the names already there are not reused.
+    let mut config = RecorderConfig::new(&fake_upstream(route).await);
+    config.upstream_timeout = Duration::from_millis(500);
+    let again = start(config, "127.0.0.1:0".parse().unwrap(), &s.file)
+        .await
+        .unwrap();
+    http.post(format!("{}/1.1/classes/Post", again.url))
+        .header("x-lc-record-case", "checkout")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    http.post(format!("{}/1.1/classes/Post", again.url))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    again.stop().await;
+    let tests: Vec<Value> = lines(&s.file).iter().map(|l| l["test"].clone()).collect();
+    assert_eq!(
+        tests,
+        [
+            json!("checkout"),
+            json!("session 1"),
+            json!("checkout (2)"),
+            json!("session 2")
+        ]
+    );
 }
