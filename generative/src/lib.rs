@@ -119,17 +119,20 @@ pub fn arb_action() -> impl Strategy<Value = Action> {
 
 /// One to three actions on distinct keys, sent together in one body.
 pub fn arb_step() -> impl Strategy<Value = Vec<Action>> {
-    prop::collection::vec(arb_action(), 1..4).prop_map(|actions| {
-        let mut seen = Vec::new();
-        actions
-            .into_iter()
-            .filter(|a| {
-                let new = !seen.contains(&a.field());
-                seen.push(a.field());
-                new
-            })
-            .collect()
-    })
+    prop::collection::vec(arb_action(), 1..4).prop_map(distinct_fields)
+}
+
+/// The actions that are the first on their key: one body sets a key once.
+pub fn distinct_fields(actions: Vec<Action>) -> Vec<Action> {
+    let mut seen = Vec::new();
+    actions
+        .into_iter()
+        .filter(|a| {
+            let new = !seen.contains(&a.field());
+            seen.push(a.field());
+            new
+        })
+        .collect()
 }
 
 /// The reference: what the documented semantics say the fields hold. Missing fields

@@ -28,7 +28,8 @@
 //! - a conditional update or delete (`?where=`) happens when [`matches`] holds for the
 //!   object, else `400 {"code":305,...}` (notes §1.3).
 
-use crate::values::{arb_field_value, arb_fields, date, iso_ms, pointer};
+use crate::values::{arb_field_value, arb_fields, date, pointer};
+use leancloud::value::parse_date;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use std::cmp::Ordering;
@@ -343,7 +344,7 @@ impl Operand {
             Operand::Value(v) => v.clone(),
             Operand::CreatedAt(i, offset) => {
                 let ms = row(i)
-                    .and_then(|r| r.get("createdAt")?.as_str().and_then(iso_ms))
+                    .and_then(|r| r.get("createdAt")?.as_str().and_then(parse_date))
                     .unwrap_or(DATE_BASE_MS);
                 date(ms + offset)
             }
@@ -644,7 +645,7 @@ fn val(v: &Value) -> Val<'_> {
             Some("Date") => m
                 .get("iso")
                 .and_then(Value::as_str)
-                .and_then(iso_ms)
+                .and_then(parse_date)
                 .map_or(Val::Other, Val::Date),
             Some("Pointer") => match (
                 m.get("className").and_then(Value::as_str),
@@ -663,7 +664,7 @@ fn val(v: &Value) -> Val<'_> {
 fn lookup<'a>(row: &'a Map<String, Value>, key: &str) -> Option<Val<'a>> {
     if key == "createdAt" || key == "updatedAt" {
         let text = row.get(key)?.as_str()?;
-        return Some(Val::Date(iso_ms(text).expect("a stored date")));
+        return Some(Val::Date(parse_date(text).expect("a stored date")));
     }
     let mut parts = key.split('.');
     let mut v = row.get(parts.next()?)?;

@@ -1,12 +1,16 @@
 //! Strategies for LeanCloud field values (protocol notes §2): every `__type` form (Date,
 //! Pointer, Relation, GeoPoint, File, Bytes, Object), plain JSON, and whole objects as
-//! field maps; plus the helpers a test needs to build and compare them ([`iso`],
-//! [`same_value`]).
+//! field maps; plus the helpers a test needs to build and compare them ([`date`],
+//! [`pointer`], and [`same_value`] from `leancloud::value`).
 //!
 //! Generated values are always valid as stored data: keys are lowercase names (so they
 //! never collide with `objectId`, `createdAt`, `updatedAt`, `ACL`), nested keys hold no
 //! `$` or `.` (121), an object carries at most one GeoPoint, numbers are exact in JSON.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use leancloud::value::format_date;
+pub use leancloud::value::same_value;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -14,24 +18,9 @@ use serde_json::{Map, Value, json};
 pub const DATE_MIN_MS: i64 = 946_684_800_000;
 pub const DATE_MAX_MS: i64 = 1_893_456_000_000;
 
-/// LeanCloud's date text: UTC, three fraction digits, `Z` (notes §2).
-pub fn iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .expect("a date in range")
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
-}
-
-/// Milliseconds of a date text in the form [`iso`] writes (and the emulator answers).
-pub fn iso_ms(text: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|d| d.timestamp_millis())
-}
-
 /// `{"__type":"Date","iso":...}`.
 pub fn date(ms: i64) -> Value {
-    json!({"__type": "Date", "iso": iso(ms)})
+    json!({"__type": "Date", "iso": format_date(ms)})
 }
 
 /// `{"__type":"Pointer","className":...,"objectId":...}`.
@@ -93,32 +82,9 @@ pub fn arb_file() -> impl Strategy<Value = Value> {
     ]
 }
 
-/// Standard base64 with padding, written here so the test does not lean on the code it
-/// checks.
-pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 pub fn arb_bytes() -> impl Strategy<Value = Value> {
     prop::collection::vec(any::<u8>(), 0..12)
-        .prop_map(|b| json!({"__type": "Bytes", "base64": base64(&b)}))
+        .prop_map(|b| json!({"__type": "Bytes", "base64": STANDARD.encode(&b)}))
 }
 
 /// A field name as stored data uses it: lowercase, so never a reserved key.
@@ -254,52 +220,4 @@ pub fn arb_fields() -> impl Strategy<Value = Map<String, Value>> {
             })
             .collect()
     })
-}
-
-/// JSON equality where numbers compare by value (`1` and `1.0` are the same number).
-pub fn same_value(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_matches_the_rfc_4648_test_vectors() {
-        for (raw, encoded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(raw.as_bytes()), encoded);
-        }
-    }
-
-    #[test]
-    fn dates_are_written_with_three_fraction_digits_and_read_back() {
-        assert_eq!(iso(1_434_909_772_249), "2015-06-21T18:02:52.249Z");
-        assert_eq!(iso_ms("2015-06-21T18:02:52.249Z"), Some(1_434_909_772_249));
-    }
-
-    #[test]
-    fn numbers_compare_by_value() {
-        assert!(same_value(&json!({"a": [1, 2.0]}), &json!({"a": [1.0, 2]})));
-        assert!(!same_value(&json!({"a": 1}), &json!({"a": 1, "b": 2})));
-    }
 }

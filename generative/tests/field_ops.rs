@@ -11,7 +11,7 @@
 //!
 //! Cases: 128 by default (`PROPTEST_CASES` to change), each with up to 11 steps.
 
-use generative::{Action, Reference, arb_action, arb_step, body_of, check};
+use generative::{Action, Reference, arb_action, arb_step, body_of, check, distinct_fields};
 use leancloud::Request;
 use mock_server::api::{Api, AppConfig};
 use proptest::prelude::*;
@@ -91,17 +91,7 @@ fn arb_create_body() -> impl Strategy<Value = Vec<Action>> {
         arb_action().prop_filter("allowed on create", Action::on_create),
         0..3,
     )
-    .prop_map(|actions| {
-        let mut seen = Vec::new();
-        actions
-            .into_iter()
-            .filter(|a| {
-                let new = !seen.contains(&a.field());
-                seen.push(a.field());
-                new
-            })
-            .collect()
-    })
+    .prop_map(distinct_fields)
 }
 
 #[test]

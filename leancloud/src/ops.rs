@@ -14,7 +14,7 @@
 //! a type mismatch (as MongoDB, which backs LeanCloud, refuses `$inc` on null).
 
 use crate::LcError;
-use crate::value::{Pointer, Relation, type_name};
+use crate::value::{Pointer, Relation, same_value, type_name};
 use serde_json::{Map, Number, Value, json};
 
 /// At most this many objects per relation operation (documented; more is code 128).
@@ -315,25 +315,6 @@ fn bits(
             None if v.is_number() => Err(LcError::incorrect_type(key, "Integer", "Number")),
             None => Err(mismatch(key, "Integer", v)),
         },
-    }
-}
-
-/// JSON equality where numbers compare by value (`1 == 1.0`), as MongoDB compares them.
-fn same_value(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(i), Some(j)) => i == j,
-            _ => x == y || x.as_f64() == y.as_f64(),
-        },
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(i, j)| same_value(i, j))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
-        }
-        _ => a == b,
     }
 }
 

@@ -54,6 +54,29 @@ pub fn type_name(value: &Value) -> &'static str {
     }
 }
 
+/// JSON equality where numbers compare by value, as MongoDB compares them: `1` and `1.0`
+/// are the same number, and two integers compare exactly (also beyond 2^53).
+pub fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(i), Some(j)) => i == j,
+            _ => x == y || x.as_f64() == y.as_f64(),
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(i, j)| same_value(i, j))
+        }
+        (Value::Object(x), Value::Object(y)) => same_fields(x, y),
+        _ => a == b,
+    }
+}
+
+/// [`same_value`] for two objects' fields: the same keys, each holding the same value.
+pub fn same_fields(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .all(|(k, v)| b.get(k).is_some_and(|w| same_value(v, w)))
+}
+
 /// `" for field 'k'"`, or nothing when there is no field name.
 fn at(key: &str) -> String {
     if key.is_empty() {
@@ -734,6 +757,20 @@ mod tests {
             json!({"__type":"Date","iso":"2019-09-19T04:45:49.090Z"})
         );
         assert_eq!(Date::from_json(&d.to_json()), Ok(d));
+    }
+
+    #[test]
+    fn numbers_compare_by_value_and_integers_exactly() {
+        assert!(same_value(&json!({"a": [1, 2.0]}), &json!({"a": [1.0, 2]})));
+        assert!(!same_value(&json!({"a": 1}), &json!({"a": 1, "b": 2})));
+        assert!(!same_value(&json!([1, 2]), &json!([2, 1])));
+        // 2^53 + 1 and 2^53 are one f64, but two integers.
+        assert!(!same_value(
+            &json!(9_007_199_254_740_993_i64),
+            &json!(9_007_199_254_740_992_i64)
+        ));
+        assert!(same_value(&json!(-0.0), &json!(0)));
+        assert!(!same_value(&json!("1"), &json!(1)));
     }
 
     #[test]

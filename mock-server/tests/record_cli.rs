@@ -3,7 +3,8 @@
 
 use mock_server::api::{Api, AppConfig};
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 const LC_MOCK: &str = env!("CARGO_BIN_EXE_lc-mock");
@@ -16,25 +17,58 @@ async fn upstream() -> String {
     url
 }
 
+#[cfg(unix)]
+/// Start `lc-mock record` in front of `upstream`, writing `file`: the child and the URL
+/// it printed.
+fn start_recorder(upstream: &str, file: &Path, extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(LC_MOCK)
+        .args(["record", "--upstream", upstream, "--listen", "127.0.0.1:0"])
+        .arg("--out")
+        .arg(file)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    (child, url.trim().to_string())
+}
+
+#[cfg(unix)]
+/// Send `signal` (`INT`, `TERM`) to the recorder, check that it exited cleanly, and
+/// answer what it wrote to standard error.
+fn stop_with(mut child: Child, signal: &str) -> String {
+    let killed = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    stderr
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[cfg(unix)]
 async fn ctrl_c_stops_the_recorder_with_a_summary_and_every_exchange_written() {
     let upstream = upstream().await;
     let file = std::env::temp_dir().join(format!("lc-record-cli-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&file);
-    let mut child = Command::new(LC_MOCK)
-        .args(["record", "--upstream", &upstream, "--listen", "127.0.0.1:0"])
-        .arg("--out")
-        .arg(&file)
-        .args(["--gap-secs", "0", "--master-key", "lc-mock-master"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut url = String::new();
-    stdout.read_line(&mut url).unwrap();
-    let url = url.trim().to_string();
+    let (child, url) = start_recorder(
+        &upstream,
+        &file,
+        &["--gap-secs", "0", "--master-key", "lc-mock-master"],
+    );
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
     let http = reqwest::Client::new();
@@ -78,20 +112,7 @@ async fn ctrl_c_stops_the_recorder_with_a_summary_and_every_exchange_written() {
     .unwrap();
     assert_eq!(bad.status().as_u16(), 400);
 
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{status}");
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stderr = stop_with(child, "INT");
     assert!(
         stderr.contains("recorded/session 1 #0 POST /1.1/classes/Note -> 201"),
         "{stderr}"
@@ -143,37 +164,13 @@ async fn sigterm_stops_the_recorder_with_a_summary() {
     let upstream = upstream().await;
     let file = std::env::temp_dir().join(format!("lc-record-term-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&file);
-    let mut child = Command::new(LC_MOCK)
-        .args(["record", "--upstream", &upstream, "--listen", "127.0.0.1:0"])
-        .arg("--out")
-        .arg(&file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut url)
-        .unwrap();
+    let (child, url) = start_recorder(&upstream, &file, &[]);
     // No keys: the emulator refuses it, and the refusal is recorded.
-    let answer = reqwest::get(format!("{}/1.1/classes/Note", url.trim()))
+    let answer = reqwest::get(format!("{url}/1.1/classes/Note"))
         .await
         .unwrap();
     assert_eq!(answer.status().as_u16(), 401);
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{status}");
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stderr = stop_with(child, "TERM");
     let text = std::fs::read_to_string(&file).unwrap();
     let _ = std::fs::remove_file(&file);
     assert_eq!(text.lines().count(), 1, "{text}");

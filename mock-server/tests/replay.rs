@@ -1,11 +1,12 @@
 //! `lc-mock replay`: hand-written recordings under `fixtures/recordings/` replayed
 //! against a fresh emulator per test case, and the command's output and exit codes.
 
-use mock_server::api::Api;
+mod common;
+use common::{fresh, run};
+
 use mock_server::replay::{self, ExchangeOutcome, Record, ReplayArgs, Report};
 use serde_json::Value;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -26,10 +27,6 @@ fn records(name: &str) -> Vec<Record> {
     recordings.records
 }
 
-fn fresh() -> Arc<Api> {
-    replay::fresh_app(None)
-}
-
 fn replay_fixture(name: &str) -> Report {
     replay::replay(&records(name), &fresh)
 }
@@ -47,17 +44,6 @@ fn temp_file(name: &str, contents: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("lc-replay-{}-{name}", std::process::id()));
     std::fs::write(&path, contents).expect("the temp dir is writable");
     path
-}
-
-/// Run the command in-process: (exit code, stdout, stderr).
-fn run(args: ReplayArgs) -> (u8, String, String) {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = replay::run(&args, &fresh, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8(out).expect("stdout is UTF-8"),
-        String::from_utf8(err).expect("stderr is UTF-8"),
-    )
 }
 
 fn args(file: PathBuf) -> ReplayArgs {
@@ -220,7 +206,7 @@ fn exchanges_that_need_preexisting_data_are_sent_but_not_scored() {
 fn the_json_line_is_the_last_line_and_has_the_counts() {
     let mut a = args(fixture("wrong.jsonl"));
     a.json = true;
-    let (code, out, _) = run(a);
+    let (code, out, _) = run(&a);
     assert_eq!(code, 0);
     let last = out.lines().last().expect("some output");
     let json: Value = serde_json::from_str(last).expect("the last line is JSON");
@@ -246,7 +232,7 @@ fn the_suite_option_keeps_only_that_suite_and_rejects_unknown_ones() {
     let mut a = args(file.clone());
     a.json = true;
     a.suites = vec!["Objects".into()];
-    let (code, out, _) = run(a.clone());
+    let (code, out, _) = run(&a);
     assert_eq!(code, 0);
     let json: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     assert_eq!(
@@ -255,7 +241,7 @@ fn the_suite_option_keeps_only_that_suite_and_rejects_unknown_ones() {
     );
 
     a.suites = vec!["Nope".into()];
-    let (code, _, err) = run(a);
+    let (code, _, err) = run(&a);
     assert_eq!(code, 2);
     assert!(err.contains("Nope"), "{err}");
     let _ = std::fs::remove_file(file);
@@ -263,13 +249,13 @@ fn the_suite_option_keeps_only_that_suite_and_rejects_unknown_ones() {
 
 #[test]
 fn a_missing_recordings_or_floors_file_exits_with_2() {
-    let (code, _, err) = run(args(fixture("no-such-file.jsonl")));
+    let (code, _, err) = run(&args(fixture("no-such-file.jsonl")));
     assert_eq!(code, 2);
     assert!(err.contains("no-such-file.jsonl"), "{err}");
 
     let mut a = args(fixture("wrong.jsonl"));
     a.floors = Some(fixture("no-such-floors.json"));
-    let (code, _, err) = run(a);
+    let (code, _, err) = run(&a);
     assert_eq!(code, 2);
     assert!(err.contains("no-such-floors.json"), "{err}");
 }
@@ -279,7 +265,7 @@ fn an_unmet_floor_exits_with_1_and_names_the_suite() {
     let floors = temp_file("floors-unmet.json", r#"{"Wrong":{"l0":1.0,"l2":0.4}}"#);
     let mut a = args(fixture("wrong.jsonl"));
     a.floors = Some(floors.clone());
-    let (code, _, err) = run(a);
+    let (code, _, err) = run(&a);
     assert_eq!(code, 1);
     assert!(err.contains("suite Wrong l0"), "{err}");
     assert!(!err.contains("l2"), "the l2 floor (3/7) is met: {err}");
@@ -291,7 +277,7 @@ fn met_floors_exit_with_0() {
     let floors = temp_file("floors-met.json", r#"{"Objects":{"l0":1,"l1":1,"l2":1}}"#);
     let mut a = args(fixture("faithful.jsonl"));
     a.floors = Some(floors.clone());
-    let (code, out, err) = run(a);
+    let (code, out, err) = run(&a);
     assert_eq!(code, 0, "{out}{err}");
     let _ = std::fs::remove_file(floors);
 }
@@ -306,7 +292,7 @@ fn bad_lines_are_reported_with_their_number_and_skipped() {
     );
     let mut a = args(file.clone());
     a.json = true;
-    let (code, out, err) = run(a);
+    let (code, out, err) = run(&a);
     assert_eq!(code, 0);
     for line in ["line 2", "line 4", "line 5"] {
         assert!(err.contains(line), "{line} is reported: {err}");

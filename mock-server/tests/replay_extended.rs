@@ -7,6 +7,9 @@
 //! rows, and the settings), in order, and its answers are written down as a recorder
 //! would. Replaying them against fresh apps must then give the same answers.
 
+mod common;
+use common::{fresh, run};
+
 use lc_model::settings::{ClassFiles, ClassSpec};
 use leancloud::Request;
 use mock_server::api::{Api, AppConfig};
@@ -169,10 +172,6 @@ fn record(upstream: &Api, suite: &str, test: &str, exchanges: &[Ex<'_>]) -> Vec<
         .collect()
 }
 
-fn fresh() -> Arc<Api> {
-    replay::fresh_app(None)
-}
-
 fn replay_text(text: &str) -> Report {
     let r = replay::parse_recordings(text);
     assert!(r.errors.is_empty(), "bad lines: {:?}", r.errors);
@@ -212,17 +211,6 @@ fn temp_file(name: &str, contents: &str) -> PathBuf {
     let path = temp_path(name);
     std::fs::write(&path, contents).expect("the temp dir is writable");
     path
-}
-
-/// Run the command in-process: (exit code, stdout, stderr).
-fn run(args: &ReplayArgs) -> (u8, String, String) {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = replay::run(args, &fresh, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8(out).expect("stdout is UTF-8"),
-        String::from_utf8(err).expect("stderr is UTF-8"),
-    )
 }
 
 fn args(file: PathBuf) -> ReplayArgs {

@@ -10,6 +10,7 @@ use crate::query::Matcher;
 use crate::store::{Column, Store, StoredObject};
 use leancloud::LcError;
 use leancloud::ops::FieldOp;
+use leancloud::value::same_value;
 use serde_json::{Map, Value, json};
 
 /// The ACL an object gets when the client sends none: the class default, which starts
@@ -383,22 +384,6 @@ fn check_columns(
         }
     }
     Ok(())
-}
-
-/// JSON equality with numbers compared by value (`1` and `1.0` are the same).
-fn same_value(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, a)| y.get(k).is_some_and(|b| same_value(a, b)))
-        }
-        _ => a == b,
-    }
 }
 
 /// Unique indexes: no other object of the class may hold the same values for all keys

@@ -4,6 +4,7 @@
 
 use crate::store::StoredObject;
 use leancloud::LcError;
+use leancloud::value::{same_fields, same_value};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 
@@ -216,12 +217,12 @@ pub(crate) fn eq_kind(k: Kind<'_>, op: &Operand) -> bool {
         (Kind::Pointer(c, i), OpKind::Pointer(c2, i2)) => c == c2 && i == i2,
         (Kind::Array(items), OpKind::Composite) => match &op.raw {
             Value::Array(other) => {
-                items.len() == other.len() && items.iter().zip(other).all(|(a, b)| json_eq(a, b))
+                items.len() == other.len() && items.iter().zip(other).all(|(a, b)| same_value(a, b))
             }
             _ => false,
         },
         (Kind::Object(m), OpKind::Composite) => match &op.raw {
-            Value::Object(other) => map_eq(m, other),
+            Value::Object(other) => same_fields(m, other),
             _ => false,
         },
         _ => false,
@@ -261,24 +262,6 @@ pub(crate) fn cmp_field(found: Found<'_>, op: &Operand, accept: fn(Ordering) -> 
             .any(|item| cmp_kind(classify(item), op).is_some_and(accept)),
         _ => false,
     }
-}
-
-/// JSON equality where numbers compare by value (`1 == 1.0`).
-pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => map_eq(x, y),
-        _ => a == b,
-    }
-}
-
-fn map_eq(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .all(|(k, v)| b.get(k).is_some_and(|w| json_eq(v, w)))
 }
 
 /// One row's value for one `order` key. The order across types follows MongoDB's:
