@@ -304,6 +304,30 @@ impl LcError {
     pub fn payload_too_large() -> Self {
         LcError::new(413, 413, "Request entity too large.")
     }
+    /// A request body that did not arrive in time (fewer bytes than its `Content-Length`,
+    /// or too slowly). 408 is the HTTP answer to a client too slow to send; 124 is the
+    /// service's code for a request that timed out, with the text the Node engine gives
+    /// it (protocol notes §5.8). The exact answer of the service was not found.
+    pub fn body_read_timeout() -> Self {
+        LcError::new(408, 124, "The request timed out on the server.")
+    }
+    /// A request body that could not be read (e.g. broken chunked encoding): the body
+    /// the service parses as JSON is unreadable, so it is 107 as for malformed JSON.
+    pub fn unreadable_body() -> Self {
+        LcError::invalid_json_detail("the request body could not be read")
+    }
+    /// The answers for request heads the server cannot take: no LeanCloud code exists
+    /// for them (and code 431 means "hook rate limit exceeded"), so they take code 1,
+    /// the service's code for a request it cannot process (error-code.mdx).
+    pub fn malformed_request_head() -> Self {
+        LcError::new(400, 1, "Malformed request line or headers.")
+    }
+    pub fn uri_too_long() -> Self {
+        LcError::new(414, 1, "Request-URI too long.")
+    }
+    pub fn header_fields_too_large() -> Self {
+        LcError::new(431, 1, "Request header fields too large.")
+    }
 
     /// A route the emulator does not serve: named so the gap is obvious.
     pub fn route_not_found(method: &str, path: &str) -> Self {

@@ -2,7 +2,7 @@
 //!
 //! - `lc-mock serve`: a standalone emulator on 127.0.0.1; prints its URL when ready.
 //!   `--fixtures DIR` loads a database-settings folder first (and stops, naming the
-//!   file and the problem, when it is broken).
+//!   file and the problem, when it is broken). Its data lives in memory only.
 //! - `lc-mock replay FILE`: replay recorded exchanges and score the emulator on them.
 //! - `lc-mock record --upstream URL --out FILE`: a proxy that records a real app's
 //!   traffic as such exchanges.
@@ -25,7 +25,13 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Serve an emulated LeanCloud app over HTTP.
+    /// Serve an emulated LeanCloud app over HTTP. Its data lives in memory only: every
+    /// write is lost when the process ends.
+    #[command(
+        after_help = "Data lives in memory only: everything written is gone when \
+                            the process ends (however it ends). --fixtures loads the same \
+                            starting data on every start."
+    )]
     Serve(ServeArgs),
     /// Replay a recordings file against a fresh emulator per test case and score it.
     Replay(mock_server::replay::ReplayArgs),
@@ -68,6 +74,10 @@ struct ServeArgs {
     /// permissions.json, population.json) to load before serving.
     #[arg(long, env = "LC_MOCK_FIXTURES", value_name = "DIR")]
     fixtures: Option<std::path::PathBuf>,
+    /// Connections served at once; further ones wait until one closes.
+    #[arg(long, env = "LC_MOCK_MAX_CONNECTIONS", default_value_t = standalone::MAX_CONNECTIONS as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
 }
 
 fn main() -> ExitCode {
@@ -165,10 +175,11 @@ fn serve(args: ServeArgs) -> ExitCode {
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        match axum::serve(standalone::no_delay(listener), standalone::router(api))
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
+        let limits = standalone::Limits {
+            max_connections: args.max_connections as usize,
+            ..standalone::Limits::default()
+        };
+        match standalone::serve_with(listener, api, limits, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("lc-mock: server error: {e}");

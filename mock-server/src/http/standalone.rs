@@ -1,58 +1,90 @@
 //! The standalone front: the api on its own concurrent HTTP server (axum over hyper), for
 //! `lc-mock serve`, SDKs and long runs. Unlike wiremock it keeps no copy of the requests.
+//!
+//! It answers as the service's HTTP edge does: CORS on the API (see [`super::cors`]),
+//! gzip when asked, and every limit of the connection answered LeanCloud-shaped (see the
+//! constants below and [`super::head_errors`]). axum::serve does not expose hyper's head
+//! limits or header read timeout, so connections are served by hyper's http1 builder
+//! here, with the same axum router.
 
+use super::cors;
+use super::head_errors::ShapedHeadErrors;
 use crate::api::{Api, MAX_BODY_BYTES};
-use axum::body::{Body, Bytes};
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
-use axum::response::IntoResponse;
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
+use axum::extract::{DefaultBodyLimit, FromRequest, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::serve::ListenerExt;
-use leancloud::Request;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use leancloud::{LcError, Request};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::SizeAbove;
 
-async fn handle(
-    State(api): State<Arc<Api>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> impl IntoResponse {
-    let Ok(body) = body else {
-        // Over the limit (or a body that could not be read): the service's 413.
-        let response = leancloud::Response::error(&leancloud::LcError::payload_too_large());
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            [("content-type", "application/json;charset=utf-8")],
-            response.body,
-        )
-            .into_response();
-    };
-    let mut request = Request::from_target(
-        method.as_str(),
-        uri.path_and_query().map_or("/", |pq| pq.as_str()),
-    );
-    request.headers = headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    request.body = body.to_vec();
-    // The api is synchronous and may wait (on cloud code, which may call back into this
-    // server). On a multi-thread runtime the worker hands its queued tasks to another
-    // thread first, so nothing waits behind it.
-    let response = match tokio::runtime::Handle::current().runtime_flavor() {
-        tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(|| api.handle(&request))
+/// How long a connection may take to send a request head, and how long an idle
+/// keep-alive connection is kept: past it the connection is closed without an answer,
+/// as the service's front does with a client that sends nothing.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a request body may take to arrive in full; past it the answer is 408
+/// ([`LcError::body_read_timeout`]) and the connection is closed.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Connections served at once; further ones wait to be accepted until one closes.
+pub const MAX_CONNECTIONS: usize = 1024;
+/// The request line and headers together, in bytes; past it the answer is 431.
+pub const MAX_HEAD_BYTES: usize = 128 * 1024;
+/// Header fields in one request; past it the answer is 431.
+pub const MAX_HEADERS: usize = 100;
+/// The request target (path and query), in bytes; past it the answer is 414. This is
+/// hyper's own, fixed limit, named here so it is documented.
+pub const MAX_URI_BYTES: usize = u16::MAX as usize - 1;
+/// After the shutdown signal, how long open connections get to finish the request they
+/// are on before the server returns regardless (a head that never ends would otherwise
+/// hold it for the whole header timeout).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// Answers smaller than this go out uncompressed even when gzip is accepted: they would
+/// not get smaller by much.
+pub const GZIP_MIN_BYTES: u16 = 1024;
+
+/// The limits of one server that tests (and `lc-mock serve`) may change.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub header_read_timeout: Duration,
+    pub body_read_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            body_read_timeout: BODY_READ_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
         }
-        _ => api.handle(&request),
-    };
+    }
+}
+
+#[derive(Clone)]
+struct Front {
+    api: Arc<Api>,
+    body_read_timeout: Duration,
+}
+
+/// An answer of the front itself (not the api's), with the CORS headers of its path.
+/// The body was not read to its end, so the connection is closed after it.
+fn front_answer(err: &LcError, cors_headers: Vec<(String, String)>) -> axum::response::Response {
+    let mut response = leancloud::Response::error(err);
+    response.headers.extend(cors_headers);
+    response.headers.push(("connection".into(), "close".into()));
+    to_axum(response)
+}
+
+fn to_axum(response: leancloud::Response) -> axum::response::Response {
     let mut out = axum::http::Response::new(Body::from(response.body));
     *out.status_mut() = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
     for (name, value) in response.headers {
@@ -63,21 +95,165 @@ async fn handle(
             out.headers_mut().append(n, v);
         }
     }
-    out.into_response()
+    out
+}
+
+async fn handle(
+    State(front): State<Front>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let path = uri.path();
+    let origin = request
+        .headers()
+        .get("origin")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    if let Some(answer) = cors::preflight(method.as_str(), path, origin.as_deref()) {
+        return to_axum(answer);
+    }
+    let cors_headers = cors::answer_headers(path, origin.as_deref());
+    let headers: Vec<(String, String)> = request
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    // A body announced over the limit is refused before it is read: the client may
+    // never send it.
+    if request.body().size_hint().lower() > (MAX_BODY_BYTES + 1) as u64 {
+        return front_answer(&LcError::payload_too_large(), cors_headers);
+    }
+    let body = match tokio::time::timeout(
+        front.body_read_timeout,
+        Bytes::from_request(request, &()),
+    )
+    .await
+    {
+        Ok(Ok(body)) => body,
+        Err(_) => return front_answer(&LcError::body_read_timeout(), cors_headers),
+        // Over the limit: the service's 413, without reading the rest.
+        Ok(Err(BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)))) => {
+            return front_answer(&LcError::payload_too_large(), cors_headers);
+        }
+        // A body that cannot be read, e.g. broken chunked encoding (hyper's error).
+        Ok(Err(_)) => return front_answer(&LcError::unreadable_body(), cors_headers),
+    };
+    let mut request = Request::from_target(
+        method.as_str(),
+        uri.path_and_query().map_or("/", |pq| pq.as_str()),
+    );
+    request.headers = headers;
+    request.body = body.to_vec();
+    // The api is synchronous and may wait (on cloud code, which may call back into this
+    // server). On a multi-thread runtime the worker hands its queued tasks to another
+    // thread first, so nothing waits behind it.
+    let mut response = match tokio::runtime::Handle::current().runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(|| front.api.handle(&request))
+        }
+        _ => front.api.handle(&request),
+    };
+    response.headers.extend(cors_headers);
+    to_axum(response)
 }
 
 /// The axum router that serves `api`: every path goes to the api's routes table.
 pub fn router(api: Arc<Api>) -> axum::Router {
+    router_with(api, Limits::default())
+}
+
+/// [`router`] with given limits.
+pub fn router_with(api: Arc<Api>, limits: Limits) -> axum::Router {
     axum::Router::new()
         .fallback(handle)
         // One byte over the service's limit reaches the api, which answers 413 itself.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES + 1))
-        .with_state(api)
+        // The REST API compresses its answers when the client accepts it (protocol notes
+        // §7b; brotli too there, gzip only here).
+        .layer(CompressionLayer::new().compress_when(SizeAbove::new(GZIP_MIN_BYTES)))
+        .with_state(Front {
+            api,
+            body_read_timeout: limits.body_read_timeout,
+        })
 }
 
-/// Serve `api` on `listener` until the future is dropped.
+/// Serve `api` on `listener` with the default limits, until the future is dropped.
 pub async fn serve(listener: TcpListener, api: Arc<Api>) -> std::io::Result<()> {
-    axum::serve(no_delay(listener), router(api)).await
+    serve_with(listener, api, Limits::default(), std::future::pending()).await
+}
+
+/// Serve `api` on `listener` until `shutdown` completes; then stop accepting, let open
+/// connections finish the request they are on (for up to [`SHUTDOWN_GRACE`]), and return.
+pub async fn serve_with(
+    listener: TcpListener,
+    api: Arc<Api>,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let app = TowerToHyperService::new(router_with(api, limits));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_header_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADERS);
+    // At least one, or nothing would ever be served; at most what a semaphore counts.
+    let cap = limits.max_connections.clamp(1, u32::MAX as usize);
+    let slots = Arc::new(Semaphore::new(cap));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            () = &mut shutdown => break,
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+        };
+        let tcp = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                // The peer gave up before it was accepted: nothing to serve.
+                Err(e) if is_connection_error(&e) => continue,
+                // Out of file descriptors or the like: wait for some to be freed.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        // Every exchange is one request and one response: Nagle's algorithm could only
+        // add latency.
+        let _ = tcp.set_nodelay(true);
+        let connection =
+            http.serve_connection(TokioIo::new(ShapedHeadErrors::new(tcp)), app.clone());
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                _ = stopped.wait_for(|stop| *stop) => connection.as_mut().graceful_shutdown(),
+            }
+            let _ = connection.await;
+        });
+    }
+    let _ = stop.send(true);
+    // Every slot back means every connection has finished.
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, slots.acquire_many(cap as u32)).await;
+    Ok(())
+}
+
+fn is_connection_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
+    )
 }
 
 /// Answers go out as soon as they are written: every exchange is one request and one
@@ -99,9 +275,23 @@ pub struct Standalone {
 impl Standalone {
     /// Bind `addr` (port 0: any free port) and serve in a background task.
     pub async fn start(addr: SocketAddr, api: Arc<Api>) -> std::io::Result<Standalone> {
+        Standalone::start_with(addr, api, Limits::default()).await
+    }
+
+    /// [`Standalone::start`] with given limits.
+    pub async fn start_with(
+        addr: SocketAddr,
+        api: Arc<Api>,
+        limits: Limits,
+    ) -> std::io::Result<Standalone> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let task = tokio::spawn(serve(listener, api.clone()));
+        let task = tokio::spawn(serve_with(
+            listener,
+            api.clone(),
+            limits,
+            std::future::pending(),
+        ));
         Ok(Standalone { addr, api, task })
     }
 

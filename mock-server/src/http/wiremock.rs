@@ -2,6 +2,7 @@
 //! 255, the lowest) calls the api. Tests mount their own mocks at a higher priority (a
 //! lower number, 1 for faults) to answer over the emulator.
 
+use super::cors;
 use crate::api::{Api, AppConfig, InProcess};
 use leancloud::client::Client;
 use leancloud::{Request, Response};
@@ -55,8 +56,17 @@ impl std::fmt::Debug for MockLeanCloud {
 struct Emulator(Arc<Api>);
 
 impl Respond for Emulator {
+    /// CORS as on the standalone front. Not gzip nor the connection limits: wiremock's
+    /// own server carries the bytes, and it serves tests only.
     fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
-        to_template(self.0.handle(&from_wiremock(request)))
+        let request = from_wiremock(request);
+        let origin = request.header("origin");
+        if let Some(answer) = cors::preflight(&request.method, &request.path, origin) {
+            return to_template(answer);
+        }
+        let mut response = self.0.handle(&request);
+        cors::add_answer_headers(&mut response, &request.path, origin);
+        to_template(response)
     }
 }
 
