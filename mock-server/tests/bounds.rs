@@ -575,3 +575,46 @@ async fn the_standalone_server_answers_the_issues_inputs_and_keeps_serving() {
     let (status, body) = send(reqwest::Method::GET, target, None).await;
     assert_eq!((status, &body["name"]), (200, &json!("Cafe")));
 }
+
+#[test]
+fn a_regex_of_twenty_thousand_nested_groups_is_an_invalid_query() {
+    on_small_stack(|| {
+        let (api, id) = app_with_business();
+        let pattern = format!("{}a{}", "(".repeat(20_000), ")".repeat(20_000));
+        let (status, body) = find(
+            &api,
+            Who::Client,
+            "Business",
+            &json!({"name": {"$regex": pattern}}),
+        );
+        assert_eq!(error(status, &body).code, 102, "{body}");
+        still_serves(&api, &id);
+    });
+}
+
+#[test]
+fn an_answer_nested_two_hundred_levels_deep_is_written_whole() {
+    on_small_stack(|| {
+        let (api, id) = app_with_business();
+        let target = format!("/1.1/classes/Business/{id}");
+        let me = json!({"__type": "Pointer", "className": "Business", "objectId": id});
+        let body = json!({"next": me, "v": nested(MAX_OBJECT_DEPTH - 2)});
+        let (status, answer) = send(&api, Who::Client, "PUT", &target, Some(&body));
+        assert_eq!(status, 200, "{answer}");
+        // Each of the 100 included copies carries the 98 levels of `v`: deeper than a
+        // serde_json reader takes (128), so the text is checked as text.
+        let chain = vec!["next"; MAX_INCLUDE_DEPTH].join(".");
+        let req = Request::from_target("GET", &format!("{target}?include={chain}"))
+            .with_header("x-lc-id", &api.config().app_id)
+            .with_header("x-lc-key", &api.config().app_key);
+        let resp = api.handle(&req);
+        assert_eq!(resp.status, 200);
+        let text = String::from_utf8(resp.body).unwrap();
+        assert_eq!(
+            text.matches(r#""name":"Cafe""#).count(),
+            MAX_INCLUDE_DEPTH + 1
+        );
+        assert!(text.ends_with('}'));
+        still_serves(&api, &id);
+    });
+}
