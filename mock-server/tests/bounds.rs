@@ -63,10 +63,13 @@ fn error(status: u16, body: &Value) -> LcError {
     LcError::from_json(status, body).unwrap_or_else(|| panic!("not an error: {status} {body}"))
 }
 
+/// A class's rows by id: fields and update time.
+type Rows<'a> = BTreeMap<&'a String, (&'a Map<String, Value>, i64)>;
+
 /// Everything the app holds, in a stable order, to compare before and after.
 fn dump(api: &Api) -> String {
     let store = api.read_store();
-    let classes: BTreeMap<&String, BTreeMap<&String, (&Map<String, Value>, i64)>> = store
+    let classes: BTreeMap<&String, Rows<'_>> = store
         .classes
         .iter()
         .map(|(name, data)| {

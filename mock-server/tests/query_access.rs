@@ -251,10 +251,8 @@ fn a_hidden_column_matches_as_if_absent_in_every_client_where() {
     let (app, _) = app_with_hidden_notes();
     let regex = |p: &str| json!({"moderatorNote": {"$regex": p}});
     // The probe: the same answer whatever the hidden values are.
-    for who in [Who::Anonymous] {
-        assert_eq!(app.count(who, "Review", &regex("^z")), Ok(0));
-        assert_eq!(app.count(who, "Review", &regex("^q")), Ok(0));
-    }
+    assert_eq!(app.count(Who::Anonymous, "Review", &regex("^z")), Ok(0));
+    assert_eq!(app.count(Who::Anonymous, "Review", &regex("^q")), Ok(0));
     assert_eq!(app.count(Who::Master, "Review", &regex("^z")), Ok(1));
 
     let absent_for_clients = [
