@@ -237,7 +237,7 @@ pub trait Access {
 }
 
 /// A bare `(class, object) -> bool` reads the rows it lets through, in every class and
-/// every column: the master key's scans, conditional writes, tests.
+/// every column: the master key's scans, hooks' view of an object, tests.
 impl<F: Fn(&str, &StoredObject) -> bool> Access for F {
     fn may_read(&self, class: &str, obj: &StoredObject) -> bool {
         self(class, obj)
@@ -249,7 +249,7 @@ pub type Reader<'a> = &'a dyn Access;
 
 /// Run a query on a class. A class that does not exist has no rows (callers that must
 /// answer 101 check existence first). The query may do [`crate::limits::MAX_QUERY_WORK`]
-/// work at most (124 past it).
+/// work and include [`crate::limits::MAX_INCLUDE_BYTES`] at most (124 past either).
 pub fn find(
     store: &Store,
     class: &str,

@@ -107,8 +107,8 @@ fn segments(path: &str) -> Vec<String> {
 }
 
 /// The object as the client sees it: fields, `objectId`, `createdAt`, `updatedAt`;
-/// `ACL` only with `return_acl`; included pointers expanded. 124 when the includes cost
-/// more than [`crate::limits::MAX_QUERY_WORK`].
+/// `ACL` only with `return_acl`; included pointers expanded. 124 when the includes add
+/// more than [`crate::limits::MAX_INCLUDE_BYTES`].
 pub fn render(
     store: &Store,
     _class: &str,
@@ -163,10 +163,14 @@ impl Plan {
             include.insert(path);
         }
         let (mut keep, mut drop) = (Tree::default(), Tree::default());
-        let segments_of = |paths: &mut dyn Iterator<Item = usize>| paths.sum::<usize>() as u64;
-        let cost = 1
-            + segments_of(&mut view.include.iter().map(Vec::len))
-            + segments_of(&mut view.keys.iter().flatten().map(|k| k.split('.').count()));
+        let include_segments: usize = view.include.iter().map(Vec::len).sum();
+        let keys_segments: usize = view
+            .keys
+            .iter()
+            .flatten()
+            .map(|k| k.split('.').count())
+            .sum();
+        let cost = 1 + (include_segments + keys_segments) as u64;
         for key in view.keys.iter().flatten() {
             let key = key.trim();
             if let Some(negative) = key.strip_prefix('-') {
