@@ -60,6 +60,14 @@ impl LcError {
         LcError::generic("Role ACL is required.")
     }
 
+    /// An object nested deeper than the storage allows. LeanCloud stores objects in
+    /// MongoDB, which refuses documents nested more than 100 levels; the service's own
+    /// code and text for that were not found, so this is code 1, the error-code table's
+    /// "parameter error not defined elsewhere" (views/error_code.md in leancloud's docs).
+    pub fn nested_too_deeply(detail: impl fmt::Display) -> Self {
+        LcError::generic(format!("Nested too deeply: {detail}"))
+    }
+
     /// An `__op` the service does not know. The real code and message were not found;
     /// code 1 is a choice (parse-server answers 108 `The <op> operator is not supported yet.`).
     pub fn unknown_op(key: &str, op: &str) -> Self {
@@ -402,6 +410,18 @@ impl LcError {
                 "LeanEngine request timeout. The {hook} hook of '{class}' did not answer within {} ms.",
                 waited.as_millis()
             ),
+        )
+    }
+    /// A request that would run longer than the service lets one run: code 124, with the
+    /// text of LeanCloud's error-code table ("The request timed out on the server.
+    /// Typically this indicates the request is too expensive."; 请求超时, views/error_code.md
+    /// of leancloud's docs, now docs/sdk/other/error-code.mdx). HTTP 503 as for the one 124
+    /// whose status the docs give (a cloud function's timeout).
+    pub fn request_timeout() -> Self {
+        LcError::new(
+            503,
+            124,
+            "The request timed out on the server. Typically this indicates the request is too expensive.",
         )
     }
     /// A cloud function or hook ran longer than the engine's timeout (15 s by default).

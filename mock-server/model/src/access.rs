@@ -95,6 +95,30 @@ impl Principal {
     }
 }
 
+/// A query run by this caller: the rows their ACLs let them read, the classes whose `find`
+/// permission lets them query (in subqueries), and no hidden column unless they hold the
+/// master key.
+impl crate::query::Access for Principal {
+    fn may_read(&self, _class: &str, obj: &crate::StoredObject) -> bool {
+        self.can_read(obj.fields.get("ACL"))
+    }
+
+    fn may_find(&self, store: &Store, class: &str) -> Result<(), LcError> {
+        match store.class(class) {
+            Some(data) => data.settings.permissions.check(ClassOp::Find, self),
+            None => ClassPermissions::default_for(class).check(ClassOp::Find, self),
+        }
+    }
+
+    fn hides(&self, store: &Store, class: &str, key: &str) -> bool {
+        !self.master
+            && store
+                .class(class)
+                .and_then(|data| data.columns.get(key))
+                .is_some_and(|column| column.hidden)
+    }
+}
+
 /// Every role `user_id` holds: the roles whose `users` relation lists them, then every
 /// role whose `roles` relation lists a role already held, until nothing changes.
 pub fn roles_of(store: &Store, user_id: &str) -> BTreeMap<String, String> {

@@ -15,9 +15,11 @@
 //!   JSON, applied to a store; the schema as `GET /1.1/schemas` shows it.
 //! - [`users`]: `_User` rules: sign-up, log-in and lockout, session tokens, passwords.
 //! - [`names`]: class and key name rules.
+//! - [`limits`]: the bounds every request stays within (nesting, query work).
 
 pub mod access;
 pub mod ids;
+pub mod limits;
 pub mod names;
 pub mod objects;
 pub mod query;

@@ -5,6 +5,7 @@
 //! request leaves the app exactly as it was.
 
 use crate::access::{ClassOp, ClassPermissions, Principal};
+use crate::limits::{MAX_OBJECT_DEPTH, check_path, depth};
 use crate::names::{RESERVED_KEYS, check_class_name, check_key_name};
 use crate::query::Matcher;
 use crate::store::{Column, Store, StoredObject};
@@ -61,6 +62,7 @@ impl Changes {
                 continue;
             }
             let path: Vec<String> = if allow_dots {
+                check_path(key, LcError::nested_too_deeply)?;
                 key.split('.').map(str::to_string).collect()
             } else {
                 vec![key.clone()]
@@ -275,7 +277,16 @@ fn note_columns(store: &mut Store, class: &str, fields: &Map<String, Value>, key
 /// The largest object the service stores (16 MB, code 116).
 pub const MAX_OBJECT_BYTES: usize = 16 * 1024 * 1024;
 
+/// An object the service can store: nested at most [`MAX_OBJECT_DEPTH`] levels (measured
+/// first, without recursion: only then is it safe to serialise), at most
+/// [`MAX_OBJECT_BYTES`] long.
 fn check_size(fields: &Map<String, Value>) -> Result<(), LcError> {
+    let levels = 1 + fields.values().map(depth).max().unwrap_or(0);
+    if levels > MAX_OBJECT_DEPTH {
+        return Err(LcError::nested_too_deeply(format!(
+            "the object is nested {levels} levels deep, more than {MAX_OBJECT_DEPTH}"
+        )));
+    }
     let size = serde_json::to_vec(fields).map(|v| v.len()).unwrap_or(0);
     if size > MAX_OBJECT_BYTES {
         return Err(LcError::object_too_large());
@@ -480,7 +491,9 @@ fn check_may_change(
         return Err(LcError::forbidden_writing_by_acl());
     }
     if let Some(cond) = condition {
-        let matcher = Matcher::compile(store, class, cond)?;
+        // The condition runs as the caller's query would (their subqueries' classes, rows
+        // and columns): otherwise 305 or not would tell them what a query may not.
+        let matcher = Matcher::compile_for(store, class, cond, who)?;
         if !matcher.matches(current) {
             return Err(LcError::no_effect());
         }
@@ -698,12 +711,6 @@ pub fn delete(
         store.passwords.remove(id);
     }
     Ok(removed)
-}
-
-/// Whether `who` may see `obj` of `class` in a query or an include: the class's `find`
-/// permission is checked once per query by the caller; this is the object's ACL.
-pub fn visible_to(who: &Principal) -> impl Fn(&str, &StoredObject) -> bool + '_ {
-    move |_class, obj| who.can_read(obj.fields.get("ACL"))
 }
 
 /// A find on `class`: unknown class is 404/101, and the `find` class permission applies.

@@ -10,6 +10,19 @@
 //! - `order` across mixed types follows MongoDB: missing = null < numbers < strings <
 //!   objects < arrays < booleans < dates; ties keep creation order.
 //! - A subquery on a class that does not exist selects nothing.
+//! - A subquery reads its class as a find by the same caller would: the class's `find`
+//!   permission applies (403 `Forbidden to find by class permissions.` for the whole
+//!   query; `$select` and `$inQuery` alike), and rows the caller may not read are left out.
+//! - A column hidden from the caller (field permission `hidden`, no master key) is absent
+//!   wherever a query names it: in `where` (dot paths, `$or`/`$and`, subqueries), in
+//!   `order`, as the `key` of `$select`. The service hides such a column from clients; a
+//!   condition on it therefore cannot depend on its values, which would let a client read
+//!   them one `$regex` at a time. Refusing instead would break a client that sends the
+//!   same query with and without the master key, so it matches as a missing field does.
+//! - Bounds (see [`crate::limits`]): paths of more than `MAX_PATH_SEGMENTS` segments and
+//!   nesting past `MAX_QUERY_DEPTH` are invalid (102); more than `MAX_SUBQUERIES`
+//!   subqueries or `MAX_QUERY_BRANCHES` `$or`/`$and` items, or more work than
+//!   `MAX_QUERY_WORK`, time out (124) before the work is done.
 //!
 //! Submodules: `values` (paths, typed comparisons, sort keys), `matcher` (the compiled
 //! tree), `scan` (the filtering pass, split across cores on large classes), `pattern`
@@ -21,6 +34,7 @@ mod pattern;
 mod scan;
 mod values;
 
+use crate::limits::Budget;
 use crate::render::{Plan, View};
 use crate::store::{Store, StoredObject};
 use geo::NearSort;
@@ -168,6 +182,9 @@ impl Window {
             }
             Some(_) => return Err(LcError::invalid_query("order must be a string")),
         };
+        for key in &order {
+            crate::limits::check_path(&key.key, LcError::invalid_query)?;
+        }
         Ok(Window { order, limit, skip })
     }
 }
@@ -200,29 +217,67 @@ pub struct FindResult {
     pub count: Option<usize>,
 }
 
-/// Who may see a row: `(class, object) -> bool`. Filters before skip/limit/count.
-pub type Visible<'a> = &'a dyn Fn(&str, &StoredObject) -> bool;
+/// Who runs a query, as the query sees them.
+pub trait Access {
+    /// Whether they may see this row (its ACL). Filters before skip/limit/count, in
+    /// subqueries and includes too.
+    fn may_read(&self, class: &str, obj: &StoredObject) -> bool;
+
+    /// Whether they may query `class` from inside another query (its `find` class
+    /// permission): a subquery reads the class as a find would.
+    fn may_find(&self, _store: &Store, _class: &str) -> Result<(), LcError> {
+        Ok(())
+    }
+
+    /// Whether the column `key` of `class` is hidden from them (a `hidden` field
+    /// permission, and no master key).
+    fn hides(&self, _store: &Store, _class: &str, _key: &str) -> bool {
+        false
+    }
+}
+
+/// A bare `(class, object) -> bool` reads the rows it lets through, in every class and
+/// every column: the master key's scans, hooks' view of an object, tests.
+impl<F: Fn(&str, &StoredObject) -> bool> Access for F {
+    fn may_read(&self, class: &str, obj: &StoredObject) -> bool {
+        self(class, obj)
+    }
+}
+
+/// The caller of a query.
+pub type Reader<'a> = &'a dyn Access;
 
 /// Run a query on a class. A class that does not exist has no rows (callers that must
-/// answer 101 check existence first).
+/// answer 101 check existence first). The query may do [`crate::limits::MAX_QUERY_WORK`]
+/// work and include [`crate::limits::MAX_INCLUDE_BYTES`] at most (124 past either).
 pub fn find(
     store: &Store,
     class: &str,
     params: &FindParams,
-    visible: Visible<'_>,
+    reader: Reader<'_>,
 ) -> Result<FindResult, LcError> {
-    let matcher = Matcher::compile_visible(store, class, &params.r#where, visible)?;
+    let budget = Budget::default();
+    let matcher = Matcher::compile_within(store, class, &params.r#where, reader, &budget)?;
     let window = Window {
         order: params.order.clone(),
         limit: params.limit,
         skip: params.skip,
     };
-    let (rows, total) = select_rows(store, class, &matcher, &window, params.count, visible);
+    let (rows, total) = select_rows(
+        store,
+        class,
+        &matcher,
+        &window,
+        params.count,
+        reader,
+        &budget,
+    )?;
     let plan = Plan::new(&params.view);
     let results = rows
         .into_iter()
-        .map(|obj| plan.render(store, obj, visible))
+        .map(|obj| plan.render(store, obj, reader, &budget))
         .collect();
+    budget.check()?;
     Ok(FindResult {
         results,
         count: params.count.then_some(total),
@@ -230,17 +285,19 @@ pub fn find(
 }
 
 /// The rows of `class` that match and are visible, in the window's order, `skip`ped and
-/// `limit`ed; plus the number of all such rows when `want_total` (0 otherwise).
+/// `limit`ed; plus the number of all such rows when `want_total` (0 otherwise). Each row
+/// examined costs the matcher's weight (124 when the budget cannot pay for it).
 pub(crate) fn select_rows<'s>(
     store: &'s Store,
     class: &str,
     matcher: &Matcher,
     window: &Window,
     want_total: bool,
-    visible: Visible<'_>,
-) -> (Vec<&'s StoredObject>, usize) {
+    reader: Reader<'_>,
+    budget: &Budget,
+) -> Result<(Vec<&'s StoredObject>, usize), LcError> {
     let Some(data) = store.class(class) else {
-        return (Vec::new(), 0);
+        return Ok((Vec::new(), 0));
     };
     let near = match window.order.is_empty() {
         true => matcher.near.as_ref(),
@@ -250,11 +307,29 @@ pub(crate) fn select_rows<'s>(
     let (skip, limit) = (window.skip, window.limit);
 
     if !sorted && !want_total {
-        // Natural (creation) order and nobody counts: stop at the end of the window.
-        let keep = |obj: &&StoredObject| matcher.matches(obj) && visible(class, obj);
-        let rows = data.objects.values().filter(keep).skip(skip).take(limit);
-        return (rows.collect(), 0);
+        // Natural (creation) order and nobody counts: stop at the end of the window, paying
+        // row by row for the rows examined.
+        let mut rows = Vec::new();
+        let mut skipped = 0;
+        for obj in data.objects.values() {
+            if rows.len() >= limit {
+                break;
+            }
+            budget.charge(matcher.weight)?;
+            if matcher.matches(obj) && reader.may_read(class, obj) {
+                if skipped < skip {
+                    skipped += 1;
+                } else {
+                    rows.push(obj);
+                }
+            }
+        }
+        return Ok((rows, 0));
     }
+
+    // The whole class is examined: paid before the pass starts, so a query too costly is
+    // refused at once instead of after the work.
+    budget.charge((data.objects.len() as u64).saturating_mul(matcher.weight))?;
 
     // The first sort key (or the distance) is read in the same pass as the `where`, while
     // the row is in cache. The other keys are read later, only for the rows that can
@@ -264,7 +339,7 @@ pub(crate) fn select_rows<'s>(
         None => window
             .order
             .iter()
-            .map(|k| (Path::parse(&k.key), k.descending))
+            .map(|k| (Path::for_reader(&k.key, store, class, reader), k.descending))
             .collect(),
     };
     let first = (!paths.is_empty()).then(|| paths.remove(0));
@@ -278,14 +353,16 @@ pub(crate) fn select_rows<'s>(
     let (mut matched, mut firsts) =
         scan::matching(&data.objects, matcher, sorted.then_some(&extract));
     let width = usize::from(sorted);
-    scan::retain_visible(&mut matched, &mut firsts, width, |obj| visible(class, obj));
+    scan::retain_visible(&mut matched, &mut firsts, width, |obj| {
+        reader.may_read(class, obj)
+    });
     let total = matched.len();
     let end = skip.saturating_add(limit).min(total);
     if skip >= end {
-        return (Vec::new(), total);
+        return Ok((Vec::new(), total));
     }
     if !sorted {
-        return (matched[skip..end].to_vec(), total);
+        return Ok((matched[skip..end].to_vec(), total));
     }
 
     // Partial selection on the first key: the rows at or before the `end`-th one.
@@ -308,6 +385,7 @@ pub(crate) fn select_rows<'s>(
 
     // The remaining keys, for the candidates only; then a full sort of those.
     let rest = paths.len();
+    budget.charge((candidates.len() as u64).saturating_mul(rest as u64))?;
     let more: Vec<SortKey<'s>> = candidates
         .iter()
         .flat_map(|&i| {
@@ -336,7 +414,7 @@ pub(crate) fn select_rows<'s>(
         .iter()
         .map(|&j| matched[candidates[j]])
         .collect();
-    (rows, total)
+    Ok((rows, total))
 }
 
 /// A compiled `where`: subqueries already evaluated against the store.
@@ -345,33 +423,39 @@ pub struct Matcher {
     root: Node,
     /// Set by a top-level `$nearSphere`: results go nearest first unless ordered.
     near: Option<NearSort>,
+    /// What testing one row costs, in [`Budget`] units: its number of conditions.
+    weight: u64,
 }
 
 impl Matcher {
-    /// Compile a `where` seeing every row (conditional writes).
+    /// Compile a `where` seeing every row, class and column (tests).
     pub fn compile(store: &Store, class: &str, r#where: &Value) -> Result<Matcher, LcError> {
-        Matcher::compile_visible(store, class, r#where, &|_, _| true)
+        Matcher::compile_for(store, class, r#where, &|_: &str, _: &StoredObject| true)
     }
 
-    /// Compile a `where` whose subqueries (`$inQuery`, `$select`, …) see only the rows
-    /// `visible` allows.
-    pub fn compile_visible(
+    /// Compile a `where` as `reader` runs it (a conditional write's): its subqueries read
+    /// only the classes and rows `reader` may, and columns hidden from `reader` are
+    /// absent. The subqueries may do [`crate::limits::MAX_QUERY_WORK`] work at most.
+    pub fn compile_for(
         store: &Store,
         class: &str,
         r#where: &Value,
-        visible: Visible<'_>,
+        reader: Reader<'_>,
     ) -> Result<Matcher, LcError> {
-        let mut compiler = Compiler {
-            store,
-            class,
-            visible,
-            near: None,
-        };
+        Matcher::compile_within(store, class, r#where, reader, &Budget::default())
+    }
+
+    /// [`Matcher::compile_for`], its subqueries paid from `budget`.
+    pub fn compile_within(
+        store: &Store,
+        class: &str,
+        r#where: &Value,
+        reader: Reader<'_>,
+        budget: &Budget,
+    ) -> Result<Matcher, LcError> {
+        let mut compiler = Compiler::new(store, class, reader, budget);
         let root = compiler.compile(r#where, 0, true)?;
-        Ok(Matcher {
-            root,
-            near: compiler.near,
-        })
+        Ok(compiler.finish(root))
     }
 
     pub fn matches(&self, obj: &StoredObject) -> bool {

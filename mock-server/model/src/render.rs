@@ -11,8 +11,16 @@
 //! - Mixing positive and negative keys (`keys=a,-b`): keep the positives, then remove the
 //!   negatives.
 //! - `include` follows arrays of pointers too.
+//! - An included object shows what a fetch of it would: rows the caller may not read stay
+//!   bare pointers, and columns hidden from the caller are left out.
+//! - Bounds: a `keys` path of more than `MAX_PATH_SEGMENTS` segments, or an `include` path
+//!   of more than `MAX_INCLUDE_DEPTH`, is an invalid query (102), like any other malformed
+//!   `keys` or `include`; a pointer to itself can then be followed only so far. The objects
+//!   includes expand may add `MAX_INCLUDE_BYTES` to an answer (124 past it), since arrays
+//!   of pointers multiply at every level.
 
-use crate::query::{Visible, query_map};
+use crate::limits::{Budget, MAX_INCLUDE_DEPTH, check_path, size_within};
+use crate::query::{Reader, query_map};
 use crate::store::{Store, StoredObject};
 use leancloud::LcError;
 use serde_json::{Map, Value};
@@ -41,11 +49,21 @@ impl View {
     /// comma lists (or arrays of them), `returnACL` as a boolean or `"true"`.
     pub fn from_json(params: &Map<String, Value>) -> Result<View, LcError> {
         let keys = list(params.get("keys"), "keys")?;
-        let include = list(params.get("include"), "include")?
+        for key in &keys {
+            check_path(key, LcError::invalid_query)?;
+        }
+        let include: Vec<Vec<String>> = list(params.get("include"), "include")?
             .into_iter()
             .map(|path| segments(&path))
             .filter(|segs| !segs.is_empty())
             .collect();
+        if let Some(deep) = include.iter().find(|path| path.len() > MAX_INCLUDE_DEPTH) {
+            return Err(LcError::invalid_query(format!(
+                "the include path '{}…' follows {} pointers, more than {MAX_INCLUDE_DEPTH}",
+                deep[..3].join("."),
+                deep.len()
+            )));
+        }
         Ok(View {
             keys: Some(keys).filter(|k| !k.is_empty()),
             include,
@@ -89,15 +107,19 @@ fn segments(path: &str) -> Vec<String> {
 }
 
 /// The object as the client sees it: fields, `objectId`, `createdAt`, `updatedAt`;
-/// `ACL` only with `return_acl`; included pointers expanded.
+/// `ACL` only with `return_acl`; included pointers expanded. 124 when the includes add
+/// more than [`crate::limits::MAX_INCLUDE_BYTES`].
 pub fn render(
     store: &Store,
     _class: &str,
     obj: &StoredObject,
     view: &View,
-    visible: Visible<'_>,
-) -> Value {
-    Plan::new(view).render(store, obj, visible)
+    reader: Reader<'_>,
+) -> Result<Value, LcError> {
+    let budget = Budget::default();
+    let out = Plan::new(view).render(store, obj, reader, &budget);
+    budget.check()?;
+    Ok(out)
 }
 
 /// A tree of dotted paths. `whole` marks a path named in full (not only through its
@@ -129,6 +151,9 @@ pub(crate) struct Plan {
     keep: Option<Tree>,
     drop: Option<Tree>,
     return_acl: bool,
+    /// What applying the plan to one row costs at most, besides includes: the segments of
+    /// every `keys` and `include` path.
+    cost: u64,
 }
 
 impl Plan {
@@ -138,6 +163,14 @@ impl Plan {
             include.insert(path);
         }
         let (mut keep, mut drop) = (Tree::default(), Tree::default());
+        let include_segments: usize = view.include.iter().map(Vec::len).sum();
+        let keys_segments: usize = view
+            .keys
+            .iter()
+            .flatten()
+            .map(|k| k.split('.').count())
+            .sum();
+        let cost = 1 + (include_segments + keys_segments) as u64;
         for key in view.keys.iter().flatten() {
             let key = key.trim();
             if let Some(negative) = key.strip_prefix('-') {
@@ -160,25 +193,44 @@ impl Plan {
             keep: Some(keep).filter(|t| !t.children.is_empty()),
             drop: Some(drop).filter(|t| !t.children.is_empty()),
             return_acl: view.return_acl,
+            cost,
         }
     }
 
-    pub(crate) fn render(&self, store: &Store, obj: &StoredObject, visible: Visible<'_>) -> Value {
-        let mut map = self.object(store, obj, &self.include, visible);
+    /// The rendering of one row. Includes stop expanding once `budget` is spent (the
+    /// caller answers 124 then).
+    pub(crate) fn render(
+        &self,
+        store: &Store,
+        obj: &StoredObject,
+        reader: Reader<'_>,
+        budget: &Budget,
+    ) -> Value {
+        if !budget.try_charge(self.cost) {
+            return Value::Object(Map::new());
+        }
+        let mut map = self.object(store, obj, None, &self.include, reader, budget);
         project(&mut map, self.keep.as_ref(), self.drop.as_ref());
         Value::Object(map)
     }
 
+    /// `hidden_of`: the class whose hidden columns to leave out (an included object's;
+    /// the queried object's are left out by the caller, with its column defaults).
     fn object(
         &self,
         store: &Store,
         obj: &StoredObject,
+        hidden_of: Option<&str>,
         include: &Tree,
-        visible: Visible<'_>,
+        reader: Reader<'_>,
+        budget: &Budget,
     ) -> Map<String, Value> {
         let mut out = Map::new();
         for (key, value) in &obj.fields {
             if key == "ACL" && !self.return_acl {
+                continue;
+            }
+            if hidden_of.is_some_and(|class| reader.hides(store, class, key)) {
                 continue;
             }
             out.insert(key.clone(), value.clone());
@@ -194,7 +246,7 @@ impl Plan {
         );
         for (key, sub) in &include.children {
             if let Some(value) = out.get_mut(key) {
-                self.expand(store, value, sub, visible);
+                self.expand(store, value, sub, reader, budget);
             }
         }
         out
@@ -202,11 +254,18 @@ impl Plan {
 
     /// Replace a pointer (or each pointer of an array) by its target, when the target
     /// exists and the caller may see it; anything else stays as it is.
-    fn expand(&self, store: &Store, value: &mut Value, include: &Tree, visible: Visible<'_>) {
+    fn expand(
+        &self,
+        store: &Store,
+        value: &mut Value,
+        include: &Tree,
+        reader: Reader<'_>,
+        budget: &Budget,
+    ) {
         match value {
             Value::Array(items) => {
                 for item in items {
-                    self.expand(store, item, include, visible);
+                    self.expand(store, item, include, reader, budget);
                 }
             }
             Value::Object(m) if m.get("__type").and_then(Value::as_str) == Some("Pointer") => {
@@ -219,11 +278,20 @@ impl Plan {
                 let Some(target) = store.object(class, id) else {
                     return;
                 };
-                if !visible(class, target) {
+                if !reader.may_read(class, target) {
+                    return;
+                }
+                let paid = match size_within(&target.fields, budget.include_left()) {
+                    Some(bytes) => budget.try_include(bytes),
+                    // Larger than what is left: asking for everything fails the budget.
+                    None => budget.try_include(u64::MAX),
+                };
+                if !paid {
                     return;
                 }
                 let class = class.to_string();
-                let mut expanded = self.object(store, target, include, visible);
+                let mut expanded =
+                    self.object(store, target, Some(&class), include, reader, budget);
                 expanded.insert("__type".into(), Value::String("Pointer".into()));
                 expanded.insert("className".into(), Value::String(class));
                 *value = Value::Object(expanded);

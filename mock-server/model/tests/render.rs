@@ -13,7 +13,7 @@ fn view(query: &[(&str, &str)]) -> View {
 
 fn show(store: &Store, class: &str, n: u32, query: &[(&str, &str)]) -> Value {
     let obj = store.object(class, &id(n)).expect("fixture object");
-    render::render(store, class, obj, &view(query), &everyone)
+    render::render(store, class, obj, &view(query), &everyone).expect("rendered")
 }
 
 fn pointer(class: &str, n: u32) -> Value {
@@ -208,7 +208,8 @@ fn a_missing_or_invisible_target_stays_a_bare_pointer() {
         obj,
         &view(&[("include", "author1,author2")]),
         &no_person_2,
-    );
+    )
+    .unwrap();
     assert_eq!(shown["author1"], person(1));
     assert_eq!(shown["author2"], pointer("Person", 2));
 }

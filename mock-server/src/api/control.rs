@@ -8,7 +8,7 @@ use serde_json::json;
 
 /// `GET /1.1/date`.
 pub fn server_date(call: &Call<'_>) -> HandlerResult {
-    let now = call.api.store().clock.now_ms();
+    let now = call.api.read_store().clock.now_ms();
     Ok(Reply::ok(
         json!({"__type": "Date", "iso": leancloud::value::format_date(now)}),
     ))

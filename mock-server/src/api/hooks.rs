@@ -27,7 +27,7 @@ use leancloud::cloud::HookKind;
 use leancloud::{LcError, Request, Response};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Keys an engine adds to a hook's object that are not the app's data; stripped from a
@@ -242,7 +242,7 @@ impl<'a> Hooks<'a> {
     pub fn after_write(
         &self,
         kind: HookKind,
-        store: MutexGuard<'_, Store>,
+        store: impl std::ops::Deref<Target = Store>,
         object: impl FnOnce(&Store) -> Option<Value>,
     ) {
         if !self.wants(kind) {
@@ -269,7 +269,7 @@ impl<'a> Hooks<'a> {
         }
         let class = self.class.as_str();
         let (sent, user) = {
-            let store = self.call.api.store();
+            let store = self.call.api.read_store();
             let who = self.call.principal(&store)?;
             let preview = objects::preview_update(&store, class, id, changes, condition, &who)?;
             (
@@ -365,7 +365,8 @@ pub(super) fn object_json(store: &Store, class: &str, obj: &StoredObject) -> Val
         return_acl: true,
         ..View::default()
     };
-    render::render(store, class, obj, &view, &|_: &str, _: &StoredObject| true)
+    // Without `keys` or `include` a rendering costs one unit of work: never refused.
+    render::render(store, class, obj, &view, &|_: &str, _: &StoredObject| true).unwrap_or_default()
 }
 
 /// The user whose session made the request, with their `sessionToken`, as hooks get it.

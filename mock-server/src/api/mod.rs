@@ -1,9 +1,12 @@
 //! The api layer: authenticate, route, call the model, render. One routes table
 //! ([`routes::ROUTES`]); handlers are thin and named after the model functions they call.
 //!
-//! The store sits behind a `std::sync::Mutex`. Handlers take it for one model call at a
+//! The store sits behind a `std::sync::RwLock`. Reads (fetches, queries, previews for
+//! hooks) take it shared, so they run side by side and a long query holds up no other
+//! read; writes take it exclusive, so a write's checks (unique indexes included) and the
+//! write itself happen with nothing in between. Handlers take it for one model call at a
 //! time and never hold it across anything that waits (no `.await` happens here at all:
-//! wiremock's responder is synchronous).
+//! wiremock's responder is synchronous), a hook call included.
 
 mod auth;
 mod batch;
@@ -20,7 +23,7 @@ mod users;
 use lc_model::Store;
 use leancloud::{LcError, Request, Response, Transport};
 use serde_json::{Map, Value};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use auth::{Ctx, Privilege};
 
@@ -51,7 +54,7 @@ impl Default for AppConfig {
 /// One emulated LeanCloud app.
 pub struct Api {
     config: AppConfig,
-    store: Mutex<Store>,
+    store: RwLock<Store>,
     /// What the app held when it was made (settings and fixture rows), for `reset`.
     initial: lc_model::store::Snapshot,
     /// The app's cloud code, once attached.
@@ -105,7 +108,7 @@ impl Api {
         Api {
             config,
             initial: store.snapshot(),
-            store: Mutex::new(store),
+            store: RwLock::new(store),
             cloud: std::sync::OnceLock::new(),
             traces: trace::Traces::default(),
         }
@@ -209,11 +212,17 @@ impl Api {
         self.cloud.get()
     }
 
-    /// The store, for seeding and inspection. A panic while it was held (which would be
-    /// a bug) does not make it unusable: the data is still consistent, since every write
+    /// The store for writing (and for seeding and inspection in tests): no one else reads
+    /// or writes while the guard lives. A panic while it was held (which would be a bug)
+    /// does not make it unusable: the data is still consistent, since every write
     /// validates before it changes anything.
-    pub fn store(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    pub fn store(&self) -> RwLockWriteGuard<'_, Store> {
+        self.store.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The store for reading: other reads go on meanwhile, writes wait.
+    pub fn read_store(&self) -> RwLockReadGuard<'_, Store> {
+        self.store.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Return the app to how it started: the classes, settings and rows it was made

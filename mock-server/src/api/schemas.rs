@@ -11,7 +11,7 @@ pub fn schemas(call: &Call<'_>) -> HandlerResult {
     if !call.ctx.is_master() {
         return Err(LcError::master_key_required());
     }
-    Ok(Reply::ok(settings::schemas(&call.api.store())))
+    Ok(Reply::ok(settings::schemas(&call.api.read_store())))
 }
 
 /// `GET /1.1/schemas/<Class>`: the class's `{"<key>": {"type": ...}, ...}`; 404/101 for
@@ -22,7 +22,7 @@ pub fn schema(call: &Call<'_>) -> HandlerResult {
     }
     let class = call.param(0);
     lc_model::names::check_class_name(class)?;
-    let store = call.api.store();
+    let store = call.api.read_store();
     let data = store
         .class(class)
         .ok_or_else(LcError::class_or_object_not_found)?;

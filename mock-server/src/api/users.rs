@@ -22,7 +22,7 @@ fn hash(call: &Call<'_>, password: Option<&str>) -> Result<Option<String>, LcErr
     let Some(password) = password else {
         return Ok(None);
     };
-    let hashing: PasswordHashing = call.api.store().hashing;
+    let hashing: PasswordHashing = call.api.read_store().hashing;
     hashing.hash(password).map(Some)
 }
 
@@ -33,12 +33,12 @@ fn show(
     view: &View,
     who: &Principal,
     token: Option<&str>,
-) -> Value {
-    let mut out = object_handlers::show(store, users::CLASS, user, view, who);
+) -> Result<Value, LcError> {
+    let mut out = object_handlers::show(store, users::CLASS, user, view, who)?;
     if let (Some(token), Some(map)) = (token, out.as_object_mut()) {
         map.insert("sessionToken".into(), Value::String(token.to_string()));
     }
-    out
+    Ok(out)
 }
 
 /// The same call with `_User` as its first parameter, for the generic object handlers.
@@ -54,7 +54,7 @@ pub fn sign_up(call: &Call<'_>) -> HandlerResult {
     let hooks = hooks::for_write(call, users::CLASS, &request.changes.flags);
     if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::BeforeSave)) {
         let preview = {
-            let store = call.api.store();
+            let store = call.api.read_store();
             let who = call.principal_ignoring_unknown_token(&store);
             users::preview_sign_up(&store, &request, &who, fail_on_not_exist)?.map(|user| {
                 let acl_given = call.body.contains_key("ACL");
@@ -78,7 +78,7 @@ pub fn sign_up(call: &Call<'_>) -> HandlerResult {
     let mut store = call.api.store();
     let who = call.principal_ignoring_unknown_token(&store);
     let out = users::sign_up(&mut store, &request, password_hash, &who, fail_on_not_exist)?;
-    let body = show(&store, &out.user, &View::default(), &who, Some(&out.token));
+    let body = show(&store, &out.user, &View::default(), &who, Some(&out.token))?;
     if !out.created {
         return Ok(Reply::ok(body));
     }
@@ -100,14 +100,14 @@ pub fn sign_up(call: &Call<'_>) -> HandlerResult {
 /// `POST /1.1/login`: the user with their session token.
 pub fn log_in(call: &Call<'_>) -> HandlerResult {
     let request = LogIn::parse(call.body)?;
-    let (id, hash) = users::log_in_target(&call.api.store(), &request)?;
+    let (id, hash) = users::log_in_target(&call.api.read_store(), &request)?;
     let matched = users::verify_password(&hash, &request.password);
     if !matched {
         return Err(users::log_in_failed(&mut call.api.store(), &id));
     }
     if let Some(hooks) = hooks::for_user_hook(call, HookKind::OnLogin) {
         let object = {
-            let store = call.api.store();
+            let store = call.api.read_store();
             store
                 .object(users::CLASS, &id)
                 .map(|u| hooks::object_json(&store, users::CLASS, u))
@@ -132,12 +132,12 @@ pub fn log_in(call: &Call<'_>) -> HandlerResult {
         &View::default(),
         &who,
         Some(&out.token),
-    )))
+    )?))
 }
 
 /// `GET /1.1/users/me`: the session's user with its token; 211 without a valid one.
 pub fn current_user(call: &Call<'_>) -> HandlerResult {
-    let store = call.api.store();
+    let store = call.api.read_store();
     let who = call.principal(&store)?;
     let (Some(id), Some(token)) = (who.user_id(), call.ctx.session.as_deref()) else {
         return Err(LcError::user_not_found());
@@ -146,7 +146,7 @@ pub fn current_user(call: &Call<'_>) -> HandlerResult {
         .object(users::CLASS, id)
         .ok_or_else(LcError::user_not_found)?;
     let view = View::from_query(&call.request.query)?;
-    Ok(Reply::ok(show(&store, user, &view, &who, Some(token))))
+    Ok(Reply::ok(show(&store, user, &view, &who, Some(token))?))
 }
 
 /// `GET /1.1/users/<id>` and `GET /1.1/classes/_User/<id>`: the user (with the session
@@ -154,7 +154,7 @@ pub fn current_user(call: &Call<'_>) -> HandlerResult {
 pub fn get_user(call: &Call<'_>) -> HandlerResult {
     let id = call.param(0);
     let view = View::from_query(&call.request.query)?;
-    let store = call.api.store();
+    let store = call.api.read_store();
     let who = call.principal(&store)?;
     let user =
         objects::fetch(&store, users::CLASS, id, &who)?.ok_or_else(LcError::user_not_found)?;
@@ -163,7 +163,7 @@ pub fn get_user(call: &Call<'_>) -> HandlerResult {
         .session
         .as_deref()
         .filter(|_| who.user_id() == Some(id));
-    Ok(Reply::ok(show(&store, user, &view, &who, token)))
+    Ok(Reply::ok(show(&store, user, &view, &who, token)?))
 }
 
 /// `GET /1.1/users`: a find on `_User` (closed to clients by default class permissions).
@@ -221,7 +221,7 @@ pub fn refresh_session_token(call: &Call<'_>) -> HandlerResult {
         &View::default(),
         &who,
         Some(&out.token),
-    )))
+    )?))
 }
 
 /// `PUT /1.1/users/<id>/updatePassword` `{old_password, new_password}`:
@@ -241,7 +241,7 @@ pub fn update_password(call: &Call<'_>) -> HandlerResult {
     };
     let new_hash = hash(call, Some(new))?.expect("a password was given");
     let current = {
-        let store = call.api.store();
+        let store = call.api.read_store();
         let who = call.principal(&store)?;
         users::password_to_change(&store, id, &who)?
     };
@@ -259,13 +259,13 @@ pub fn update_password(call: &Call<'_>) -> HandlerResult {
 /// `POST /1.1/requestPasswordReset` `{email}`: `{}` when a user has that email. The
 /// emulator sends no email.
 pub fn request_password_reset(call: &Call<'_>) -> HandlerResult {
-    users::user_by_email(&call.api.store(), call.body)?;
+    users::user_by_email(&call.api.read_store(), call.body)?;
     Ok(Reply::ok(json!({})))
 }
 
 /// `POST /1.1/requestEmailVerify` `{email}`: `{}` when a user has that email. The
 /// emulator sends no email.
 pub fn request_email_verify(call: &Call<'_>) -> HandlerResult {
-    users::user_by_email(&call.api.store(), call.body)?;
+    users::user_by_email(&call.api.read_store(), call.body)?;
     Ok(Reply::ok(json!({})))
 }

@@ -4,16 +4,14 @@
 
 use super::geo::{EARTH_RADIUS_KM, EARTH_RADIUS_MILES, GeoBox, GeoPoint, Near, NearSort};
 use super::values::{Found, Kind, OpKind, Operand, Path, classify, cmp_field, eq_kind, field_eq};
-use super::{Visible, pattern};
+use super::{Reader, pattern};
+use crate::limits::{Budget, MAX_QUERY_BRANCHES, MAX_QUERY_DEPTH, MAX_SUBQUERIES, check_path};
 use crate::store::{Store, StoredObject};
 use leancloud::LcError;
 use regex::Regex;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashSet};
-
-/// Nesting allowed for `$or`/`$and` and subqueries; deeper is an invalid query.
-const MAX_DEPTH: usize = 32;
 
 #[derive(Debug)]
 pub(crate) enum Node {
@@ -248,14 +246,22 @@ impl Cond {
     }
 }
 
-/// Compiles one `where` (and its subqueries) against a store, seeing only visible rows.
+/// Compiles one `where` (and its subqueries) against a store, as `reader` runs it.
 pub(crate) struct Compiler<'a> {
-    pub store: &'a Store,
+    store: &'a Store,
     /// The class being queried (relation fields are looked up in it).
-    pub class: &'a str,
-    pub visible: Visible<'a>,
+    class: &'a str,
+    reader: Reader<'a>,
+    /// What the subqueries' scans are paid from.
+    budget: &'a Budget,
     /// The first `$nearSphere` outside any `$or`: it orders results by distance.
-    pub near: Option<NearSort>,
+    near: Option<NearSort>,
+    /// Conditions compiled so far: what testing one row costs.
+    weight: u64,
+    /// Subqueries and `$or`/`$and` items seen so far in the whole `where`, subqueries'
+    /// own included (an inner compiler starts from its outer one's counts).
+    subqueries: usize,
+    branches: usize,
 }
 
 fn invalid(detail: impl std::fmt::Display) -> LcError {
@@ -273,12 +279,56 @@ fn as_number(v: &Value, op: &str) -> Result<f64, LcError> {
 }
 
 impl<'a> Compiler<'a> {
+    pub(crate) fn new(
+        store: &'a Store,
+        class: &'a str,
+        reader: Reader<'a>,
+        budget: &'a Budget,
+    ) -> Compiler<'a> {
+        Compiler {
+            store,
+            class,
+            reader,
+            budget,
+            near: None,
+            weight: 0,
+            subqueries: 0,
+            branches: 0,
+        }
+    }
+
+    /// The matcher of a compiled root.
+    pub(crate) fn finish(self, root: Node) -> super::Matcher {
+        super::Matcher {
+            root,
+            near: self.near,
+            weight: self.weight.max(1),
+        }
+    }
+
+    /// Count `n` more `$or`/`$and` items: past [`MAX_QUERY_BRANCHES`] the query would run
+    /// too long (124), refused before any of them runs.
+    fn branch(&mut self, n: usize) -> Result<(), LcError> {
+        self.branches = self.branches.saturating_add(n);
+        if self.branches > MAX_QUERY_BRANCHES {
+            return Err(LcError::request_timeout());
+        }
+        Ok(())
+    }
+
+    /// A `where` key as a path; a column hidden from the reader is absent.
+    fn path(&self, key: &str) -> Result<Path, LcError> {
+        check_path(key, invalid)?;
+        Ok(Path::for_reader(key, self.store, self.class, self.reader))
+    }
+
     /// A whole `where`: object, array (implicit `$and`) or null (everything).
     pub(crate) fn compile(&mut self, v: &Value, depth: usize, top: bool) -> Result<Node, LcError> {
         match v {
             Value::Null => Ok(Node::All),
             Value::Object(m) => self.object(m, depth, top),
             Value::Array(items) => {
+                self.branch(items.len())?;
                 let nodes = items
                     .iter()
                     .map(|item| match item {
@@ -293,8 +343,10 @@ impl<'a> Compiler<'a> {
     }
 
     fn object(&mut self, m: &Map<String, Value>, depth: usize, top: bool) -> Result<Node, LcError> {
-        if depth > MAX_DEPTH {
-            return Err(invalid("query nested too deeply"));
+        if depth > MAX_QUERY_DEPTH {
+            return Err(invalid(format!(
+                "$or, $and and subqueries nested more than {MAX_QUERY_DEPTH} deep"
+            )));
         }
         let mut nodes = Vec::with_capacity(m.len());
         for (key, value) in m {
@@ -304,6 +356,7 @@ impl<'a> Compiler<'a> {
                     if items.is_empty() {
                         return Err(invalid(format!("{key} expects a non-empty array")));
                     }
+                    self.branch(items.len())?;
                     let is_or = key == "$or";
                     let subs = items
                         .iter()
@@ -318,7 +371,10 @@ impl<'a> Compiler<'a> {
                         Node::And(subs)
                     }
                 }
-                "$relatedTo" => self.related_to(value)?,
+                "$relatedTo" => {
+                    self.weight += 1;
+                    self.related_to(value)?
+                }
                 op if op.starts_with('$') => {
                     return Err(invalid(format!("unknown operator: {op}")));
                 }
@@ -347,6 +403,10 @@ impl<'a> Compiler<'a> {
             .get("objectId")
             .and_then(Value::as_str)
             .ok_or_else(bad)?;
+        // A relation hidden from the caller has no members they may learn of.
+        if self.reader.hides(self.store, class, key) {
+            return Ok(Node::IdIn(BTreeSet::new()));
+        }
         let targets = self
             .store
             .relation_targets(class, id, key)
@@ -356,11 +416,15 @@ impl<'a> Compiler<'a> {
     }
 
     /// `{"<relation>": <Pointer>}` matches the objects whose relation holds the pointer
-    /// ("which roles contain this user": `{"users": <Pointer _User>}`).
-    fn relation_member(&self, key: &str, v: &Value) -> Option<Node> {
+    /// ("which roles contain this user": `{"users": <Pointer _User>}`). Looks through
+    /// every relation of the app: paid from the budget.
+    fn relation_member(&self, key: &str, v: &Value) -> Option<Result<Node, LcError>> {
         let column = self.store.class(self.class)?.columns.get(key)?;
         if column.kind != "Relation" || v.get("__type")?.as_str()? != "Pointer" {
             return None;
+        }
+        if let Err(e) = self.budget.charge(self.store.relations.len() as u64) {
+            return Some(Err(e));
         }
         let target = v.get("objectId")?.as_str()?;
         let owners = self
@@ -370,20 +434,24 @@ impl<'a> Compiler<'a> {
             .filter(|((c, _, k), targets)| c == self.class && k == key && targets.contains(target))
             .map(|((_, owner, _), _)| owner.clone())
             .collect();
-        Some(Node::IdIn(owners))
+        Some(Ok(Node::IdIn(owners)))
     }
 
     fn field(&mut self, key: &str, v: &Value, depth: usize, top: bool) -> Result<Node, LcError> {
-        if let Some(node) = self.relation_member(key, v) {
-            return Ok(node);
+        let path = self.path(key)?;
+        if !matches!(path, Path::Hidden(_))
+            && let Some(node) = self.relation_member(key, v)
+        {
+            self.weight += 1;
+            return node;
         }
-        let path = Path::parse(key);
         let conds = match v {
             Value::Object(m) if m.keys().any(|k| k.starts_with('$')) => {
                 self.operators(&path, m, depth, top)?
             }
             _ => vec![Cond::Eq(Operand::new(v, &path)?)],
         };
+        self.weight += conds.len() as u64;
         Ok(Node::Field(FieldNode::new(path, conds)))
     }
 
@@ -549,8 +617,9 @@ impl<'a> Compiler<'a> {
         let m = v.as_object().ok_or_else(bad)?;
         let key = m.get("key").and_then(Value::as_str).ok_or_else(bad)?;
         let query = m.get("query").ok_or_else(bad)?;
-        let (_, rows) = self.subquery(query, op, depth)?;
-        let path = Path::parse(key);
+        check_path(key, invalid)?;
+        let (class, rows) = self.subquery(query, op, depth)?;
+        let path = Path::for_reader(key, self.store, &class, self.reader);
         let values = rows
             .into_iter()
             .filter_map(|row| path.resolve(row).map(Operand::found))
@@ -559,13 +628,18 @@ impl<'a> Compiler<'a> {
     }
 
     /// Run a subquery `{"className", "where", "limit", "skip", "order"}` now, with the
-    /// same limit rules as a find (default 100, at most 1000) and the same visibility.
+    /// same limit rules as a find (default 100, at most 1000), the same caller (the class's
+    /// `find` permission, their rows, their columns) and the same budget.
     fn subquery(
         &mut self,
         v: &Value,
         op: &str,
         depth: usize,
     ) -> Result<(String, Vec<&'a StoredObject>), LcError> {
+        self.subqueries += 1;
+        if self.subqueries > MAX_SUBQUERIES {
+            return Err(LcError::request_timeout());
+        }
         let m = v
             .as_object()
             .ok_or_else(|| invalid(format!("{op} expects a query object")))?;
@@ -574,21 +648,25 @@ impl<'a> Compiler<'a> {
             .and_then(Value::as_str)
             .ok_or_else(|| invalid(format!("{op} needs a className")))?
             .to_string();
+        if self.store.class(&class).is_some() {
+            self.reader.may_find(self.store, &class)?;
+        }
         let window = super::Window::from_json(m)?;
         let where_ = super::where_value(m.get("where"))?;
-        let mut inner = Compiler {
-            store: self.store,
-            class: &class,
-            visible: self.visible,
-            near: None,
-        };
+        let mut inner = Compiler::new(self.store, &class, self.reader, self.budget);
+        (inner.subqueries, inner.branches) = (self.subqueries, self.branches);
         let root = inner.compile(&where_, depth + 1, true)?;
-        let matcher = super::Matcher {
-            root,
-            near: inner.near,
-        };
-        let (rows, _) =
-            super::select_rows(self.store, &class, &matcher, &window, false, self.visible);
+        (self.subqueries, self.branches) = (inner.subqueries, inner.branches);
+        let matcher = inner.finish(root);
+        let (rows, _) = super::select_rows(
+            self.store,
+            &class,
+            &matcher,
+            &window,
+            false,
+            self.reader,
+            self.budget,
+        )?;
         Ok((class, rows))
     }
 }

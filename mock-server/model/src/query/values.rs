@@ -16,6 +16,8 @@ pub(crate) enum Path {
     UpdatedAt,
     /// `a` or `a.b.c`: descends through Object fields.
     Field(Vec<String>),
+    /// A path into a column hidden from the caller: found in no row.
+    Hidden(Vec<String>),
 }
 
 impl Path {
@@ -25,6 +27,22 @@ impl Path {
             "createdAt" => Path::CreatedAt,
             "updatedAt" => Path::UpdatedAt,
             _ => Path::Field(key.split('.').map(str::to_string).collect()),
+        }
+    }
+
+    /// A key of `class` as `reader` may see it: a path into a column hidden from them is
+    /// [`Path::Hidden`].
+    pub(crate) fn for_reader(
+        key: &str,
+        store: &crate::store::Store,
+        class: &str,
+        reader: super::Reader<'_>,
+    ) -> Path {
+        match Path::parse(key) {
+            Path::Field(segments) if reader.hides(store, class, &segments[0]) => {
+                Path::Hidden(segments)
+            }
+            path => path,
         }
     }
 
@@ -47,6 +65,7 @@ impl Path {
                 }
                 Some(Found::Json(value))
             }
+            Path::Hidden(_) => None,
         }
     }
 }
@@ -201,7 +220,7 @@ impl Path {
             Path::ObjectId => "objectId".into(),
             Path::CreatedAt => "createdAt".into(),
             Path::UpdatedAt => "updatedAt".into(),
-            Path::Field(segments) => segments.join("."),
+            Path::Field(segments) | Path::Hidden(segments) => segments.join("."),
         }
     }
 }
