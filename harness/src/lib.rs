@@ -24,7 +24,7 @@
 //! ## The stack target
 //!
 //! The first `TestApp` of a test process builds both programs (`cargo build -p
-//! mock-server --bin lc-mock -p cloud --bin cloud-engine`, quietly; the executables are
+//! lc-mock --bin lc-mock -p cloud --bin cloud-engine`, quietly; the executables are
 //! the ones cargo reports, so `CARGO_TARGET_DIR` is respected; `LC_STACK_BIN_DIR=<dir>`
 //! takes `<dir>/lc-mock` and `<dir>/cloud-engine` as they are). Then `cloud-engine` starts
 //! with `LEANCLOUD_APP_ID`/`_KEY`/`_MASTER_KEY`/`_HOOK_KEY`, `LEANCLOUD_APP_PORT=0` and

@@ -1,7 +1,7 @@
 //! The `stack` target: `lc-mock serve` and `cloud-engine` as two processes on 127.0.0.1,
 //! wired by the real hook protocol, as the app is deployed, on one machine.
 //!
-//! - The binaries are built once per test process (`cargo build -p mock-server --bin
+//! - The binaries are built once per test process (`cargo build -p lc-mock --bin
 //!   lc-mock -p cloud --bin cloud-engine`, quietly) and found from cargo's own report of
 //!   what it built, so `CARGO_TARGET_DIR` and a configured target dir are respected.
 //!   `LC_STACK_BIN_DIR=<dir>` uses `<dir>/lc-mock` and `<dir>/cloud-engine` as they are
@@ -93,7 +93,7 @@ fn build() -> Result<Binaries, String> {
             "--quiet",
             "--message-format=json-render-diagnostics",
             "-p",
-            "mock-server",
+            "lc-mock",
             "--bin",
             "lc-mock",
             "-p",
@@ -108,7 +108,7 @@ fn build() -> Result<Binaries, String> {
         .map_err(|e| format!("cannot run {cargo} to build lc-mock and cloud-engine: {e}"))?;
     if !output.status.success() {
         return Err(format!(
-            "`cargo build -p mock-server --bin lc-mock -p cloud --bin cloud-engine` failed \
+            "`cargo build -p lc-mock --bin lc-mock -p cloud --bin cloud-engine` failed \
              ({}):\n{}",
             output.status,
             tail(&String::from_utf8_lossy(&output.stderr), 40)
