@@ -644,7 +644,7 @@ async fn app_for_case(own: bool) -> (Arc<TestApp>, Link) {
     };
     let (app, fresh) = match pooled {
         Some(app) => (app, false),
-        None => (Arc::new(TestApp::start().await), true),
+        None => (Arc::new(system::app().start().await), true),
     };
     let over_http = std::env::var("GENERATIVE_HTTP").is_ok_and(|v| v.trim() == "1");
     let link = match app.mock() {

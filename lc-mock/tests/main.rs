@@ -6,3 +6,4 @@ mod record_roundtrip;
 mod replay;
 mod serve;
 mod traces;
+mod workspace;
