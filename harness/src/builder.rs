@@ -10,7 +10,7 @@
 //! fn app() -> harness::Builder {
 //!     TestApp::builder()
 //!         .cloud(registry)                          // mock: the cloud code, in-process
-//!         .settings("fixtures/database_settings")   // mock and stack: the app's data
+//!         .settings("../fixtures/database_settings") // mock and stack: the app's data
 //!         .engine("cloud", "cloud-engine")          // stack: the engine program to run
 //! }
 //!
@@ -90,7 +90,9 @@ impl Builder {
 
     /// The app's database settings folder (schema, indexes, permissions, rows; the format
     /// is in `fixtures/database_settings/README.md`), loaded on `mock` and given to
-    /// `lc-mock serve --fixtures` on `stack`.
+    /// `lc-mock serve --fixtures` on `stack`. A relative path is taken from the test's
+    /// working directory (its crate's folder under `cargo test`); `concat!(env!(
+    /// "CARGO_MANIFEST_DIR"), "/../fixtures/database_settings")` names it from anywhere.
     pub fn settings(mut self, dir: impl Into<PathBuf>) -> Self {
         self.settings = Some(dir.into());
         self
