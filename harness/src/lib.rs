@@ -52,12 +52,11 @@
 //!   one after another, 8 stacks started at once in 0.33 s (an in-process `mock` app:
 //!   27 ms); the first stack of a process adds cargo's up-to-date check, about 0.2 s.
 //! - `shared`: one stack per test process (and app description), started by the first
-//!   `TestApp`; runs are kept
-//!   apart by their prefix and cleanup only, as on a remote app. There is no reset
-//!   between tests: `POST /__mock/reset` would wipe the data of tests running at the same
-//!   time (the Gherkin runner runs 8 scenarios at once). Only tests written for a shared
-//!   app pass there: a test that changes or counts the fixtures' rows sees the other
-//!   tests' changes, as it would on a remote app.
+//!   `TestApp`; runs are kept apart by their prefix and cleanup only, as on a remote
+//!   app. There is no reset between tests: `POST /__mock/reset` would wipe the data of
+//!   tests running at the same time (the Gherkin runner runs 8 scenarios at once). Only
+//!   tests written for a shared app pass there: a test that changes or counts the
+//!   fixtures' rows sees the other tests' changes, as it would on a remote app.
 //!
 //! # A run's own data
 //!
