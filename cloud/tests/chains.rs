@@ -4,34 +4,28 @@
 //! finish its after-hooks (`idle`), and the counters are recomputed from the reviews,
 //! independently of the cloud code, and compared with what is stored.
 
+mod support;
+
+use harness::{As, Target, TestApp};
 use leancloud::LcError;
 use leancloud::client::Client;
-use mock_server::MockLeanCloud;
-use mock_server::api::{Api, AppConfig};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::Arc;
 
 /// Active businesses of the fixtures.
 const FUXING_LANE: &str = "65bb735c6c63004400000001"; // chen.wei's, 7 reviews
 const KUANZHAI_HOT_POT: &str = "65cba6a06c63004400000005"; // chen.wei's, no reviews
 const PEARL_RIVER: &str = "65c76c846c63004400000004"; // pending
 
-/// The app with its fixtures and its cloud code, in-process.
-async fn app() -> MockLeanCloud {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/database_settings");
-    let settings = mock_server::settings::Settings::load(&dir).expect("the fixtures load");
-    let api =
-        Arc::new(Api::with_settings(AppConfig::default(), &settings).expect("the fixtures apply"));
-    api.attach_registry(cloud::registry())
-        .expect("the cloud code attaches");
-    MockLeanCloud::start_shared(api).await
+/// The app with its fixtures and its cloud code, in-process. Always the emulator,
+/// whatever `LC_TARGET` says: the flows count the fixtures' rows and read its traces.
+async fn app() -> TestApp {
+    support::app().target(Target::Mock).start().await
 }
 
 /// A client signed in as a fixture user (password `<username>-pass`).
-async fn signed_in(app: &MockLeanCloud, username: &str) -> (Client, String) {
-    let client = app.in_process_client();
+async fn signed_in(app: &TestApp, username: &str) -> (Client, String) {
+    let client = app.client(&As::App);
     let user = client
         .log_in(username, &format!("{username}-pass"))
         .await
@@ -111,9 +105,9 @@ async fn disagreements(client: &Client) -> Vec<String> {
     wrong
 }
 
-async fn assert_counters_agree(app: &MockLeanCloud) {
+async fn assert_counters_agree(app: &TestApp) {
     app.idle().await;
-    let wrong = disagreements(&app.in_process_client()).await;
+    let wrong = disagreements(&app.client(&As::App)).await;
     assert!(wrong.is_empty(), "counters disagree:\n{}", wrong.join("\n"));
 }
 
@@ -202,7 +196,7 @@ async fn a_review_updates_its_business_and_its_author() {
 #[tokio::test]
 async fn deleting_a_business_removes_its_reviews_and_fixes_the_authors_counts() {
     let app = app().await;
-    let client = app.in_process_client();
+    let client = app.client(&As::App);
     let reviews_of = |all: &[Value]| {
         all.iter()
             .filter(|r| r["business"]["objectId"] == FUXING_LANE)
@@ -258,7 +252,7 @@ async fn a_rejected_review_changes_nothing() {
     }
     // Without a session, nobody may review (the class permission refuses first).
     let err = app
-        .in_process_client()
+        .client(&As::App)
         .create(
             "Review",
             &json!({"business": pointer("Business", KUANZHAI_HOT_POT), "stars": 4, "text": "Anon."}),
@@ -322,7 +316,7 @@ async fn only_the_owner_edits_a_business_and_only_moderators_change_its_status()
 async fn the_trace_of_a_review_shows_its_chain() {
     let app = app().await;
     let (anna, _) = signed_in(&app, "anna.schmidt").await;
-    app.api().clear_traces();
+    app.emulator().api().clear_traces();
     anna.create(
         "Review",
         &json!({"business": pointer("Business", KUANZHAI_HOT_POT), "stars": 5, "text": "Traced."}),
@@ -330,22 +324,22 @@ async fn the_trace_of_a_review_shows_its_chain() {
     .await
     .unwrap();
     app.idle().await;
-    let traces = app.traces();
+    let traces = app.traces().expect("the emulator keeps traces");
     harness::redactions().bind(|| insta::assert_json_snapshot!("review_create_chain", traces));
 }
 
 #[tokio::test]
 async fn the_trace_of_a_business_delete_shows_the_cascade() {
     let app = app().await;
-    let client = app.in_process_client();
-    app.api().clear_traces();
+    let client = app.client(&As::App);
+    app.emulator().api().clear_traces();
     client
         .as_master()
         .delete("Business", KUANZHAI_HOT_POT)
         .await
         .unwrap();
     app.idle().await;
-    let traces = app.traces();
+    let traces = app.traces().expect("the emulator keeps traces");
     harness::redactions().bind(|| insta::assert_json_snapshot!("business_delete_chain", traces));
 }
 

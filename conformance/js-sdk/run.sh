@@ -40,8 +40,8 @@ fi
 
 # 2. The emulator.
 cd "$ROOT"
-echo "run.sh: cargo build -p mock-server --bin lc-mock"
-cargo build -p mock-server --bin lc-mock >&2 || die "cargo build -p mock-server --bin lc-mock failed"
+echo "run.sh: cargo build -p lc-mock --bin lc-mock"
+cargo build -p lc-mock --bin lc-mock >&2 || die "cargo build -p lc-mock --bin lc-mock failed"
 target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
 bin="$target_dir/debug/lc-mock"
 [[ -x "$bin" ]] || die "$bin was not built"

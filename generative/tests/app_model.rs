@@ -150,20 +150,11 @@ struct Account {
     token: String,
 }
 
-/// How requests reach the app: on mock, straight into the emulator (the same requests
-/// and headers, hooks and all, without its HTTP front; `GENERATIVE_HTTP=1` sends them
-/// over HTTP instead); elsewhere through the `TestApp`.
-enum Link {
-    InProcess(Arc<mock_server::Api>),
-    Harness,
-}
-
 /// The app under test, and what the test knows of it.
 struct Sut {
     app: Arc<TestApp>,
     /// The app is the run's own (mock, a fresh stack): it goes back to [`POOL`].
     own: bool,
-    link: Link,
     remote: bool,
     users: Vec<Option<Account>>,
     addresses: Vec<Option<String>>,
@@ -251,36 +242,10 @@ impl Sut {
         )
     }
 
-    /// Send one request as `who`.
+    /// Send one request as `who` (on mock in-process: the same requests and headers,
+    /// hooks and all, without the emulator's HTTP front, unless `GENERATIVE_HTTP=1`).
     async fn exchange(&self, who: &As, method: &str, target: &str, body: Option<&Value>) -> Answer {
-        let Link::InProcess(api) = &self.link else {
-            return self.app.send(who, method, target, body).await;
-        };
-        let cfg = api.config();
-        let mut request = leancloud::Request::from_target(method, target);
-        if let Some(body) = body {
-            request = request.with_json(body);
-        }
-        request = match who {
-            As::Nobody => request,
-            As::App => request
-                .with_header("x-lc-id", &cfg.app_id)
-                .with_header("x-lc-key", &cfg.app_key),
-            As::Master => request
-                .with_header("x-lc-id", &cfg.app_id)
-                .with_header("x-lc-key", format!("{},master", cfg.master_key)),
-            As::Session(token) => request
-                .with_header("x-lc-id", &cfg.app_id)
-                .with_header("x-lc-key", &cfg.app_key)
-                .with_header("x-lc-session", token),
-        };
-        let response = api.handle(&request);
-        Answer {
-            status: response.status,
-            body: response
-                .body_json()
-                .unwrap_or_else(|e| Value::String(e.message)),
-        }
+        self.app.send(who, method, target, body).await
     }
 
     /// The username on the target: a signed-up user's under the run's prefix.
@@ -635,8 +600,9 @@ fn answered(answer: &Answer) -> Outcome {
 }
 
 /// The app for a case: on a shared app a run of its own (its prefix, its cleanup); else
-/// the run's app, reset to the fixtures.
-async fn app_for_case(own: bool) -> (Arc<TestApp>, Link) {
+/// the run's app, reset to the fixtures. On mock its requests go in-process, or over the
+/// emulator's HTTP front with `GENERATIVE_HTTP=1`.
+async fn app_for_case(own: bool) -> Arc<TestApp> {
     let pooled = if own {
         POOL.lock().unwrap_or_else(|e| e.into_inner()).take()
     } else {
@@ -644,12 +610,15 @@ async fn app_for_case(own: bool) -> (Arc<TestApp>, Link) {
     };
     let (app, fresh) = match pooled {
         Some(app) => (app, false),
-        None => (Arc::new(TestApp::start().await), true),
-    };
-    let over_http = std::env::var("GENERATIVE_HTTP").is_ok_and(|v| v.trim() == "1");
-    let link = match app.mock() {
-        Some(lc) if !over_http => Link::InProcess(lc.api().clone()),
-        _ => Link::Harness,
+        None => {
+            let over_http = std::env::var("GENERATIVE_HTTP").is_ok_and(|v| v.trim() == "1");
+            let builder = if over_http {
+                system::app().over_http()
+            } else {
+                system::app()
+            };
+            (Arc::new(builder.start().await), true)
+        }
     };
     if !fresh {
         // What the last case's after-hooks do must not land after the reset.
@@ -657,16 +626,15 @@ async fn app_for_case(own: bool) -> (Arc<TestApp>, Link) {
         let reset = app.send(&As::Master, "POST", "/__mock/reset", None).await;
         assert_eq!(reset.status, 200, "resetting the app: {}", reset.body);
     }
-    (app, link)
+    app
 }
 
 async fn start(model: &AppState) -> Sut {
-    let (app, link) = app_for_case(!model.shared).await;
+    let app = app_for_case(!model.shared).await;
     let remote = app.target() == Target::Remote;
     let mut sut = Sut {
         app,
         own: !model.shared,
-        link,
         remote,
         users: vec![None; model.users.len()],
         addresses: vec![None; model.addresses.len()],

@@ -7,34 +7,42 @@
 //! [`TestApp::leftovers`]), and the shared insta settings ([`redactions`]) that hide
 //! generated values so snapshots are stable.
 //!
-//! # Targets
+//! # Which app, and where
 //!
-//! [`TestApp::start`] reads `LC_TARGET`:
+//! The harness knows no app. A crate that does describes it once with
+//! [`TestApp::builder`] (its cloud code as a registry, its database settings, the engine
+//! program the `stack` target runs; see [`Builder`]) and starts every `TestApp` from
+//! that: the system suite's is `system::app()`, the app's own tests have theirs in
+//! `cloud/tests/support`. [`Builder::start`] reads `LC_TARGET` unless
+//! [`Builder::target`] names one:
 //!
-//! | `LC_TARGET` | what runs | after-hooks ([`TestApp::idle`]) | [`TestApp::traces`] |
-//! |---|---|---|---|
-//! | `mock` (default) | the in-process emulator with the app's cloud code (`cloud::registry()`) on its fixtures (`fixtures/database_settings`); fresh per `TestApp` | waited for in-process | the emulator's |
-//! | `stack` | `lc-mock serve` and `cloud-engine` as two processes on 127.0.0.1, wired by the real hook protocol (see below) | `POST /__mock/idle` | `GET /__mock/traces` |
-//! | `remote` | a deployed LeanCloud-compatible app (see `harness/README.md`: variables, profiles file, production guard) | nothing to wait on: returns at once; use [`eventually`] | `None` |
+//! | `LC_TARGET` | what runs | requests | after-hooks ([`TestApp::idle`]) | [`TestApp::traces`] |
+//! |---|---|---|---|---|
+//! | `mock` (default) | the emulator in this process with the builder's registry on its settings; fresh per `TestApp` | in-process, no socket ([`Builder::over_http`]: over wiremock's HTTP front) | waited for in-process | the emulator's |
+//! | `stack` | `lc-mock serve` and the builder's engine program as two processes on 127.0.0.1, wired by the real hook protocol (see below) | HTTP | `POST /__mock/idle` | `GET /__mock/traces` |
+//! | `remote` | a deployed LeanCloud-compatible app (see `harness/README.md`: variables, profiles file, production guard) | HTTP | nothing to wait on: returns at once; use [`eventually`] | `None` |
 //!
-//! An unknown `LC_TARGET` stops the test with the list of targets. Mock-only steps use
+//! Requests go out as a chosen principal: raw with [`TestApp::send`], or typed with
+//! [`TestApp::client`] (a [`leancloud::client::Client`] on the same route). An unknown
+//! `LC_TARGET` stops the test with the list of targets. Mock-only steps use
 //! [`TestApp::mock`] (an `Option`) or [`TestApp::emulator`] (panics elsewhere, naming the
 //! target).
 //!
 //! ## The stack target
 //!
-//! The first `TestApp` of a test process builds both programs (`cargo build -p
-//! mock-server --bin lc-mock -p cloud --bin cloud-engine`, quietly; the executables are
-//! the ones cargo reports, so `CARGO_TARGET_DIR` is respected; `LC_STACK_BIN_DIR=<dir>`
-//! takes `<dir>/lc-mock` and `<dir>/cloud-engine` as they are). Then `cloud-engine` starts
-//! with `LEANCLOUD_APP_ID`/`_KEY`/`_MASTER_KEY`/`_HOOK_KEY`, `LEANCLOUD_APP_PORT=0` and
+//! The first `TestApp` of a test process builds both programs (`cargo build -p lc-mock
+//! --bin lc-mock -p <package> --bin <engine>`, the engine the builder names, e.g. `-p
+//! cloud --bin cloud-engine`, quietly; the executables are the ones cargo reports, so
+//! `CARGO_TARGET_DIR` is respected; `LC_STACK_BIN_DIR=<dir>` takes `<dir>/lc-mock` and
+//! `<dir>/<engine>` as they are). Then the engine starts with
+//! `LEANCLOUD_APP_ID`/`_KEY`/`_MASTER_KEY`/`_HOOK_KEY`, `LEANCLOUD_APP_PORT=0` and
 //! `LEANCLOUD_API_SERVER` pointing at a free port, and is ready when it answers `GET
 //! /__engine/1/ping`; then `lc-mock serve --port <that port> --engine <engine URL>
-//! --fixtures fixtures/database_settings`, ready when it prints its URL. Each wait is
-//! bounded by `LC_STACK_STARTUP_TIMEOUT` seconds (default 30) and fails naming the program
-//! with the end of its stderr. Both processes stop when their owner is dropped and never
-//! outlive the test process (a watchdog per process ends it when the test process ends,
-//! whatever the way).
+//! --fixtures <settings>`, ready when it prints its URL. Each wait is bounded by
+//! `LC_STACK_STARTUP_TIMEOUT` seconds (default 30) and fails naming the program with the
+//! end of its stderr. Both processes stop when their owner is dropped and never outlive
+//! the test process (a watchdog per process ends it when the test process ends, whatever
+//! the way). Without an engine program the stack is `lc-mock serve` alone.
 //!
 //! `LC_STACK` chooses how stacks are shared:
 //!
@@ -43,12 +51,12 @@
 //!   Measured on the 2-core machine CI uses, with the programs built: 75 ms per stack
 //!   one after another, 8 stacks started at once in 0.33 s (an in-process `mock` app:
 //!   27 ms); the first stack of a process adds cargo's up-to-date check, about 0.2 s.
-//! - `shared`: one stack per test process, started by the first `TestApp`; runs are kept
-//!   apart by their prefix and cleanup only, as on a remote app. There is no reset
-//!   between tests: `POST /__mock/reset` would wipe the data of tests running at the same
-//!   time (the Gherkin runner runs 8 scenarios at once). Only tests written for a shared
-//!   app pass there: a test that changes or counts the fixtures' rows sees the other
-//!   tests' changes, as it would on a remote app.
+//! - `shared`: one stack per test process (and app description), started by the first
+//!   `TestApp`; runs are kept apart by their prefix and cleanup only, as on a remote
+//!   app. There is no reset between tests: `POST /__mock/reset` would wipe the data of
+//!   tests running at the same time (the Gherkin runner runs 8 scenarios at once). Only
+//!   tests written for a shared app pass there: a test that changes or counts the
+//!   fixtures' rows sees the other tests' changes, as it would on a remote app.
 //!
 //! # A run's own data
 //!
@@ -79,12 +87,15 @@
 //! show `[redacted]` ([`Secret`]), `TestApp`'s `Debug` shows the target, URL and prefix,
 //! and no message or panic of this crate includes a key.
 
+mod builder;
 mod remote;
 mod stack;
 mod track;
 
+pub use builder::{Builder, EngineProgram};
 pub use remote::{DEFAULT_PROFILE, PRODUCTION, RemoteConfig, Secret, vars};
 
+use leancloud::client::Client;
 use leancloud::transport::HttpTransport;
 use leancloud::{LcError, Request, Transport};
 use mock_server::MockLeanCloud;
@@ -314,43 +325,77 @@ struct Keys {
     master_key: Secret,
 }
 
+/// How a [`Wire`]'s requests reach the target.
+#[derive(Clone)]
+enum Route {
+    /// Over HTTP to this base URL.
+    Http(String),
+    /// Straight into the emulator's api, without a socket (`mock`).
+    InProcess(Arc<mock_server::Api>),
+}
+
+impl Route {
+    fn transport(&self) -> Arc<dyn Transport> {
+        match self {
+            Route::Http(base_url) => Arc::new(HttpTransport::new(base_url)),
+            Route::InProcess(api) => Arc::new(mock_server::api::InProcess(api.clone())),
+        }
+    }
+}
+
 /// How requests reach the target.
 #[derive(Clone)]
 struct Wire {
     base_url: String,
+    route: Route,
     keys: Keys,
+    /// The route's transport, recording what the run creates.
     transport: Arc<dyn Transport>,
     /// The recorder case requests are filed under ([`TestApp::record_case`]).
     case: Arc<Mutex<Option<String>>>,
 }
 
 impl Wire {
-    fn new(base_url: &str, keys: Keys, ledger: &Arc<Mutex<Ledger>>) -> Wire {
+    fn new(base_url: &str, route: Route, keys: Keys, ledger: &Arc<Mutex<Ledger>>) -> Wire {
+        Wire::in_case(base_url, route, keys, ledger, Arc::default())
+    }
+
+    fn in_case(
+        base_url: &str,
+        route: Route,
+        keys: Keys,
+        ledger: &Arc<Mutex<Ledger>>,
+        case: Arc<Mutex<Option<String>>>,
+    ) -> Wire {
         Wire {
             base_url: base_url.to_string(),
             keys,
-            transport: Arc::new(Tracking {
-                inner: Arc::new(HttpTransport::new(base_url)),
-                ledger: ledger.clone(),
+            transport: Arc::new(InCase {
+                inner: Arc::new(Tracking {
+                    inner: route.transport(),
+                    ledger: ledger.clone(),
+                }),
+                case: Arc::clone(&case),
             }),
-            case: Arc::default(),
+            route,
+            case,
         }
     }
 
-    /// The same wire over a new HTTP client, for use on another runtime (connections
-    /// pooled by a client belong to the runtime that opened them).
+    /// The same wire over a new transport, for use on another runtime (connections
+    /// pooled by an HTTP client belong to the runtime that opened them).
     fn renewed(&self, ledger: &Arc<Mutex<Ledger>>) -> Wire {
-        Wire {
-            case: self.case.clone(),
-            ..Wire::new(&self.base_url, self.keys.clone(), ledger)
-        }
+        Wire::in_case(
+            &self.base_url,
+            self.route.clone(),
+            self.keys.clone(),
+            ledger,
+            self.case.clone(),
+        )
     }
 
-    fn sign(&self, who: &As, mut request: Request) -> Request {
+    fn sign(&self, who: &As, request: Request) -> Request {
         let keys = &self.keys;
-        if let Some(case) = self.case.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            request = request.with_header(RECORD_CASE_HEADER, case);
-        }
         match who {
             As::Nobody => request,
             As::App => request
@@ -504,6 +549,26 @@ enum Backend {
 /// The header that names an `lc-mock record` case.
 const RECORD_CASE_HEADER: &str = "x-lc-record-case";
 
+/// Files every request under the recorder case of [`TestApp::record_case`], whether
+/// [`TestApp::send`] or a [`TestApp::client`] sends it.
+struct InCase {
+    inner: Arc<dyn Transport>,
+    case: Arc<Mutex<Option<String>>>,
+}
+
+impl Transport for InCase {
+    fn send(
+        &self,
+        mut request: Request,
+    ) -> futures::future::BoxFuture<'static, Result<leancloud::Response, LcError>> {
+        let case = self.case.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(case) = case {
+            request = request.with_header(RECORD_CASE_HEADER, case);
+        }
+        self.inner.send(request)
+    }
+}
+
 /// A target for one test or scenario (see the crate docs).
 pub struct TestApp {
     target: Target,
@@ -556,40 +621,17 @@ fn block_on_own_runtime<T: Send>(future: impl Future<Output = T> + Send) -> T {
 }
 
 impl TestApp {
-    /// Start or connect to the target `LC_TARGET` names (see the crate docs). Panics with
-    /// the reason when it cannot.
-    pub async fn start() -> TestApp {
-        TestApp::try_start().await.unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// [`TestApp::start`], with the reason as an error.
-    pub async fn try_start() -> Result<TestApp, StartError> {
-        TestApp::try_start_target(Target::from_env()?).await
-    }
-
-    /// Start a given target, whatever `LC_TARGET` says. Panics with the reason when it
-    /// cannot.
-    pub async fn start_target(target: Target) -> TestApp {
-        TestApp::try_start_target(target)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// [`TestApp::start_target`], with the reason as an error.
-    pub async fn try_start_target(target: Target) -> Result<TestApp, StartError> {
-        match target {
-            Target::Mock => TestApp::start_mock().await,
-            Target::Stack => TestApp::start_stack(StackMode::from_env()?).await,
-            Target::Remote => {
-                TestApp::connect(RemoteConfig::from_env().map_err(StartError::Config)?).await
-            }
-        }
+    /// Describe the app to start and where (see [`Builder`]): its cloud code, database
+    /// settings and engine program, the target (default: `LC_TARGET`'s).
+    pub fn builder() -> Builder {
+        Builder::default()
     }
 
     fn assemble(
         target: Target,
         backend: Backend,
         base_url: &str,
+        route: Route,
         keys: Keys,
         began: Instant,
     ) -> TestApp {
@@ -597,71 +639,11 @@ impl TestApp {
         TestApp {
             target,
             backend,
-            wire: Wire::new(base_url, keys, &ledger),
+            wire: Wire::new(base_url, route, keys, &ledger),
             prefix: new_prefix(),
             ledger,
             started_in: began.elapsed(),
         }
-    }
-
-    /// The in-process emulator with the app's cloud code on its fixtures.
-    async fn start_mock() -> Result<TestApp, StartError> {
-        let began = Instant::now();
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/database_settings");
-        let settings = mock_server::settings::Settings::load(&dir)
-            .map_err(|e| StartError::Mock(format!("the app's fixtures do not load: {e}")))?;
-        let api = Arc::new(
-            mock_server::Api::with_settings(mock_server::AppConfig::default(), &settings)
-                .map_err(|e| StartError::Mock(format!("the app's fixtures do not apply: {e}")))?,
-        );
-        api.attach_registry(cloud::registry())
-            .map_err(|e| StartError::Mock(format!("the app's cloud code does not attach: {e}")))?;
-        let lc = MockLeanCloud::start_shared(api).await;
-        let cfg = lc.config();
-        let keys = Keys {
-            app_id: cfg.app_id.clone(),
-            app_key: Secret::new(&cfg.app_key),
-            master_key: Secret::new(&cfg.master_key),
-        };
-        let uri = lc.uri();
-        Ok(TestApp::assemble(
-            Target::Mock,
-            Backend::Mock(lc),
-            &uri,
-            keys,
-            began,
-        ))
-    }
-
-    /// `lc-mock serve` and `cloud-engine` as processes (see the crate docs).
-    pub async fn start_stack(mode: StackMode) -> Result<TestApp, StartError> {
-        static SHARED: tokio::sync::OnceCell<Arc<stack::Stack>> =
-            tokio::sync::OnceCell::const_new();
-        let began = Instant::now();
-        let stack = match mode {
-            StackMode::Fresh => Arc::new(stack::Stack::start().await?),
-            StackMode::Shared => SHARED
-                .get_or_try_init(|| async { stack::Stack::start().await.map(Arc::new) })
-                .await?
-                .clone(),
-        };
-        let keys = Keys {
-            app_id: stack::APP_ID.into(),
-            app_key: Secret::new(stack::APP_KEY),
-            master_key: Secret::new(stack::MASTER_KEY),
-        };
-        let url = stack.url.clone();
-        Ok(TestApp::assemble(
-            Target::Stack,
-            Backend::Stack {
-                stack,
-                shared: mode == StackMode::Shared,
-            },
-            &url,
-            keys,
-            began,
-        ))
     }
 
     /// Connect to a deployed app. Checks that it answers and takes the master key
@@ -675,7 +657,15 @@ impl TestApp {
         };
         let url = config.server_url.clone();
         let described = config.to_string();
-        let app = TestApp::assemble(Target::Remote, Backend::Remote(config), &url, keys, began);
+        let route = Route::Http(url.clone());
+        let app = TestApp::assemble(
+            Target::Remote,
+            Backend::Remote(config),
+            &url,
+            route,
+            keys,
+            began,
+        );
         let probe = Request::from_target("GET", "/1.1/users?limit=0");
         match app.wire.exchange(&As::Master, probe).await {
             Ok(answer) if answer.status == 200 => Ok(app),
@@ -711,7 +701,7 @@ impl TestApp {
     /// the hook protocol makes them).
     pub fn engine_url(&self) -> Option<&str> {
         match &self.backend {
-            Backend::Stack { stack, .. } => Some(&stack.engine_url),
+            Backend::Stack { stack, .. } => stack.engine_url.as_deref(),
             _ => None,
         }
     }
@@ -784,6 +774,34 @@ impl TestApp {
         const KEEP: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b'%');
         let encoded = percent_encoding::utf8_percent_encode(name, KEEP).to_string();
         *self.wire.case.lock().unwrap_or_else(|e| e.into_inner()) = Some(encoded);
+    }
+
+    /// A typed REST client ([`leancloud::client::Client`]) sending as `who`, over the
+    /// same way as [`TestApp::send`] (in-process on `mock`), so what it creates is
+    /// tracked for the cleanup. It knows the master key (`client.as_master()`), whoever
+    /// it sends as.
+    ///
+    /// # Panics
+    /// For [`As::Nobody`]: a client always sends the app's keys; send keyless requests
+    /// with [`TestApp::send`].
+    #[track_caller]
+    pub fn client(&self, who: &As) -> Client {
+        let keys = &self.wire.keys;
+        let client = Client::new(
+            self.wire.transport.clone(),
+            &keys.app_id,
+            keys.app_key.expose(),
+        )
+        .with_master_key(keys.master_key.expose());
+        match who {
+            As::Nobody => panic!(
+                "a Client always sends the app's keys; send keyless requests with \
+                 TestApp::send(&As::Nobody, ..)"
+            ),
+            As::App => client,
+            As::Master => client.as_master(),
+            As::Session(token) => client.with_session(token),
+        }
     }
 
     /// Send `method target` (a path with an optional `?query`) with a JSON body.
@@ -1073,7 +1091,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_test_app_answers_as_each_principal() {
-        let app = TestApp::start_target(Target::Mock).await;
+        let app = TestApp::builder().target(Target::Mock).start().await;
         let created = app
             .send(
                 &As::App,

@@ -1,17 +1,19 @@
-//! The `stack` target: `lc-mock serve` and `cloud-engine` as two processes on 127.0.0.1,
-//! wired by the real hook protocol, as the app is deployed, on one machine.
+//! The `stack` target: `lc-mock serve` and the app's engine program (e.g. `cloud-engine`)
+//! as two processes on 127.0.0.1, wired by the real hook protocol, as the app is
+//! deployed, on one machine. Which engine, and which database settings, the `TestApp`'s
+//! [`Builder`](crate::Builder) says; without an engine it is `lc-mock serve` alone.
 //!
-//! - The binaries are built once per test process (`cargo build -p mock-server --bin
-//!   lc-mock -p cloud --bin cloud-engine`, quietly) and found from cargo's own report of
-//!   what it built, so `CARGO_TARGET_DIR` and a configured target dir are respected.
-//!   `LC_STACK_BIN_DIR=<dir>` uses `<dir>/lc-mock` and `<dir>/cloud-engine` as they are
-//!   instead (e.g. release builds made beforehand).
+//! - The binaries are built once per test process and engine (`cargo build -p lc-mock
+//!   --bin lc-mock -p <package> --bin <engine>`, quietly) and found from cargo's own
+//!   report of what it built, so `CARGO_TARGET_DIR` and a configured target dir are
+//!   respected. `LC_STACK_BIN_DIR=<dir>` uses `<dir>/lc-mock` and `<dir>/<engine>` as
+//!   they are instead (e.g. release builds made beforehand).
 //! - The engine starts first (`LEANCLOUD_APP_PORT=0`, so it picks its own port), pointed
 //!   at a free port reserved for lc-mock; it is ready when it prints its URL and answers
 //!   `GET /__engine/1/ping`. Then `lc-mock serve --port P --engine <engine>
-//!   --fixtures fixtures/database_settings`, ready when it prints its URL. Each wait is
-//!   bounded (`LC_STACK_STARTUP_TIMEOUT` seconds, default 30); a port taken in between
-//!   is retried with another.
+//!   --fixtures <settings>`, ready when it prints its URL. Each wait is bounded
+//!   (`LC_STACK_STARTUP_TIMEOUT` seconds, default 30); a port taken in between is
+//!   retried with another.
 //! - Neither process outlives its owner, nor the test process: each runs under a small
 //!   `sh` watchdog, in a process group of its own, whose standard input is a pipe from
 //!   this process. Dropping the [`Stack`] closes the pipe, and so does the end of the
@@ -19,13 +21,15 @@
 //!   stops its process and anything that process started. (Unix only, as `sh` is.)
 
 use crate::StartError;
+use crate::builder::{EngineProgram, StackSpec};
 use leancloud::transport::HttpTransport;
 use leancloud::{Request, Transport};
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The keys both processes are started with (`lc-mock serve`'s defaults).
@@ -50,7 +54,7 @@ wait "$child""#;
 #[derive(Debug, Clone)]
 pub(crate) struct Binaries {
     pub lc_mock: PathBuf,
-    pub cloud_engine: PathBuf,
+    pub engine: Option<PathBuf>,
 }
 
 fn workspace_root() -> PathBuf {
@@ -60,20 +64,38 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Build both programs (once per process) and say where they are.
-pub(crate) fn binaries() -> Result<Binaries, StartError> {
-    static BUILT: OnceLock<Result<Binaries, String>> = OnceLock::new();
-    BUILT.get_or_init(build).clone().map_err(StartError::Stack)
+/// Build `lc-mock` and the engine program (once per process and engine) and say where
+/// they are.
+pub(crate) fn binaries(engine: Option<&EngineProgram>) -> Result<Binaries, StartError> {
+    /// What each build gave, by engine program.
+    type Built = HashMap<Option<EngineProgram>, Result<Binaries, String>>;
+    static BUILT: Mutex<Option<Built>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let built = built.get_or_insert_with(HashMap::new);
+    let found = built
+        .entry(engine.cloned())
+        .or_insert_with(|| build(engine))
+        .clone();
+    found.map_err(StartError::Stack)
 }
 
-fn build() -> Result<Binaries, String> {
+/// What `cargo build` is asked for, as a command line for messages.
+fn build_command(engine: Option<&EngineProgram>) -> String {
+    let mut command = "cargo build -p lc-mock --bin lc-mock".to_string();
+    if let Some(engine) = engine {
+        command.push_str(&format!(" -p {} --bin {}", engine.package, engine.bin));
+    }
+    command
+}
+
+fn build(engine: Option<&EngineProgram>) -> Result<Binaries, String> {
     if let Some(dir) = std::env::var_os("LC_STACK_BIN_DIR").filter(|d| !d.is_empty()) {
         let dir = PathBuf::from(dir);
         let found = Binaries {
             lc_mock: dir.join("lc-mock"),
-            cloud_engine: dir.join("cloud-engine"),
+            engine: engine.map(|e| dir.join(&e.bin)),
         };
-        for program in [&found.lc_mock, &found.cloud_engine] {
+        for program in std::iter::once(&found.lc_mock).chain(&found.engine) {
             if !program.is_file() {
                 return Err(format!(
                     "LC_STACK_BIN_DIR={}: there is no {}",
@@ -86,36 +108,35 @@ fn build() -> Result<Binaries, String> {
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let root = workspace_root();
-    let output = Command::new(&cargo)
-        .current_dir(&root)
-        .args([
-            "build",
-            "--quiet",
-            "--message-format=json-render-diagnostics",
-            "-p",
-            "mock-server",
-            "--bin",
-            "lc-mock",
-            "-p",
-            "cloud",
-            "--bin",
-            "cloud-engine",
-            "--manifest-path",
-        ])
+    let mut command = Command::new(&cargo);
+    command.current_dir(&root).args([
+        "build",
+        "--quiet",
+        "--message-format=json-render-diagnostics",
+        "-p",
+        "lc-mock",
+        "--bin",
+        "lc-mock",
+    ]);
+    if let Some(engine) = engine {
+        command.args(["-p", &engine.package, "--bin", &engine.bin]);
+    }
+    let output = command
+        .arg("--manifest-path")
         .arg(root.join("Cargo.toml"))
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("cannot run {cargo} to build lc-mock and cloud-engine: {e}"))?;
+        .map_err(|e| format!("cannot run {cargo} to build the stack's programs: {e}"))?;
     if !output.status.success() {
         return Err(format!(
-            "`cargo build -p mock-server --bin lc-mock -p cloud --bin cloud-engine` failed \
-             ({}):\n{}",
+            "`{}` failed ({}):\n{}",
+            build_command(engine),
             output.status,
             tail(&String::from_utf8_lossy(&output.stderr), 40)
         ));
     }
     let mut lc_mock = None;
-    let mut cloud_engine = None;
+    let mut engine_path = None;
     for line in String::from_utf8_lossy(&output.stdout).lines() {
         let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
@@ -123,18 +144,24 @@ fn build() -> Result<Binaries, String> {
         let Some(executable) = message["executable"].as_str() else {
             continue;
         };
-        match message["target"]["name"].as_str() {
-            Some("lc-mock") => lc_mock = Some(PathBuf::from(executable)),
-            Some("cloud-engine") => cloud_engine = Some(PathBuf::from(executable)),
-            _ => {}
+        let name = message["target"]["name"].as_str();
+        if name == Some("lc-mock") {
+            lc_mock = Some(PathBuf::from(executable));
+        } else if name.is_some() && name == engine.map(|e| e.bin.as_str()) {
+            engine_path = Some(PathBuf::from(executable));
         }
     }
-    match (lc_mock, cloud_engine) {
-        (Some(lc_mock), Some(cloud_engine)) => Ok(Binaries {
-            lc_mock,
-            cloud_engine,
-        }),
-        _ => Err("cargo built lc-mock and cloud-engine but did not say where".into()),
+    match (lc_mock, engine_path, engine) {
+        (Some(lc_mock), engine_path, None) | (Some(lc_mock), engine_path @ Some(_), Some(_)) => {
+            Ok(Binaries {
+                lc_mock,
+                engine: engine_path,
+            })
+        }
+        _ => Err(format!(
+            "`{}` built its programs but did not say where",
+            build_command(engine)
+        )),
     }
 }
 
@@ -159,7 +186,7 @@ fn startup_timeout() -> Duration {
 
 /// One program under its watchdog.
 struct Watched {
-    name: &'static str,
+    name: String,
     watchdog: Child,
     /// Held open for the program's life; closing it stops the program.
     lifeline: Option<ChildStdin>,
@@ -171,7 +198,7 @@ struct Watched {
 
 impl Watched {
     fn spawn(
-        name: &'static str,
+        name: &str,
         program: &Path,
         configure: impl FnOnce(&mut Command),
     ) -> Result<Watched, String> {
@@ -231,7 +258,7 @@ impl Watched {
             })
             .map_err(|e| format!("cannot start a thread: {e}"))?;
         Ok(Watched {
-            name,
+            name: name.to_string(),
             watchdog,
             lifeline,
             stderr,
@@ -291,14 +318,14 @@ impl Drop for Watched {
     }
 }
 
-/// A running stack: lc-mock at [`Stack::url`] with the engine at [`Stack::engine_url`].
-/// Dropping it stops both.
+/// A running stack: lc-mock at [`Stack::url`], with the engine at [`Stack::engine_url`]
+/// when there is one. Dropping it stops both.
 pub(crate) struct Stack {
     pub url: String,
-    pub engine_url: String,
+    pub engine_url: Option<String>,
     // Dropped in this order: lc-mock first, so it sends nothing to a stopped engine.
     _lc_mock: Watched,
-    _engine: Watched,
+    _engine: Option<Watched>,
 }
 
 impl std::fmt::Debug for Stack {
@@ -319,15 +346,16 @@ fn free_port() -> Result<u16, String> {
 }
 
 impl Stack {
-    /// Build if needed, start both programs, wait until both are ready.
-    pub async fn start() -> Result<Stack, StartError> {
-        let bins = tokio::task::spawn_blocking(binaries)
+    /// Build if needed, start the programs `spec` names, wait until they are ready.
+    pub async fn start(spec: &StackSpec) -> Result<Stack, StartError> {
+        let engine = spec.engine.clone();
+        let bins = tokio::task::spawn_blocking(move || binaries(engine.as_ref()))
             .await
             .map_err(|e| StartError::Stack(format!("the build task failed: {e}")))??;
         let timeout = startup_timeout();
         let mut last = String::new();
         for _ in 0..3 {
-            match Stack::start_once(&bins, timeout).await {
+            match Stack::start_once(spec, &bins, timeout).await {
                 Ok(stack) => return Ok(stack),
                 // Another process took the reserved port in between: try another.
                 Err(e) if e.contains("cannot bind") => last = e,
@@ -337,20 +365,29 @@ impl Stack {
         Err(StartError::Stack(last))
     }
 
-    async fn start_once(bins: &Binaries, timeout: Duration) -> Result<Stack, String> {
+    async fn start_once(
+        spec: &StackSpec,
+        bins: &Binaries,
+        timeout: Duration,
+    ) -> Result<Stack, String> {
         let port = free_port()?;
         let url = format!("http://127.0.0.1:{port}");
-        let mut engine = Watched::spawn("cloud-engine", &bins.cloud_engine, |c| {
-            c.env("LEANCLOUD_APP_ID", APP_ID)
-                .env("LEANCLOUD_APP_KEY", APP_KEY)
-                .env("LEANCLOUD_APP_MASTER_KEY", MASTER_KEY)
-                .env("LEANCLOUD_APP_HOOK_KEY", HOOK_KEY)
-                .env("LEANCLOUD_APP_PORT", "0")
-                .env("LEANCLOUD_API_SERVER", &url);
-        })?;
-        let engine_url = engine.url(timeout).await?;
-        wait_for_ping(&engine, &engine_url, timeout).await?;
-        let fixtures = workspace_root().join("fixtures/database_settings");
+        let engine = match (&spec.engine, &bins.engine) {
+            (Some(program), Some(path)) => {
+                let mut engine = Watched::spawn(&program.bin, path, |c| {
+                    c.env("LEANCLOUD_APP_ID", APP_ID)
+                        .env("LEANCLOUD_APP_KEY", APP_KEY)
+                        .env("LEANCLOUD_APP_MASTER_KEY", MASTER_KEY)
+                        .env("LEANCLOUD_APP_HOOK_KEY", HOOK_KEY)
+                        .env("LEANCLOUD_APP_PORT", "0")
+                        .env("LEANCLOUD_API_SERVER", &url);
+                })?;
+                let engine_url = engine.url(timeout).await?;
+                wait_for_ping(&engine, &engine_url, timeout).await?;
+                Some((engine, engine_url))
+            }
+            _ => None,
+        };
         let mut lc_mock = Watched::spawn("lc-mock", &bins.lc_mock, |c| {
             for (name, _) in std::env::vars_os() {
                 if name.to_string_lossy().starts_with("LC_MOCK_") {
@@ -359,17 +396,20 @@ impl Stack {
             }
             c.args(["serve", "--host", "127.0.0.1", "--port"])
                 .arg(port.to_string())
-                .arg("--engine")
-                .arg(&engine_url)
-                .arg("--fixtures")
-                .arg(&fixtures)
                 .args(["--app-id", APP_ID, "--app-key", APP_KEY])
                 .args(["--master-key", MASTER_KEY, "--hook-key", HOOK_KEY]);
+            if let Some((_, engine_url)) = &engine {
+                c.arg("--engine").arg(engine_url);
+            }
+            if let Some(settings) = &spec.settings {
+                c.arg("--fixtures").arg(settings);
+            }
         })?;
         let printed = lc_mock.url(timeout).await?;
         if printed != url {
             return Err(format!("lc-mock printed {printed}, expected {url}"));
         }
+        let (engine, engine_url) = engine.unzip();
         Ok(Stack {
             url,
             engine_url,
@@ -395,8 +435,9 @@ async fn wait_for_ping(
         }
         if Instant::now() >= deadline {
             return Err(format!(
-                "cloud-engine at {engine_url} did not answer GET /__engine/1/ping within {} s \
+                "{} at {engine_url} did not answer GET /__engine/1/ping within {} s \
                  (last: {}); its stderr:\n{}",
+                engine.name,
                 timeout.as_secs(),
                 match answer {
                     Ok(r) => format!("HTTP {}", r.status),

@@ -1,17 +1,12 @@
 //! The target switch (`LC_TARGET`), the remote target's settings (variables, profiles,
-//! the production guard, keys kept out of every text), answers' error checks, polling,
-//! and the cleanup of a run on `mock` and on a "remote" app (an emulator reached over
-//! HTTP only, as a deployed app would be).
+//! the production guard, keys kept out of every text), answers' error checks and
+//! polling. The flows that need the app (its hooks on each target, the cleanup of a
+//! run) are the system crate's (`system/tests/targets/`), which knows the app.
 
-mod common;
-
-use common::{KUANZHAI_HOT_POT, cleanup_leaves_nothing, counters, review_flow};
-use harness::{Answer, As, RemoteConfig, Secret, StartError, Target, TestApp};
-use mock_server::MockLeanCloud;
+use harness::{Answer, RemoteConfig, Secret, StartError, Target, TestApp};
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 const APP_KEY: &str = "app-key-k7Qw";
@@ -120,14 +115,14 @@ fn an_unknown_lc_target_is_refused_with_the_choices() {
 async fn start_follows_lc_target_and_defaults_to_the_in_process_emulator() {
     match std::env::var("LC_TARGET").ok().filter(|t| !t.is_empty()) {
         None => {
-            let app = TestApp::start().await;
+            let app = TestApp::builder().start().await;
             assert_eq!(app.target(), Target::Mock);
             assert_eq!(app.emulator().uri(), app.server_url());
             assert!(app.traces().is_some());
         }
         // This run points the suite elsewhere: start follows it.
         Some(name) => {
-            let app = TestApp::start().await;
+            let app = TestApp::builder().start().await;
             assert_eq!(app.target().name(), name);
         }
     }
@@ -341,143 +336,6 @@ fn keys_never_show_in_debug_display_or_errors() {
     }
 }
 
-/// The app's emulator with its fixtures and cloud code, reached over HTTP only through
-/// the remote target.
-async fn emulator() -> MockLeanCloud {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/database_settings");
-    let settings = mock_server::settings::Settings::load(&dir).unwrap();
-    let api = Arc::new(
-        mock_server::Api::with_settings(mock_server::AppConfig::default(), &settings).unwrap(),
-    );
-    api.attach_registry(cloud::registry()).unwrap();
-    MockLeanCloud::start_shared(api).await
-}
-
-fn remote_config(lc: &MockLeanCloud, master_key: &str) -> RemoteConfig {
-    let cfg = lc.config();
-    RemoteConfig {
-        profile: Some("test".into()),
-        server_url: lc.uri(),
-        app_id: cfg.app_id.clone(),
-        app_key: Secret::new(&cfg.app_key),
-        master_key: Secret::new(master_key),
-        hook_key: None,
-        production: false,
-    }
-}
-
-#[tokio::test]
-async fn on_mock_the_cleanup_leaves_nothing_of_the_run() {
-    let app = TestApp::start_target(Target::Mock).await;
-    let before = counters(&app, KUANZHAI_HOT_POT).await;
-    review_flow(&app).await;
-    cleanup_leaves_nothing(&app, before).await;
-}
-
-#[tokio::test]
-async fn on_a_remote_app_the_flow_polls_and_the_cleanup_leaves_nothing() {
-    let lc = emulator().await;
-    let app = TestApp::connect(remote_config(&lc, &lc.config().master_key.clone()))
-        .await
-        .unwrap();
-    assert_eq!(app.target(), Target::Remote);
-    assert!(app.traces().is_none());
-    assert!(app.mock().is_none());
-    assert_no_keys(&format!("{app:?}"));
-    // idle has nothing to wait on; the flow's checks poll with `eventually`.
-    app.idle().await;
-    let before = counters(&app, KUANZHAI_HOT_POT).await;
-    review_flow(&app).await;
-    cleanup_leaves_nothing(&app, before).await;
-    // What the emulator itself says agrees.
-    lc.idle().await;
-    let users = lc
-        .client()
-        .as_master()
-        .query("_User")
-        .where_value("username", json!({"$regex": format!("^{}", app.prefix())}))
-        .find()
-        .await
-        .unwrap();
-    assert!(users.is_empty(), "{users:?}");
-}
-
-#[tokio::test]
-async fn mock_only_steps_fail_clearly_elsewhere() {
-    let lc = emulator().await;
-    let app = TestApp::connect(remote_config(&lc, &lc.config().master_key.clone()))
-        .await
-        .unwrap();
-    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        app.emulator();
-    }))
-    .unwrap_err();
-    assert_eq!(
-        panic.downcast_ref::<String>().map(String::as_str),
-        Some("this needs the in-process emulator (LC_TARGET=mock), but the target is remote")
-    );
-}
-
-#[tokio::test]
-async fn a_failed_test_on_a_shared_app_still_cleans_up() {
-    let lc = emulator().await;
-    let config = remote_config(&lc, &lc.config().master_key.clone());
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let failed = tokio::spawn(async move {
-        let app = TestApp::connect(config).await.unwrap();
-        let user = app
-            .send(
-                &As::App,
-                "POST",
-                "/1.1/users",
-                Some(&json!({"username": app.name("doomed"), "password": "pw"})),
-            )
-            .await;
-        user.assert_status(201);
-        let _ = tx.send((app.prefix().to_string(), user.object_id()));
-        panic!("the test fails after creating a user");
-    })
-    .await;
-    assert!(failed.unwrap_err().is_panic());
-    let (prefix, id) = rx.await.unwrap();
-    assert!(prefix.starts_with('t'));
-    let err = lc.client().as_master().get("_User", &id).await.unwrap_err();
-    // 211: "Could not find user."
-    assert_eq!(err.code, 211, "the user {id} was not deleted: {err:?}");
-}
-
-#[tokio::test]
-async fn a_remote_app_that_refuses_the_keys_or_does_not_answer_is_named() {
-    let lc = emulator().await;
-    let err = TestApp::connect(remote_config(&lc, MASTER_KEY))
-        .await
-        .unwrap_err();
-    let text = err.to_string();
-    assert!(
-        text.starts_with(&format!(
-            "LC_TARGET=remote: app lc-mock-app at {} (profile test) refused the master key: HTTP 401",
-            lc.uri()
-        )),
-        "{text}"
-    );
-    assert_no_keys(&text);
-
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let closed = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
-    let mut config = remote_config(&lc, MASTER_KEY);
-    config.server_url = closed.clone();
-    let text = TestApp::connect(config).await.unwrap_err().to_string();
-    assert!(
-        text.starts_with(&format!(
-            "LC_TARGET=remote: app lc-mock-app at {closed} (profile test) does not answer: "
-        )),
-        "{text}"
-    );
-    assert_no_keys(&text);
-}
-
 fn panic_text(f: impl FnOnce()) -> String {
     let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_err();
     panic
@@ -565,48 +423,4 @@ fn the_readme_s_profiles_file_reads_as_documented() {
     let err = RemoteConfig::from_vars(vars(&[("LC_CONFIG", path), ("LC_PROFILE", "production")]))
         .unwrap_err();
     assert!(err.starts_with("refusing to run against"), "{err}");
-}
-
-/// Behind `lc-mock record`, the requests a TestApp sends after `record_case` are filed
-/// under that case, whatever its name is written in.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_named_case_reaches_the_recorder() {
-    let lc = emulator().await;
-    let file = std::env::temp_dir().join(format!("lc-harness-record-{}.jsonl", std::process::id()));
-    let _ = std::fs::remove_file(&file);
-    let recorder = mock_server::record::start(
-        mock_server::record::RecorderConfig::new(&lc.uri()),
-        "127.0.0.1:0".parse().unwrap(),
-        &file,
-    )
-    .await
-    .unwrap();
-    let mut config = remote_config(&lc, &lc.config().master_key.clone());
-    config.server_url = recorder.url.clone();
-    let app = TestApp::connect(config).await.unwrap();
-    for case in [
-        "Reviews: a customer reviews a business",
-        "评论：顾客写评论 100%",
-    ] {
-        app.record_case(case);
-        app.send(&As::App, "GET", "/1.1/classes/Business?limit=1", None)
-            .await
-            .assert_status(200);
-    }
-    recorder.stop().await;
-    let text = std::fs::read_to_string(&file).unwrap();
-    let _ = std::fs::remove_file(&file);
-    let cases: Vec<String> = text
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|l| l["path"] == "/1.1/classes/Business")
-        .map(|l| l["test"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(
-        cases,
-        [
-            "Reviews: a customer reviews a business",
-            "评论：顾客写评论 100%"
-        ]
-    );
 }

@@ -1,7 +1,11 @@
 //! # mock-server
 //!
 //! A LeanCloud emulator: the REST storage API with the real service's answers, in-process
-//! for tests (on wiremock) or as a standalone server (`lc-mock serve`).
+//! for tests (on wiremock) or as a standalone server (the `lc-mock` program, crate
+//! `lc-mock`, is its command line).
+//!
+//! It knows no app: cloud code comes in as a [`leancloud::cloud::Registry`] value
+//! ([`Api::attach_registry`]) or as an engine over HTTP ([`Api::attach_cloud`]).
 //!
 //! # Layout
 //!
@@ -9,6 +13,7 @@
 //! - [`api`]: one routes table; thin handlers (request -> model -> response); auth.
 //! - [`http`]: the fronts. [`MockLeanCloud`] owns a wiremock `MockServer` whose catch-all
 //!   responder calls the api; [`http::standalone`] serves the same api on its own server.
+//! - [`settings`]: reads a database-settings folder from disk.
 //! - [`record`]: `lc-mock record`, a proxy that records a real app's traffic for replay.
 //! - [`replay`]: replays recorded exchanges against a fresh emulator and scores them.
 //!
@@ -16,7 +21,6 @@
 //! transport ([`api::InProcess`]) calls it without a socket.
 
 pub mod api;
-pub mod clouds;
 pub mod http;
 pub mod record;
 pub mod replay;

@@ -481,17 +481,3 @@ async fn answers_are_gzipped_when_asked_and_decode_to_the_same_json() {
     assert!(small.headers().get("content-encoding").is_none());
     assert_eq!(small.json::<Value>().await.unwrap()["__type"], "Date");
 }
-
-// ---- the program says where its data lives ---------------------------------------------
-
-#[test]
-fn serve_help_says_the_data_lives_in_memory_only() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lc-mock"))
-        .args(["serve", "--help"])
-        .output()
-        .unwrap();
-    let help = String::from_utf8(output.stdout).unwrap();
-    assert!(output.status.success());
-    assert!(help.contains("in memory only"), "{help}");
-    assert!(help.contains("gone when the process ends"), "{help}");
-}

@@ -4,7 +4,7 @@
 mod common;
 use common::{fresh, run};
 
-use mock_server::replay::{self, ExchangeOutcome, Record, ReplayArgs, Report};
+use mock_server::replay::{self, ExchangeOutcome, Record, ReplayOptions, Report};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -46,8 +46,8 @@ fn temp_file(name: &str, contents: &str) -> PathBuf {
     path
 }
 
-fn args(file: PathBuf) -> ReplayArgs {
-    ReplayArgs {
+fn args(file: PathBuf) -> ReplayOptions {
+    ReplayOptions {
         file,
         ..Default::default()
     }
@@ -302,24 +302,6 @@ fn bad_lines_are_reported_with_their_number_and_skipped() {
     let _ = std::fs::remove_file(file);
 }
 
-#[test]
-fn the_program_replays_a_file_and_ends_with_the_json_line() {
-    let floors = temp_file("floors-bin.json", r#"{"Wrong":{"l1":0.9}}"#);
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lc-mock"))
-        .args(["replay", "--json", "--floors"])
-        .arg(&floors)
-        .arg(fixture("wrong.jsonl"))
-        .output()
-        .expect("lc-mock runs");
-    let _ = std::fs::remove_file(floors);
-    assert_eq!(output.status.code(), Some(1));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let json: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|e| panic!("last line is not JSON ({e}):\n{stdout}"));
-    assert_eq!(json["Wrong"]["l1"], 4);
-    assert!(String::from_utf8_lossy(&output.stderr).contains("suite Wrong l1"));
-}
-
 /// The shared production recordings, when this checkout has them: every line is read and
 /// every suite reported. Fidelity is not asserted here; the figures are printed.
 #[test]
@@ -369,37 +351,4 @@ fn an_unknown_session_makes_an_exchange_preexisting_only_where_it_matters() {
         "{master_query:?}"
     );
     assert!(outcome(&report, "old token", 2).preexisting);
-}
-
-/// The hook chain under replay: hand-written exchanges in the recordings' form, against
-/// the built-in `conformance` cloud (the recorded app's `IgnoreHookTest` hooks), with the
-/// replay waiting for after-hooks between exchanges as the recorded client did.
-#[test]
-fn hook_exchanges_replay_faithfully_with_the_conformance_cloud() {
-    let report = replay::replay(&records("hooks.jsonl"), &|| {
-        replay::fresh_app(Some("conformance"))
-    });
-    assert_eq!(report.outcomes.len(), 11);
-    for o in &report.outcomes {
-        assert!(
-            !o.preexisting,
-            "{} #{} needs nothing from before",
-            o.test, o.index
-        );
-        assert!(
-            o.l2,
-            "{} #{} {} {}: expected {} got {} {}",
-            o.test,
-            o.index,
-            o.method,
-            o.path,
-            o.expected_normalised,
-            o.actual_status,
-            o.actual_normalised
-        );
-    }
-    // Without the cloud code the same exchanges fail: the hooks' fields are missing.
-    let bare = replay::replay(&records("hooks.jsonl"), &fresh);
-    assert!(bare.outcomes.iter().any(|o| !o.l1));
-    assert!(bare.outcomes.iter().any(|o| o.l1 && !o.l2));
 }

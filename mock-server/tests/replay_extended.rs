@@ -13,7 +13,7 @@ use common::{fresh, run};
 use lc_model::settings::{ClassFiles, ClassSpec};
 use leancloud::Request;
 use mock_server::api::{Api, AppConfig};
-use mock_server::replay::{self, ExchangeOutcome, ReplayArgs, Report};
+use mock_server::replay::{self, ExchangeOutcome, ReplayOptions, Report};
 use mock_server::settings::Settings;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -213,8 +213,8 @@ fn temp_file(name: &str, contents: &str) -> PathBuf {
     path
 }
 
-fn args(file: PathBuf) -> ReplayArgs {
-    ReplayArgs {
+fn args(file: PathBuf) -> ReplayOptions {
+    ReplayOptions {
         file,
         json: true,
         ..Default::default()
@@ -646,33 +646,4 @@ fn settings_give_every_fresh_app_their_schema_but_not_their_rows() {
 
     let _ = std::fs::remove_file(file);
     let _ = std::fs::remove_dir_all(dir);
-}
-
-#[test]
-fn the_program_takes_the_settings_option() {
-    let dir = settings_dir("settings-bin");
-    let file = temp_file(
-        "settings-bin.jsonl",
-        &ex("GET", "/1.1/classes/Business")
-            .line("Settings", "empty class", 0, 200, json!({"results": []}))
-            .to_string(),
-    );
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lc-mock"))
-        .args(["replay", "--json", "--cloud", "none", "--settings"])
-        .arg(&dir)
-        .arg(&file)
-        .output()
-        .expect("lc-mock runs");
-    let _ = std::fs::remove_file(file);
-    let _ = std::fs::remove_dir_all(dir);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
-    // The class exists in every fresh app (empty: the settings' row is not loaded), so
-    // the query is scored and answers no rows, as recorded.
-    assert_eq!(
-        json_line(&stdout)["Settings"],
-        json!({"exchanges": 1, "replayable": 1, "preexisting": 0, "unanswered": 0,
-               "l0": 1, "l1": 1, "l2": 1}),
-        "{stdout}"
-    );
 }

@@ -12,8 +12,8 @@
 //! | [`steps::hooks`] | cloud functions, waiting for after-hooks, hook refusals and traces |
 //! | [`steps::responses`] | status, error code and message, fields of the last answer, results |
 //!
-//! Each scenario gets a fresh [`World`] with a fresh target ([`TestApp::start`]). The
-//! sections below are copied into `features/STEPS.md` by the catalogue test.
+//! Each scenario gets a fresh [`World`] with a fresh target running the app ([`app`]).
+//! The sections below are copied into `features/STEPS.md` by the catalogue test.
 //!
 //! ## What a scenario remembers
 //!
@@ -61,6 +61,20 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::LazyLock;
+
+/// The app under test, described once for every test that starts it: its cloud code
+/// (`cloud::registry`, in-process on `mock`), its data (`fixtures/database_settings`),
+/// and the engine program serving that cloud code on `stack` (`cloud-engine` of crate
+/// `cloud`). `app().start()` starts it on the target `LC_TARGET` names.
+pub fn app() -> harness::Builder {
+    TestApp::builder()
+        .cloud(cloud::registry)
+        .settings(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/database_settings"
+        ))
+        .engine("cloud", "cloud-engine")
+}
 
 /// Who "I" am in a scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,7 +144,7 @@ impl World {
     async fn new() -> Self {
         // Starting a target loads the fixtures (CPU work): on a worker thread, so that
         // scenarios start in parallel (cucumber polls them all on one task).
-        let app = tokio::spawn(TestApp::start())
+        let app = tokio::spawn(app().start())
             .await
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
         World {

@@ -1,9 +1,10 @@
-//! What the engine-level tests share: a [`World`] (an emulator served over HTTP, and the
-//! app's registry behind a `cloud-engine` server whose storage is that emulator), ways to
-//! seed it, and the fixture format of `fixtures/hooks/` ([`run_fixture`]; the format is
-//! described in `fixtures/hooks/README.md`).
+//! What the app's tests share: the app as a `TestApp` starts it ([`app`]); for the
+//! engine-level tests a [`World`] (an emulator served over HTTP, and the app's registry
+//! behind a `cloud-engine` server whose storage is that emulator), ways to seed it, and
+//! the fixture format of `fixtures/hooks/` ([`run_fixture`]; the format is described in
+//! `fixtures/hooks/README.md`).
 //!
-//! The emulator has no cloud code attached: a hook is exercised alone, by sending the
+//! The World's emulator has no cloud code attached: a hook is exercised alone, by sending the
 //! engine the request the platform would send, and whatever the hook writes lands in the
 //! emulator without firing further hooks.
 
@@ -22,6 +23,19 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub const PASSWORD: &str = "secret-pw";
+
+/// The app, as the harness starts it (`app().start()`): this crate's cloud code
+/// in-process on `mock`, its database settings, and its `cloud-engine` program on
+/// `stack`.
+pub fn app() -> harness::Builder {
+    harness::TestApp::builder()
+        .cloud(cloud::registry)
+        .settings(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/database_settings"
+        ))
+        .engine("cloud", "cloud-engine")
+}
 
 /// An answer from the engine: HTTP status and JSON body.
 pub type Answer = (u16, Value);

@@ -28,7 +28,6 @@ use seeds::ObjectRef;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,39 +35,6 @@ use std::time::Duration;
 pub const CASE_HEADER: &str = "x-lc-record-case";
 /// The header that names an exchange's suite (default: `--suite`).
 pub const SUITE_HEADER: &str = "x-lc-record-suite";
-
-#[derive(clap::Args, Debug, Clone)]
-pub struct RecordArgs {
-    /// The API to forward to, e.g. https://<app>.api.lncldglobal.com or
-    /// http://127.0.0.1:8080.
-    #[arg(long, value_name = "URL")]
-    pub upstream: String,
-    /// Where clients reach the recorder.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
-    pub listen: SocketAddr,
-    /// The recordings file; appended to (created when missing).
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
-    /// The suite of cases that do not name their own (`X-LC-Record-Suite`).
-    #[arg(long, value_name = "NAME", default_value = "recorded")]
-    pub suite: String,
-    /// Start a new automatic case after this many quiet seconds (0: never).
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
-    pub gap_secs: f64,
-    /// The app's master key, for fetching pre-existing objects as seeds. Without it no
-    /// seeds are written, and replay lists the exchanges that need them.
-    #[arg(long, env = "LC_RECORD_MASTER_KEY", hide_env_values = true)]
-    pub master_key: Option<String>,
-    /// The app id for those fetches (default: the `X-LC-Id` clients send).
-    #[arg(long, env = "LC_RECORD_APP_ID", hide_env_values = true)]
-    pub app_id: Option<String>,
-    /// How long the upstream may take to answer before the client gets 504.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
-    pub upstream_timeout_secs: u64,
-    /// No line per exchange on standard error (the summary is still printed).
-    #[arg(long)]
-    pub quiet: bool,
-}
 
 /// How a recorder runs.
 #[derive(Debug, Clone)]
@@ -243,47 +209,28 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
-/// `lc-mock record`: run until Ctrl-C (or SIGTERM), then print the summary.
-pub fn main(args: RecordArgs) -> ExitCode {
-    let upstream = args.upstream.trim_end_matches('/');
-    if !(upstream.starts_with("http://") || upstream.starts_with("https://")) {
-        eprintln!(
-            "lc-mock record: --upstream must be an http:// or https:// URL, not {:?}",
-            args.upstream
-        );
-        return ExitCode::from(EXIT_USAGE);
-    }
-    if !(args.gap_secs.is_finite() && args.gap_secs >= 0.0) {
-        eprintln!("lc-mock record: --gap-secs must be a number of seconds, 0 or more");
-        return ExitCode::from(EXIT_USAGE);
-    }
-    let config = RecorderConfig {
-        upstream: upstream.to_string(),
-        suite: args.suite.clone(),
-        gap: (args.gap_secs > 0.0).then(|| Duration::from_secs_f64(args.gap_secs)),
-        master_key: args.master_key.clone().filter(|k| !k.is_empty()),
-        app_id: args.app_id.clone().filter(|k| !k.is_empty()),
-        upstream_timeout: Duration::from_secs(args.upstream_timeout_secs.max(1)),
-        progress: !args.quiet,
-    };
+/// `lc-mock record`: record on `listen` into `out` until Ctrl-C (or SIGTERM), printing
+/// the recorder's URL on standard output when it is ready and, at the end, what it wrote
+/// on standard error. Returns the exit code ([`EXIT_OK`], [`EXIT_FAILURE`]).
+pub fn run(config: RecorderConfig, listen: SocketAddr, out: &Path) -> u8 {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("lc-mock record: cannot start the runtime: {e}");
-            return ExitCode::from(EXIT_FAILURE);
+            return EXIT_FAILURE;
         }
     };
     runtime.block_on(async move {
+        let upstream = config.upstream.clone();
         let seeds = config.master_key.is_some();
-        let running = match start(config, args.listen, &args.out).await {
+        let running = match start(config, listen, out).await {
             Ok(r) => r,
             Err(e) => {
                 eprintln!(
-                    "lc-mock record: cannot record to {} on {}: {e}",
-                    args.out.display(),
-                    args.listen
+                    "lc-mock record: cannot record to {} on {listen}: {e}",
+                    out.display(),
                 );
-                return ExitCode::from(EXIT_FAILURE);
+                return EXIT_FAILURE;
             }
         };
         // Listen for Ctrl-C and SIGTERM before anyone can know where to send requests.
@@ -293,7 +240,7 @@ pub fn main(args: RecordArgs) -> ExitCode {
         eprintln!(
             "lc-mock record: forwarding {} to {upstream}, appending to {}{}",
             running.url,
-            args.out.display(),
+            out.display(),
             if seeds {
                 ""
             } else {
@@ -302,7 +249,7 @@ pub fn main(args: RecordArgs) -> ExitCode {
         );
         stop.await;
         let summary = running.stop().await;
-        eprintln!("lc-mock record: wrote {summary} to {}", args.out.display());
-        ExitCode::from(EXIT_OK)
+        eprintln!("lc-mock record: wrote {summary} to {}", out.display());
+        EXIT_OK
     })
 }

@@ -27,44 +27,40 @@ pub use seeds::SeedProblem;
 use crate::api::{Api, AppConfig};
 use crate::settings::Settings;
 use classify::Known;
+use leancloud::cloud::Registry;
 use mapping::Mapping;
 use serde_json::Value;
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 
-#[derive(clap::Args, Debug, Clone, Default)]
-pub struct ReplayArgs {
+/// What `lc-mock replay` is asked to do. The program's command line fills it in; tests
+/// build it directly.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayOptions {
     /// A recordings file (JSON lines of exchanges and seeds; the format is in
     /// mock-server/RECORDINGS.md).
     pub file: PathBuf,
-    /// Replay only this suite (repeat the option for several).
-    #[arg(long = "suite", value_name = "NAME")]
+    /// Replay only these suites (all when empty).
     pub suites: Vec<String>,
-    /// End standard output with one line of JSON: per suite its counts.
-    #[arg(long)]
+    /// End the output with one line of JSON: per suite its counts.
     pub json: bool,
     /// A JSON file of per-suite floors, e.g. {"Objects":{"l1":0.9}} (ratios of
-    /// replayable exchanges); exit 1 when one is not met.
-    #[arg(long, value_name = "FILE")]
+    /// replayable exchanges); the run fails ([`EXIT_FLOOR_NOT_MET`]) when one is not met.
     pub floors: Option<PathBuf>,
     /// Also list the exchanges that need pre-existing data, with the reasons.
-    #[arg(long)]
     pub list_preexisting: bool,
-    /// The built-in cloud code each fresh app runs (`none` for no cloud code). The
-    /// default is the recorded app's (`conformance`), which the `hooks` and `AV.Cloud`
-    /// exchanges need.
-    #[arg(long, value_name = "NAME", default_value = "conformance")]
-    pub cloud: Option<String>,
+    /// The cloud code each fresh app runs, as the function that makes its registry
+    /// (`None`: no cloud code). The recorded app's hooks must run for the hook chains
+    /// to match.
+    pub cloud: Option<fn() -> Registry>,
     /// A database-settings folder (one folder per class: schema.json, indexes.json,
     /// permissions.json; format in fixtures/database_settings/README.md) whose columns,
     /// indexes and permissions every fresh app gets before the case's seeds. Its
     /// population.json rows are NOT loaded: a case's data comes from its seed lines,
     /// which join the classes the settings describe. Its classes count as existing, so
     /// exchanges on them are scored.
-    #[arg(long, value_name = "DIR")]
     pub settings: Option<PathBuf>,
 }
 
@@ -73,53 +69,23 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FLOOR_NOT_MET: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
-/// `lc-mock replay`, against the default emulated app with the chosen built-in cloud.
-pub fn main(args: ReplayArgs) -> ExitCode {
-    let cloud = match args.cloud.as_deref() {
-        None | Some("none") => None,
-        Some(name) => match crate::clouds::named(name) {
-            Some(_) => Some(name.to_string()),
-            None => {
-                eprintln!(
-                    "lc-mock replay: no built-in cloud named {name:?} (there are: {}, none)",
-                    crate::clouds::NAMES.join(", ")
-                );
-                return ExitCode::from(EXIT_USAGE);
-            }
-        },
-    };
-    let make_api = || fresh_app(cloud.as_deref());
-    let code = run(
-        &args,
-        &make_api,
-        &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
-    );
-    ExitCode::from(code)
-}
-
-/// A fresh app with the default keys, running the built-in cloud `cloud` if given.
+/// A fresh app with the default keys, running the cloud code `cloud` makes, if any.
 ///
 /// # Panics
-/// When `cloud` names no built-in cloud.
-pub fn fresh_app(cloud: Option<&str>) -> Arc<Api> {
+/// When the registry cannot be attached, which a fresh app always takes.
+pub fn fresh_app(cloud: Option<fn() -> Registry>) -> Arc<Api> {
     let api = Arc::new(Api::new(AppConfig::default()));
-    if let Some(name) = cloud {
-        let registry = crate::clouds::named(name).expect("a built-in cloud");
-        api.attach_registry(registry)
+    if let Some(registry) = cloud {
+        api.attach_registry(registry())
             .expect("a fresh app takes cloud code");
     }
     api
 }
 
-/// The whole command: read, replay, report, check floors. Returns the exit code
-/// ([`EXIT_OK`], [`EXIT_FLOOR_NOT_MET`], [`EXIT_USAGE`]). Output errors are ignored.
-pub fn run(
-    args: &ReplayArgs,
-    make_api: &dyn Fn() -> Arc<Api>,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> u8 {
+/// The whole command: read, replay each case against a fresh app ([`fresh_app`] with
+/// the options' cloud), report, check floors. Returns the exit code ([`EXIT_OK`],
+/// [`EXIT_FLOOR_NOT_MET`], [`EXIT_USAGE`]). Output errors are ignored.
+pub fn run(args: &ReplayOptions, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let text = match std::fs::read_to_string(&args.file) {
         Ok(t) => t,
         Err(e) => {
@@ -186,7 +152,7 @@ pub fn run(
     }
 
     let make = || {
-        let api = make_api();
+        let api = fresh_app(args.cloud);
         if let Some(settings) = &settings {
             // Checked on an empty store by `load_settings`; without rows nothing else can
             // refuse them.

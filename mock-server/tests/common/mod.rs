@@ -2,7 +2,7 @@
 //! run in-process.
 
 use mock_server::api::Api;
-use mock_server::replay::{self, ReplayArgs};
+use mock_server::replay::{self, ReplayOptions};
 use std::sync::Arc;
 
 /// A fresh app without cloud code, as `lc-mock replay` builds for each case.
@@ -11,9 +11,9 @@ pub fn fresh() -> Arc<Api> {
 }
 
 /// Run `lc-mock replay` in-process: (exit code, stdout, stderr).
-pub fn run(args: &ReplayArgs) -> (u8, String, String) {
+pub fn run(args: &ReplayOptions) -> (u8, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = replay::run(args, &fresh, &mut out, &mut err);
+    let code = replay::run(args, &mut out, &mut err);
     (
         code,
         String::from_utf8(out).expect("stdout is UTF-8"),

@@ -6,12 +6,20 @@
 //! - `lc-mock replay FILE`: replay recorded exchanges and score the emulator on them.
 //! - `lc-mock record --upstream URL --out FILE`: a proxy that records a real app's
 //!   traffic as such exchanges.
+//!
+//! The emulator, the recorder and the replay are the `mock-server` library; this file
+//! only turns the command line into their options, and names the built-in clouds
+//! (`lc_mock::clouds`).
 
 use clap::{Parser, Subcommand};
+use lc_mock::clouds;
 use mock_server::api::cloud::HookTimeouts;
 use mock_server::api::{Api, AppConfig};
 use mock_server::http::standalone;
+use mock_server::record::{self, RecorderConfig};
+use mock_server::replay::{self, ReplayOptions};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,9 +42,9 @@ enum Command {
     )]
     Serve(ServeArgs),
     /// Replay a recordings file against a fresh emulator per test case and score it.
-    Replay(mock_server::replay::ReplayArgs),
+    Replay(ReplayArgs),
     /// Forward requests to a LeanCloud API and record every exchange for replay.
-    Record(mock_server::record::RecordArgs),
+    Record(RecordArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -84,8 +92,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args),
-        Command::Replay(args) => mock_server::replay::main(args),
-        Command::Record(args) => mock_server::record::main(args),
+        Command::Replay(args) => replay(args),
+        Command::Record(args) => record(args),
     }
 }
 
@@ -146,14 +154,14 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
     }
     if let Some(name) = &args.cloud {
-        let Some(registry) = mock_server::clouds::named(name) else {
+        let Some(registry) = clouds::named(name) else {
             eprintln!(
                 "lc-mock: no built-in cloud named {name:?} (there are: {})",
-                mock_server::clouds::NAMES.join(", ")
+                clouds::NAMES.join(", ")
             );
             return ExitCode::FAILURE;
         };
-        if let Err(e) = api.attach_registry_with(registry, timeouts) {
+        if let Err(e) = api.attach_registry_with(registry(), timeouts) {
             eprintln!("lc-mock: cannot attach the cloud {name}: {}", e.message);
             return ExitCode::FAILURE;
         }
@@ -187,4 +195,128 @@ fn serve(args: ServeArgs) -> ExitCode {
             }
         }
     })
+}
+
+#[derive(clap::Args, Debug)]
+struct ReplayArgs {
+    /// A recordings file (JSON lines of exchanges and seeds; the format is in
+    /// mock-server/RECORDINGS.md).
+    file: PathBuf,
+    /// Replay only this suite (repeat the option for several).
+    #[arg(long = "suite", value_name = "NAME")]
+    suites: Vec<String>,
+    /// End standard output with one line of JSON: per suite its counts.
+    #[arg(long)]
+    json: bool,
+    /// A JSON file of per-suite floors, e.g. {"Objects":{"l1":0.9}} (ratios of
+    /// replayable exchanges); exit 1 when one is not met.
+    #[arg(long, value_name = "FILE")]
+    floors: Option<PathBuf>,
+    /// Also list the exchanges that need pre-existing data, with the reasons.
+    #[arg(long)]
+    list_preexisting: bool,
+    /// The built-in cloud code each fresh app runs (`none` for no cloud code). The
+    /// default is the recorded app's (`conformance`), which the `hooks` and `AV.Cloud`
+    /// exchanges need.
+    #[arg(long, value_name = "NAME", default_value = "conformance")]
+    cloud: String,
+    /// A database-settings folder (one folder per class: schema.json, indexes.json,
+    /// permissions.json; format in fixtures/database_settings/README.md) whose columns,
+    /// indexes and permissions every fresh app gets before the case's seeds. Its
+    /// population.json rows are NOT loaded: a case's data comes from its seed lines,
+    /// which join the classes the settings describe. Its classes count as existing, so
+    /// exchanges on them are scored.
+    #[arg(long, value_name = "DIR")]
+    settings: Option<PathBuf>,
+}
+
+/// `lc-mock replay`: the named cloud resolved, then the library's replay.
+fn replay(args: ReplayArgs) -> ExitCode {
+    let cloud = match args.cloud.as_str() {
+        "none" => None,
+        name => match clouds::named(name) {
+            Some(registry) => Some(registry),
+            None => {
+                eprintln!(
+                    "lc-mock replay: no built-in cloud named {name:?} (there are: {}, none)",
+                    clouds::NAMES.join(", ")
+                );
+                return ExitCode::from(replay::EXIT_USAGE);
+            }
+        },
+    };
+    let options = ReplayOptions {
+        file: args.file,
+        suites: args.suites,
+        json: args.json,
+        floors: args.floors,
+        list_preexisting: args.list_preexisting,
+        cloud,
+        settings: args.settings,
+    };
+    let code = replay::run(
+        &options,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    ExitCode::from(code)
+}
+
+#[derive(clap::Args, Debug)]
+struct RecordArgs {
+    /// The API to forward to, e.g. https://<app>.api.lncldglobal.com or
+    /// http://127.0.0.1:8080.
+    #[arg(long, value_name = "URL")]
+    upstream: String,
+    /// Where clients reach the recorder.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
+    listen: SocketAddr,
+    /// The recordings file; appended to (created when missing).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// The suite of cases that do not name their own (`X-LC-Record-Suite`).
+    #[arg(long, value_name = "NAME", default_value = "recorded")]
+    suite: String,
+    /// Start a new automatic case after this many quiet seconds (0: never).
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    gap_secs: f64,
+    /// The app's master key, for fetching pre-existing objects as seeds. Without it no
+    /// seeds are written, and replay lists the exchanges that need them.
+    #[arg(long, env = "LC_RECORD_MASTER_KEY", hide_env_values = true)]
+    master_key: Option<String>,
+    /// The app id for those fetches (default: the `X-LC-Id` clients send).
+    #[arg(long, env = "LC_RECORD_APP_ID", hide_env_values = true)]
+    app_id: Option<String>,
+    /// How long the upstream may take to answer before the client gets 504.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    upstream_timeout_secs: u64,
+    /// No line per exchange on standard error (the summary is still printed).
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// `lc-mock record`: the arguments checked, then the library's recorder until Ctrl-C.
+fn record(args: RecordArgs) -> ExitCode {
+    let upstream = args.upstream.trim_end_matches('/');
+    if !(upstream.starts_with("http://") || upstream.starts_with("https://")) {
+        eprintln!(
+            "lc-mock record: --upstream must be an http:// or https:// URL, not {:?}",
+            args.upstream
+        );
+        return ExitCode::from(record::EXIT_USAGE);
+    }
+    if !(args.gap_secs.is_finite() && args.gap_secs >= 0.0) {
+        eprintln!("lc-mock record: --gap-secs must be a number of seconds, 0 or more");
+        return ExitCode::from(record::EXIT_USAGE);
+    }
+    let config = RecorderConfig {
+        upstream: upstream.to_string(),
+        suite: args.suite,
+        gap: (args.gap_secs > 0.0).then(|| Duration::from_secs_f64(args.gap_secs)),
+        master_key: args.master_key.filter(|k| !k.is_empty()),
+        app_id: args.app_id.filter(|k| !k.is_empty()),
+        upstream_timeout: Duration::from_secs(args.upstream_timeout_secs.max(1)),
+        progress: !args.quiet,
+    };
+    ExitCode::from(record::run(config, args.listen, &args.out))
 }

@@ -3,8 +3,6 @@
 //! the cleanup deletes the review and the user, the afterDelete puts the counters back,
 //! and nothing of the run is left.
 
-#![allow(dead_code)]
-
 use harness::{As, TestApp, eventually};
 use serde_json::{Value, json};
 use std::time::Duration;

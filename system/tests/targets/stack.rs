@@ -1,11 +1,9 @@
-//! The stack target: `lc-mock serve` and `cloud-engine` as two processes, wired by the
-//! real hook protocol. The first test to start a stack builds both programs.
+//! The stack target: `lc-mock serve` and the app's `cloud-engine` as two processes, wired
+//! by the real hook protocol. The first test to start a stack builds both programs.
 //!
-//! `cargo test -p harness --test stack -- --nocapture` prints the start-up times.
+//! `cargo test -p system --test targets stack -- --nocapture` prints the start-up times.
 
-mod common;
-
-use common::{KUANZHAI_HOT_POT, cleanup_leaves_nothing, counters, review_flow};
+use crate::flow::{KUANZHAI_HOT_POT, cleanup_leaves_nothing, counters, review_flow};
 use harness::{As, StackMode, Target, TestApp};
 use std::time::{Duration, Instant};
 
@@ -102,9 +100,11 @@ async fn a_shared_stack_is_started_once_per_process() {
     assert!(first.leftovers().await.is_empty());
 }
 
-/// A stack in `mode`, whatever `LC_TARGET` and `LC_STACK` say.
+/// The app on a stack in `mode`, whatever `LC_TARGET` and `LC_STACK` say.
 async fn stack(mode: StackMode) -> TestApp {
-    TestApp::start_stack(mode)
+    system::app()
+        .target(Target::Stack)
+        .stack_mode(mode)
+        .start()
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
 }

@@ -1,4 +1,5 @@
-//! Cloud code built into the emulator, chosen by name (`lc-mock serve --cloud NAME`).
+//! Cloud code built into the program, chosen by name (`lc-mock serve --cloud NAME`,
+//! `lc-mock replay --cloud NAME`).
 //!
 //! - `app`: this project's app (crate `cloud`, a local-business directory), the same
 //!   registry `cloud-engine` serves.
@@ -13,11 +14,12 @@ use leancloud::cloud::Registry;
 /// The names [`named`] knows.
 pub const NAMES: &[&str] = &["app", "conformance"];
 
-/// A built-in cloud by name.
-pub fn named(name: &str) -> Option<Registry> {
+/// A built-in cloud by name: the function that makes its registry (every fresh app of a
+/// replay gets a registry of its own).
+pub fn named(name: &str) -> Option<fn() -> Registry> {
     match name {
-        "app" => Some(cloud::registry()),
-        "conformance" => Some(conformance::registry()),
+        "app" => Some(cloud::registry),
+        "conformance" => Some(conformance::registry),
         _ => None,
     }
 }

@@ -26,8 +26,7 @@ fn upstream_keys() -> AppConfig {
 async fn upstream() -> (String, Arc<Api>) {
     let settings = Settings::load(FIXTURES).unwrap();
     let api = Arc::new(Api::with_settings(upstream_keys(), &settings).unwrap());
-    api.attach_registry(mock_server::clouds::named("app").unwrap())
-        .unwrap();
+    api.attach_registry(cloud::registry()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let served = api.clone();
@@ -310,18 +309,17 @@ fn temp_file(name: &str) -> TempFile {
 /// Replay `file` against fresh emulators running the app, with the app's schema and
 /// permissions; the per-suite counts and the printed report.
 fn replay(file: &Path, settings: Option<&str>) -> (Value, String) {
-    let args = mock_server::replay::ReplayArgs {
+    let options = mock_server::replay::ReplayOptions {
         file: file.to_path_buf(),
         json: true,
         list_preexisting: true,
-        cloud: Some("app".into()),
+        cloud: Some(cloud::registry),
         settings: settings.map(PathBuf::from),
         ..Default::default()
     };
-    let make_api = || mock_server::replay::fresh_app(Some("app"));
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let code = mock_server::replay::run(&args, &make_api, &mut out, &mut err);
+    let code = mock_server::replay::run(&options, &mut out, &mut err);
     let out = String::from_utf8_lossy(&out).into_owned();
     let err = String::from_utf8_lossy(&err).into_owned();
     assert_eq!(code, 0, "{out}\n{err}");

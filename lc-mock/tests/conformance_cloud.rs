@@ -4,12 +4,15 @@
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use lc_mock::clouds::{
+    self,
+    conformance::{self, registry},
+};
 use leancloud::cloud::{HookKind, HookOutcome, HookRequest, Storage};
 use leancloud::value::LcValue;
 use leancloud::{LcError, Request, Response, Transport};
+use mock_server::MockLeanCloud;
 use mock_server::api::{Api, AppConfig, InProcess};
-use mock_server::clouds::conformance::{self, registry};
-use mock_server::{MockLeanCloud, clouds};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -111,7 +114,7 @@ fn assert_complex_row(row: &Value, id: &str, name: &str) {
 
 #[test]
 fn the_cloud_is_built_in_with_the_readme_functions_and_hooks_only() {
-    let names = clouds::named("conformance").unwrap().metadata_names();
+    let names = clouds::named("conformance").unwrap()().metadata_names();
     let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
     names.sort_unstable();
     let mut expected = vec![

@@ -1,0 +1,9 @@
+//! The tests of the `lc-mock` program and its built-in clouds, as one test binary.
+
+mod conformance_cloud;
+mod record_cli;
+mod record_roundtrip;
+mod replay;
+mod serve;
+mod traces;
+mod workspace;
