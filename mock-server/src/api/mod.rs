@@ -192,11 +192,28 @@ impl Api {
         self.cloud().is_none_or(|c| c.idle_blocking(max))
     }
 
-    /// The traces of the last [`trace::KEPT`] requests, oldest first: what each ran
-    /// (hooks, their input and output or error, duration, and the requests their code
-    /// made).
+    /// The traces of the last requests (at most [`trace::KEPT`] by default), oldest
+    /// first: what each ran (hooks, their input and output or error, duration, and the
+    /// requests their code made), cut and without secrets as [`trace`] describes.
     pub fn traces(&self) -> Vec<Value> {
         self.traces.to_json()
+    }
+
+    /// How much the traces keep (see [`trace::TraceLimits`]).
+    pub fn trace_limits(&self) -> trace::TraceLimits {
+        self.traces.limits()
+    }
+
+    /// Keep traces within `limits` from now on; the oldest are dropped at once if they
+    /// no longer fit.
+    pub fn set_trace_limits(&self, limits: trace::TraceLimits) {
+        self.traces.set_limits(limits);
+    }
+
+    /// The bytes the kept traces take, as counted against
+    /// [`trace::TraceLimits::total_bytes`].
+    pub fn trace_bytes(&self) -> usize {
+        self.traces.bytes()
     }
 
     /// Forget the traces kept so far.
@@ -235,6 +252,7 @@ impl Api {
         };
         let reply = self.dispatch(request, node.clone());
         if let Some(node) = node {
+            node.set_raw_body(&request.body);
             match &reply {
                 Ok(reply) if reply.status >= 400 => {
                     node.finish(reply.status, Some(reply.body.clone()));
@@ -260,8 +278,11 @@ impl Api {
         let request = auth::method_override(request)?;
         let request = request.as_ref();
         let mut ctx = auth::authenticate(&self.config, request)?;
-        ctx.trace = trace;
         let body = parse_body(request)?;
+        if let Some(trace) = &trace {
+            trace.set_body(&body);
+        }
+        ctx.trace = trace;
         routes::route(self, &ctx, request, &body)
     }
 }

@@ -9,6 +9,7 @@
 
 use clap::{Parser, Subcommand};
 use mock_server::api::cloud::HookTimeouts;
+use mock_server::api::trace;
 use mock_server::api::{Api, AppConfig};
 use mock_server::http::standalone;
 use std::net::SocketAddr;
@@ -68,6 +69,16 @@ struct ServeArgs {
     /// permissions.json, population.json) to load before serving.
     #[arg(long, env = "LC_MOCK_FIXTURES", value_name = "DIR")]
     fixtures: Option<std::path::PathBuf>,
+    /// How many top-level requests `GET /__mock/traces` keeps, at most.
+    #[arg(long, env = "LC_MOCK_TRACE_REQUESTS", default_value_t = trace::KEPT)]
+    trace_requests: usize,
+    /// How many bytes of each body, error, and hook input or output a trace keeps; the
+    /// rest is cut, with a marker saying how much.
+    #[arg(long, env = "LC_MOCK_TRACE_BODY_BYTES", default_value_t = trace::TRACE_BODY_BYTES)]
+    trace_body_bytes: usize,
+    /// How many bytes all traces keep together, at most; the oldest go first.
+    #[arg(long, env = "LC_MOCK_TRACE_BYTES", default_value_t = trace::TRACE_BYTES)]
+    trace_bytes: usize,
 }
 
 fn main() -> ExitCode {
@@ -113,6 +124,11 @@ fn serve(args: ServeArgs) -> ExitCode {
             }
         },
     };
+    api.set_trace_limits(trace::TraceLimits {
+        requests: args.trace_requests,
+        body_bytes: args.trace_body_bytes,
+        total_bytes: args.trace_bytes,
+    });
     let api = Arc::new(api);
     let timeouts = HookTimeouts {
         before: Duration::from_millis(args.before_hook_timeout_ms),
