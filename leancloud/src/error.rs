@@ -7,6 +7,9 @@
 use serde_json::{Value, json};
 use std::fmt;
 
+const CONNECTION_LOST: &str =
+    "The connection to the LeanCloud server was lost before a whole answer came: ";
+
 /// An error the LeanCloud service (or a client talking to it) reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LcError {
@@ -86,6 +89,17 @@ impl LcError {
             100,
             format!("The connection to the LeanCloud server failed: {detail}"),
         )
+    }
+    /// Client side: the server took the connection, then closed or broke it before a
+    /// whole answer came (code 100 like any connection failure; the message tells the
+    /// two apart, see [`LcError::is_connection_lost`]).
+    pub fn connection_lost(detail: impl fmt::Display) -> Self {
+        LcError::new(0, 100, format!("{CONNECTION_LOST}{detail}"))
+    }
+    /// Whether this is a [`LcError::connection_lost`]: the server was reached, unlike a
+    /// refused connection.
+    pub fn is_connection_lost(&self) -> bool {
+        self.status == 0 && self.code == 100 && self.message.starts_with(CONNECTION_LOST)
     }
 
     // ---- 1xx: storage --------------------------------------------------------------------
@@ -383,6 +397,31 @@ impl LcError {
     /// A cloud function or hook ran longer than the engine's timeout (15 s by default).
     pub fn engine_timeout() -> Self {
         LcError::new(503, 124, "The request timed out on the server.")
+    }
+    /// A cloud function whose engine is not running (nothing takes the connection), as
+    /// the platform answers it: 503, code 503. The error-code page (leancloud/docs
+    /// docs/sdk/other/error-code.mdx, 503) says a call to the cloud engine gets it when
+    /// the engine's instance is asleep; its message there (`The app is temporarily
+    /// disabled/readonly.`) is about the app, so the message is the emulator's.
+    pub fn engine_unavailable(detail: impl fmt::Display) -> Self {
+        LcError::new(
+            503,
+            503,
+            format!("The app's cloud engine is not running: {detail}"),
+        )
+    }
+    /// A cloud function whose engine took the connection but gave no answer the
+    /// platform can pass on (it closed the connection mid-answer, or answered something
+    /// that is not a function's answer: empty, not JSON, `null`): 524, code 524, the
+    /// error-code page's "the web server failed to talk to the app's instance" (leancloud/
+    /// docs docs/sdk/other/error-code.mdx, 524: `complete a TCP connection to the
+    /// upstream server, but did not receive a timely HTTP response.`).
+    pub fn engine_no_valid_answer(detail: impl fmt::Display) -> Self {
+        LcError::new(
+            524,
+            524,
+            format!("The cloud engine did not give a valid answer: {detail}"),
+        )
     }
     /// An exception (in Rust: a panic) escaped a handler: its message, HTTP 500, code 1.
     pub fn uncaught_exception(message: impl Into<String>) -> Self {

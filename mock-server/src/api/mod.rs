@@ -131,13 +131,34 @@ impl Api {
         self.attach(engine, timeouts, false)
     }
 
+    /// [`Api::attach_cloud_with`], waiting `function_wait` for a cloud function's answer
+    /// instead of [`cloud::CLOUD_WAIT`] (tests of an engine that never answers).
+    pub fn attach_cloud_waiting(
+        &self,
+        engine: Arc<dyn Transport>,
+        timeouts: cloud::HookTimeouts,
+        function_wait: std::time::Duration,
+    ) -> Result<(), LcError> {
+        self.attach_waiting(engine, timeouts, false, function_wait)
+    }
+
     fn attach(
         &self,
         engine: Arc<dyn Transport>,
         timeouts: cloud::HookTimeouts,
         fixed: bool,
     ) -> Result<(), LcError> {
-        let code = cloud::CloudCode::new(engine, &self.config, cloud::CLOUD_WAIT)
+        self.attach_waiting(engine, timeouts, fixed, cloud::CLOUD_WAIT)
+    }
+
+    fn attach_waiting(
+        &self,
+        engine: Arc<dyn Transport>,
+        timeouts: cloud::HookTimeouts,
+        fixed: bool,
+        function_wait: std::time::Duration,
+    ) -> Result<(), LcError> {
+        let code = cloud::CloudCode::new(engine, &self.config, function_wait)
             .map_err(|e| LcError::generic(format!("Cannot start the cloud-code runtime: {e}.")))?
             .with_timeouts(timeouts);
         let code = if fixed { code.discovering_once() } else { code };
