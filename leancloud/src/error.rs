@@ -7,6 +7,11 @@
 use serde_json::{Value, json};
 use std::fmt;
 
+/// The longest message an error carries, in bytes. A longer one (one that repeats a
+/// client's 15 MiB key, say) is cut to this and ends in `…[cut: N bytes]`, so that no
+/// answer, batch item or trace carries a client's whole input back.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
+
 const CONNECTION_LOST: &str =
     "The connection to the LeanCloud server was lost before a whole answer came: ";
 
@@ -23,10 +28,23 @@ pub struct LcError {
 
 impl LcError {
     pub fn new(status: u16, code: i64, message: impl Into<String>) -> Self {
+        let mut message = message.into();
+        if message.len() > MAX_MESSAGE_BYTES {
+            let mut end = MAX_MESSAGE_BYTES;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            let marker = format!("…[cut: {} bytes]", message.len() - end);
+            // A new string: truncating would keep the long one's memory.
+            let mut cut = String::with_capacity(end + marker.len());
+            cut.push_str(&message[..end]);
+            cut.push_str(&marker);
+            message = cut;
+        }
         LcError {
             status,
             code,
-            message: message.into(),
+            message,
         }
     }
 
@@ -476,6 +494,23 @@ mod tests {
             e.to_json(),
             json!({"code":305,"error":"No effect on updating/deleting a document."})
         );
+    }
+
+    #[test]
+    fn a_message_repeating_a_huge_input_is_cut_with_a_marker() {
+        let key = "é".repeat(MAX_MESSAGE_BYTES);
+        let e = LcError::invalid_key_name(&key);
+        assert_eq!(e.code, 105);
+        let (kept, marker) = e.message.split_once('…').unwrap();
+        assert!(kept.len() <= MAX_MESSAGE_BYTES && kept.len() > MAX_MESSAGE_BYTES - 4);
+        let full = format!(
+            "Invalid key name '{key}'. Key names must start with a letter, and only letters, \
+             digits and underscores are allowed."
+        );
+        assert_eq!(marker, format!("[cut: {} bytes]", full.len() - kept.len()));
+        assert!(full.starts_with(kept));
+        let short = LcError::invalid_key_name("a-b");
+        assert!(short.message.contains("'a-b'") && !short.message.contains('…'));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use mock_server::api::trace::{REDACTED, TRACE_BODY_BYTES, TraceLimits};
 use mock_server::api::{Api, AppConfig};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 const LC_MOCK: &str = env!("CARGO_BIN_EXE_lc-mock");
 
@@ -278,18 +278,30 @@ fn a_body_over_the_cut_size_is_kept_cut_with_a_marker_and_the_limits_are_configu
     assert!(api.trace_bytes() <= 700);
 }
 
+/// A server process, stopped however the test ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 #[cfg(unix)]
 fn lc_mock_serve_takes_the_trace_limits_as_flags_and_environment_variables() {
-    let mut child = Command::new(LC_MOCK)
-        .args(["serve", "--port", "0", "--trace-body-bytes", "100"])
-        .env("LC_MOCK_TRACE_REQUESTS", "2")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Server(
+        Command::new(LC_MOCK)
+            .args(["serve", "--port", "0", "--trace-body-bytes", "100"])
+            .env("LC_MOCK_TRACE_REQUESTS", "2")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut url = String::new();
-    BufReader::new(child.stdout.take().unwrap())
+    BufReader::new(child.0.stdout.take().unwrap())
         .read_line(&mut url)
         .unwrap();
     let url = url.trim().to_string();
@@ -311,8 +323,7 @@ fn lc_mock_serve_takes_the_trace_limits_as_flags_and_environment_variables() {
         }
         wire.traces().await
     });
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     let traces = traces.as_array().unwrap();
     assert_eq!(traces.len(), 2, "{traces:?}");
     let text = traces[0]["body"]["text"].as_str().unwrap();
