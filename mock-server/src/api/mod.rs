@@ -300,7 +300,10 @@ impl Api {
         let request = request.as_ref();
         let mut ctx = auth::authenticate(&self.config, request)?;
         let body = parse_body(request)?;
-        if let Some(trace) = &trace {
+        // The trace shows the object the api read; any other body (none, `null`, not
+        // JSON) as it came (see `RequestNode::set_raw_body`).
+        let object = request.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        if let (Some(trace), true) = (&trace, object) {
             trace.set_body(&body);
         }
         ctx.trace = trace;

@@ -242,16 +242,7 @@ struct Tree {
 }
 
 impl Tree {
-    fn detached() -> Arc<Tree> {
-        Arc::new(Tree {
-            root: Mutex::new(None),
-            size: AtomicUsize::new(0),
-            kept: AtomicBool::new(false),
-            shared: Weak::new(),
-        })
-    }
-
-    /// The limits in force (the defaults for a detached tree).
+    /// The limits in force.
     fn limits(&self) -> TraceLimits {
         self.shared
             .upgrade()
@@ -295,6 +286,28 @@ impl Tree {
     }
 }
 
+/// A node's way to its tree. Weak, so that a tree's root (which holds its nodes) and
+/// the nodes do not keep one another alive: a tree lives as long as the traces keep it,
+/// and a node whose tree is gone (dropped, or never kept) keeps nothing more.
+#[derive(Debug, Clone, Default)]
+struct TreeRef(Weak<Tree>);
+
+impl TreeRef {
+    fn limits(&self) -> TraceLimits {
+        self.0.upgrade().map(|t| t.limits()).unwrap_or_default()
+    }
+
+    fn charge(&self, bytes: usize) -> bool {
+        self.0.upgrade().is_some_and(|t| t.charge(bytes))
+    }
+
+    fn kept(&self) -> bool {
+        self.0
+            .upgrade()
+            .is_some_and(|t| t.kept.load(Ordering::Relaxed))
+    }
+}
+
 impl State {
     /// Stop keeping `tree`; its root, to drop once the lock is released.
     fn forget(&mut self, tree: Arc<Tree>) -> Option<RequestNode> {
@@ -334,7 +347,7 @@ struct RequestData {
 #[derive(Debug, Clone)]
 pub struct RequestNode {
     data: Arc<Mutex<RequestData>>,
-    tree: Arc<Tree>,
+    tree: TreeRef,
 }
 
 impl PartialEq for RequestNode {
@@ -347,7 +360,7 @@ impl Eq for RequestNode {}
 impl RequestNode {
     /// A node for `request` in `tree`, its line charged; `None` when the tree cannot
     /// keep it.
-    fn new(request: &Request, tree: &Arc<Tree>) -> Option<Self> {
+    fn new(request: &Request, tree: &TreeRef) -> Option<Self> {
         let limits = tree.limits();
         let line = format!("{} {}", request.method, request.path);
         let line = prefix(&line, limits.body_bytes).to_string();
@@ -357,7 +370,7 @@ impl RequestNode {
         Some(Self::unaccounted(line, tree.clone()))
     }
 
-    fn unaccounted(request: String, tree: Arc<Tree>) -> Self {
+    fn unaccounted(request: String, tree: TreeRef) -> Self {
         RequestNode {
             data: Arc::new(Mutex::new(RequestData {
                 request,
@@ -375,13 +388,13 @@ impl RequestNode {
     fn detached(request: &Request) -> Self {
         Self::unaccounted(
             format!("{} {}", request.method, request.path),
-            Tree::detached(),
+            TreeRef::default(),
         )
     }
 
     /// A value already cut and redacted, charged to the tree; a marker when the tree
     /// cannot keep it.
-    fn keep(tree: &Arc<Tree>, fitted: Value) -> Kept {
+    fn keep(tree: &TreeRef, fitted: Value) -> Kept {
         let kept = Kept::new(&fitted);
         if tree.charge(kept.len()) {
             kept
@@ -392,7 +405,7 @@ impl RequestNode {
 
     /// The request's JSON body, as the api read it.
     pub fn set_body(&self, body: &Map<String, Value>) {
-        if !self.tree.kept.load(Ordering::Relaxed) {
+        if !self.tree.kept() {
             return;
         }
         let limits = self.tree.limits();
@@ -404,7 +417,7 @@ impl RequestNode {
     /// too large): shown when it is JSON and no longer than a trace keeps, otherwise as
     /// its size only.
     pub fn set_raw_body(&self, raw: &[u8]) {
-        if lock(&self.data).body.is_some() || !self.tree.kept.load(Ordering::Relaxed) {
+        if lock(&self.data).body.is_some() || !self.tree.kept() {
             return;
         }
         let limits = self.tree.limits();
@@ -440,7 +453,7 @@ impl RequestNode {
         let input = Kept::new(&fit(&input, limits.body_bytes));
         if !self.tree.charge(NODE_BYTES + names + input.len()) {
             lock(&self.data).hooks_cut += 1;
-            return HookNode::new(class, hook, Kept::new(&Value::Null), Tree::detached());
+            return HookNode::new(class, hook, Kept::new(&Value::Null), TreeRef::default());
         }
         let node = HookNode::new(
             prefix(class, limits.body_bytes),
@@ -506,11 +519,11 @@ struct HookData {
 #[derive(Debug, Clone)]
 pub struct HookNode {
     data: Arc<Mutex<HookData>>,
-    tree: Arc<Tree>,
+    tree: TreeRef,
 }
 
 impl HookNode {
-    fn new(class: &str, hook: &str, input: Kept, tree: Arc<Tree>) -> Self {
+    fn new(class: &str, hook: &str, input: Kept, tree: TreeRef) -> Self {
         HookNode {
             data: Arc::new(Mutex::new(HookData {
                 hook: hook.to_string(),
@@ -618,7 +631,7 @@ impl Traces {
             state.fit_limits()
         };
         drop(dropped);
-        let Some(node) = RequestNode::new(request, &tree) else {
+        let Some(node) = RequestNode::new(request, &TreeRef(Arc::downgrade(&tree))) else {
             // Not even the request line fits (a limit of zero): keep nothing of it.
             let forgotten = {
                 let mut state = lock(&self.shared.state);
@@ -767,6 +780,31 @@ mod tests {
         assert_eq!(kept.last().unwrap()["request"], "POST /1.1/classes/C99");
         let shown = serde_json::to_vec(&kept).unwrap().len();
         assert!(shown <= 20_000, "{shown}");
+    }
+
+    #[test]
+    fn dropped_traces_free_their_nodes_and_a_dropped_trees_node_keeps_working() {
+        let traces = Traces::default();
+        let root = traces.begin(&post("/a"), None);
+        let hook = root.hook("C", "beforeSave", json!({}));
+        let child = traces.begin(&post("/b"), Some(&hook));
+        let (root_data, child_data) = (Arc::downgrade(&root.data), Arc::downgrade(&child.data));
+        drop((root, hook, child));
+        assert!(
+            root_data.upgrade().is_some(),
+            "kept while the traces keep it"
+        );
+        drop(traces);
+        assert!(root_data.upgrade().is_none() && child_data.upgrade().is_none());
+
+        let traces = Traces::default();
+        let running = traces.begin(&post("/running"), None);
+        traces.clear();
+        let late = running.hook("C", "afterSave", json!({"x": 1}));
+        late.finish(Ok(json!({})), Duration::ZERO);
+        running.finish(500, Some(json!({"code": 1, "error": "x"})));
+        assert!(traces.to_json().is_empty());
+        assert_eq!(traces.bytes(), 0);
     }
 
     #[test]
