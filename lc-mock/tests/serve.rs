@@ -79,3 +79,51 @@ async fn serve_runs_the_app_by_name_on_its_fixtures() {
     assert_eq!(login.status().as_u16(), 200);
     drop(server);
 }
+
+#[test]
+#[cfg(unix)]
+fn lc_mock_serve_takes_the_trace_limits_as_flags_and_environment_variables() {
+    let mut child = Server(
+        Command::new(env!("CARGO_BIN_EXE_lc-mock"))
+            .args(["serve", "--port", "0", "--trace-body-bytes", "100"])
+            .env("LC_MOCK_TRACE_REQUESTS", "2")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut url = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let url = url.trim().to_string();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let traces = runtime.block_on(async {
+        let http = reqwest::Client::new();
+        for i in 0..3 {
+            let resp = http
+                .post(format!("{url}/1.1/classes/Big"))
+                .header("x-lc-id", "lc-mock-app")
+                .header("x-lc-key", "lc-mock-key")
+                .json(&serde_json::json!({"text": "y".repeat(1000), "i": i}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), 201);
+        }
+        let resp = http
+            .get(format!("{url}/__mock/traces"))
+            .header("x-lc-id", "lc-mock-app")
+            .header("x-lc-key", "lc-mock-master,master")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        resp.json::<serde_json::Value>().await.unwrap()["results"].clone()
+    });
+    drop(child);
+    let traces = traces.as_array().unwrap();
+    assert_eq!(traces.len(), 2, "{traces:?}");
+    let text = traces[0]["body"]["text"].as_str().unwrap();
+    assert!(text.len() < 150 && text.contains("…[cut: "), "{text}");
+}

@@ -7,6 +7,14 @@
 use serde_json::{Value, json};
 use std::fmt;
 
+/// The longest message an error carries, in bytes. A longer one (one that repeats a
+/// client's 15 MiB key, say) is cut to this and ends in `…[cut: N bytes]`, so that no
+/// answer, batch item or trace carries a client's whole input back.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
+
+const CONNECTION_LOST: &str =
+    "The connection to the LeanCloud server was lost before a whole answer came: ";
+
 /// An error the LeanCloud service (or a client talking to it) reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LcError {
@@ -20,10 +28,23 @@ pub struct LcError {
 
 impl LcError {
     pub fn new(status: u16, code: i64, message: impl Into<String>) -> Self {
+        let mut message = message.into();
+        if message.len() > MAX_MESSAGE_BYTES {
+            let mut end = MAX_MESSAGE_BYTES;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            let marker = format!("…[cut: {} bytes]", message.len() - end);
+            // A new string: truncating would keep the long one's memory.
+            let mut cut = String::with_capacity(end + marker.len());
+            cut.push_str(&message[..end]);
+            cut.push_str(&marker);
+            message = cut;
+        }
         LcError {
             status,
             code,
-            message: message.into(),
+            message,
         }
     }
 
@@ -94,6 +115,17 @@ impl LcError {
             100,
             format!("The connection to the LeanCloud server failed: {detail}"),
         )
+    }
+    /// Client side: the server took the connection, then closed or broke it before a
+    /// whole answer came (code 100 like any connection failure; the message tells the
+    /// two apart, see [`LcError::is_connection_lost`]).
+    pub fn connection_lost(detail: impl fmt::Display) -> Self {
+        LcError::new(0, 100, format!("{CONNECTION_LOST}{detail}"))
+    }
+    /// Whether this is a [`LcError::connection_lost`]: the server was reached, unlike a
+    /// refused connection.
+    pub fn is_connection_lost(&self) -> bool {
+        self.status == 0 && self.code == 100 && self.message.starts_with(CONNECTION_LOST)
     }
 
     // ---- 1xx: storage --------------------------------------------------------------------
@@ -428,6 +460,31 @@ impl LcError {
     pub fn engine_timeout() -> Self {
         LcError::new(503, 124, "The request timed out on the server.")
     }
+    /// A cloud function whose engine is not running (nothing takes the connection), as
+    /// the platform answers it: 503, code 503. The error-code page (leancloud/docs
+    /// docs/sdk/other/error-code.mdx, 503) says a call to the cloud engine gets it when
+    /// the engine's instance is asleep; its message there (`The app is temporarily
+    /// disabled/readonly.`) is about the app, so the message is the emulator's.
+    pub fn engine_unavailable(detail: impl fmt::Display) -> Self {
+        LcError::new(
+            503,
+            503,
+            format!("The app's cloud engine is not running: {detail}"),
+        )
+    }
+    /// A cloud function whose engine took the connection but gave no answer the
+    /// platform can pass on (it closed the connection mid-answer, or answered something
+    /// that is not a function's answer: empty, not JSON, `null`): 524, code 524, the
+    /// error-code page's "the web server failed to talk to the app's instance" (leancloud/
+    /// docs docs/sdk/other/error-code.mdx, 524: `complete a TCP connection to the
+    /// upstream server, but did not receive a timely HTTP response.`).
+    pub fn engine_no_valid_answer(detail: impl fmt::Display) -> Self {
+        LcError::new(
+            524,
+            524,
+            format!("The cloud engine did not give a valid answer: {detail}"),
+        )
+    }
     /// An exception (in Rust: a panic) escaped a handler: its message, HTTP 500, code 1.
     pub fn uncaught_exception(message: impl Into<String>) -> Self {
         LcError::new(500, 1, message)
@@ -481,6 +538,23 @@ mod tests {
             e.to_json(),
             json!({"code":305,"error":"No effect on updating/deleting a document."})
         );
+    }
+
+    #[test]
+    fn a_message_repeating_a_huge_input_is_cut_with_a_marker() {
+        let key = "é".repeat(MAX_MESSAGE_BYTES);
+        let e = LcError::invalid_key_name(&key);
+        assert_eq!(e.code, 105);
+        let (kept, marker) = e.message.split_once('…').unwrap();
+        assert!(kept.len() <= MAX_MESSAGE_BYTES && kept.len() > MAX_MESSAGE_BYTES - 4);
+        let full = format!(
+            "Invalid key name '{key}'. Key names must start with a letter, and only letters, \
+             digits and underscores are allowed."
+        );
+        assert_eq!(marker, format!("[cut: {} bytes]", full.len() - kept.len()));
+        assert!(full.starts_with(kept));
+        let short = LcError::invalid_key_name("a-b");
+        assert!(short.message.contains("'a-b'") && !short.message.contains('…'));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The HTTP [`Transport`]: a reqwest client (rustls, no OpenSSL) talking to a base URL.
-//! Anything that keeps a request from getting an HTTP answer is code 100
-//! ([`LcError::connection_failed`]).
+//! Anything that keeps a request from getting an HTTP answer is code 100: a connection
+//! that could not be made is [`LcError::connection_failed`], one that broke after it was
+//! made (the server closed it before answering, or mid-answer) is
+//! [`LcError::connection_lost`].
 
 use crate::{LcError, Request, Response, Transport};
 use futures::FutureExt;
@@ -61,10 +63,13 @@ impl Transport for HttpTransport {
             if !request.body.is_empty() {
                 builder = builder.body(request.body);
             }
-            let response = builder
-                .send()
-                .await
-                .map_err(|e| LcError::connection_failed(describe(&e)))?;
+            let response = builder.send().await.map_err(|e| {
+                if e.is_connect() || e.is_builder() {
+                    LcError::connection_failed(describe(&e))
+                } else {
+                    LcError::connection_lost(describe(&e))
+                }
+            })?;
             let status = response.status().as_u16();
             let headers = response
                 .headers()
@@ -79,7 +84,7 @@ impl Transport for HttpTransport {
             let body = response
                 .bytes()
                 .await
-                .map_err(|e| LcError::connection_failed(describe(&e)))?
+                .map_err(|e| LcError::connection_lost(describe(&e)))?
                 .to_vec();
             Ok(Response {
                 status,
@@ -186,6 +191,27 @@ mod tests {
             err.message
                 .starts_with("The connection to the LeanCloud server failed: ")
         );
+        assert!(!err.is_connection_lost());
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_before_or_during_the_answer_is_lost_not_refused() {
+        for reply in [
+            "",
+            "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"resu",
+            "HTTP/1.1 20",
+        ] {
+            let (base, server) = serve_once(reply).await;
+            let err = HttpTransport::new(&base)
+                .send(Request::new("POST", "/1.1/functions/f").with_json(&json!({})))
+                .await
+                .unwrap_err();
+            assert_eq!((err.status, err.code), (0, 100), "{reply:?}");
+            assert!(err.is_connection_lost(), "{reply:?}: {}", err.message);
+            server.await.unwrap();
+        }
+        let refused = LcError::connection_failed("refused");
+        assert!(!refused.is_connection_lost());
     }
 
     #[tokio::test]

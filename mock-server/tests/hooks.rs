@@ -188,6 +188,8 @@ async fn before_update_may_refuse_but_not_change_and_update_hooks_get_the_update
         )
         .await
         .unwrap();
+    // afterUpdate runs off the answer's path; let it finish so the order seen is fixed.
+    app.idle().await;
     let err = client
         .update("Post", &id, &json!({"locked": true}))
         .await
@@ -622,6 +624,8 @@ async fn a_remote_engines_hooks_fire_over_http() {
         .as_str()
         .unwrap()
         .to_string();
+    // afterSave runs off the answer's path; let it finish so the order seen is fixed.
+    api.idle().await;
     let err = client.create("Post", &json!({})).await.unwrap_err();
     assert_eq!(err.code, 142);
     api.idle().await;
@@ -796,6 +800,8 @@ async fn sign_up_update_and_log_in_fire_the_user_hooks() {
     let client = app.client();
     let alice = client.sign_up("alice", "pw", &Value::Null).await.unwrap();
     assert_eq!(alice["nickname"], "new here");
+    // afterSave runs off the answer's path; let it finish so the order seen is fixed.
+    app.idle().await;
     let err = client
         .sign_up("mallory", "pw", &Value::Null)
         .await

@@ -45,6 +45,12 @@ pub const LOCKOUT_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// Keys of a user's body that never become fields.
 const SECRET_KEYS: &[&str] = &["password", "sessionToken"];
 
+/// Whether the user's email and mobile number are verified: set by the verification
+/// flows (a clicked email link, an SMS code: LeanCloud's built-in account guide,
+/// docs.leancloud.cn/sdk/authentication/guide) and the master key, never by a client's
+/// own write (see [`check_verification_flags`]).
+pub const VERIFICATION_FLAGS: [&str; 2] = ["emailVerified", "mobilePhoneVerified"];
+
 // ---- passwords ---------------------------------------------------------------------------
 
 /// The Argon2id cost of new password hashes. Verification reads the cost from the stored
@@ -479,17 +485,15 @@ pub fn sign_up(
         user.fields
             .insert("ACL".into(), default_acl(store, &user.id));
     }
-    for flag in ["emailVerified", "mobilePhoneVerified"] {
+    // A new user is unverified whatever the client sent: the service sets both flags on
+    // every sign-up (recorded: each sign-up answer carries them `false`), so a client's
+    // value is not refused but replaced. Only the master key may create a verified user.
+    for flag in VERIFICATION_FLAGS {
         if !(who.master && user.fields.get(flag).is_some_and(Value::is_boolean)) {
             user.fields.insert(flag.into(), Value::Bool(false));
         }
     }
-    objects::insert_new(
-        store,
-        CLASS,
-        &user,
-        &["emailVerified".into(), "mobilePhoneVerified".into()],
-    );
+    objects::insert_new(store, CLASS, &user, &VERIFICATION_FLAGS.map(String::from));
     if let Some(hash) = password_hash {
         set_password_hash(store, &user.id, hash);
     }
@@ -774,14 +778,57 @@ pub fn update(
             Change::Op(FieldOp::Delete),
         ));
     }
-    check_sets(store, Some(id), &changes)?;
-    let preview = objects::preview_update(store, CLASS, id, &changes, condition, who)?;
-    check_fields(store, Some(id), &preview.after.fields, &preview.keys)?;
+    check_update(store, id, &changes, condition, who)?;
     let updated = objects::update(store, CLASS, id, &changes, condition, who)?;
     if let Some(hash) = password_hash {
         set_password_hash(store, id, hash);
     }
     Ok(updated)
+}
+
+/// Every check [`update`] makes, without writing: the object rules (the user's own
+/// session or the master key, 206; the ACL; columns), the user checks, and the
+/// verification flags ([`check_verification_flags`], after the others so that another
+/// user's update is still 206).
+pub fn check_update(
+    store: &Store,
+    id: &str,
+    changes: &Changes,
+    condition: Option<&Value>,
+    who: &Principal,
+) -> Result<(), LcError> {
+    check_sets(store, Some(id), changes)?;
+    let preview = objects::preview_update(store, CLASS, id, changes, condition, who)?;
+    check_fields(store, Some(id), &preview.after.fields, &preview.keys)?;
+    check_verification_flags(changes, who)
+}
+
+/// Whether a write touches `emailVerified` or `mobilePhoneVerified`.
+pub fn touches_verification_flags(changes: &Changes) -> bool {
+    changes
+        .keys()
+        .iter()
+        .any(|k| VERIFICATION_FLAGS.contains(&k.as_str()))
+}
+
+/// A client may not set [`VERIFICATION_FLAGS`] (by value, operation or dotted path);
+/// the master key may. The real service's answer to a client that tries was not found:
+/// the error-code page's 117 (`The key is read only.`, "更新的 Key 是只读属性，无法更新":
+/// the key updated is read-only; leancloud/docs docs/sdk/other/error-code.mdx) is the
+/// closest, and the emulator's read-only columns answer it too. The whole write is
+/// refused and nothing changes.
+pub fn check_verification_flags(changes: &Changes, who: &Principal) -> Result<(), LcError> {
+    if who.master {
+        return Ok(());
+    }
+    match changes
+        .keys()
+        .into_iter()
+        .find(|k| VERIFICATION_FLAGS.contains(&k.as_str()))
+    {
+        Some(flag) => Err(LcError::read_only_key(&flag)),
+        None => Ok(()),
+    }
 }
 
 // ---- email requests ---------------------------------------------------------------------

@@ -21,6 +21,7 @@ use super::trace::HookNode;
 use super::{Api, HandlerResult, Reply};
 use futures::future::BoxFuture;
 use leancloud::{LcError, Request, Response, Transport};
+use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
@@ -261,7 +262,8 @@ impl CloudCode {
         }));
     }
 
-    /// Send one cloud-function request and wait for its answer.
+    /// Send one cloud-function request and wait for its answer. An engine that gives
+    /// none is answered as the platform answers it (see [`call_function`]).
     pub fn send(&self, request: Request) -> Result<Response, LcError> {
         let scope = current_scope().unwrap_or(Scope {
             depth: 0,
@@ -270,7 +272,10 @@ impl CloudCode {
         match self.call(request, scope, self.wait) {
             Ok(response) => Ok(response),
             Err(EngineFailure::TimedOut) => Err(LcError::engine_timeout()),
-            Err(EngineFailure::Unreachable(err)) => Err(err),
+            Err(EngineFailure::Unreachable(err)) if err.is_connection_lost() => {
+                Err(LcError::engine_no_valid_answer(err.message))
+            }
+            Err(EngineFailure::Unreachable(err)) => Err(LcError::engine_unavailable(err.message)),
         }
     }
 
@@ -400,7 +405,24 @@ impl Transport for WeakInProcess {
 
 /// `POST /1.1/functions/<name>` and `POST /1.1/call/<name>`: the request goes to the
 /// app's cloud code as it came (keys, session, body), and its answer comes back as the
-/// engine gave it: `{"result": ...}`, or the function's error with its status.
+/// engine gave it: `{"result": ...}` with a 2xx status, or the function's error
+/// (`{"code","error"}`) with the engine's error status (protocol notes §1.11, the docs'
+/// "云函数错误响应码": an engine's `400 {"code":1,"error":...}` reaches the client so).
+///
+/// An engine that gives no such answer never reaches the client as a success: SDKs take
+/// any 2xx as one, whatever the body. What the platform answers then (protocol notes §4,
+/// §5.8; leancloud/docs docs/sdk/other/error-code.mdx and
+/// docs/sdk/engine/functions/rest-api.mdx):
+/// - no answer within [`CLOUD_WAIT`]: 503, code 124 (the engines' own timeout answer);
+/// - the engine is not running (the connection is refused): 503, code 503, which the
+///   error-code page gives for a call to an engine whose instance is asleep;
+/// - the engine took the connection but closed it before or during its answer, or
+///   answered something that is not a function's answer (empty, not JSON, `null`, a 2xx
+///   without `result`, an error status without `error`): 524, code 524, the page's
+///   failure between the platform's web server and the app's instance. Which of 502,
+///   503 or 524 the platform gives in each of these cases is not recorded; 524 is the
+///   one the docs name for a broken engine answer (rest-api.mdx: "除了 503 错误外，有些
+///   情况下客户端也可能收到其他报错，如 524 或 141").
 pub fn call_function(call: &Call<'_>) -> HandlerResult {
     let name = call.param(0);
     let Some(cloud) = call.api.cloud() else {
@@ -411,10 +433,34 @@ pub fn call_function(call: &Call<'_>) -> HandlerResult {
         .headers
         .retain(|(k, _)| !matches!(k.as_str(), "host" | "content-length" | "connection"));
     let response = cloud.send(request)?;
-    let body = response.body_json()?;
+    let body = function_answer(&response)?;
     Ok(Reply {
         status: response.status,
         body,
         headers: Vec::new(),
     })
+}
+
+/// The body of an engine's answer to a cloud function when the platform passes it on:
+/// `{"result": ...}` with a 2xx status, or `{"error": ...}` (and its `code`) with an
+/// error status; anything else is 524.
+fn function_answer(response: &Response) -> Result<Value, LcError> {
+    let parsed = serde_json::from_slice::<Value>(&response.body).ok();
+    let passes = match (&parsed, response.status) {
+        (Some(Value::Object(body)), 200..=299) => body.contains_key("result"),
+        (Some(Value::Object(body)), 400..=599) => body.contains_key("error"),
+        _ => false,
+    };
+    match parsed {
+        Some(body) if passes => Ok(body),
+        _ => {
+            let text = String::from_utf8_lossy(&response.body);
+            let snippet: String = text.chars().take(200).collect();
+            Err(LcError::engine_no_valid_answer(format!(
+                "HTTP {} with {} bytes that are not a cloud function's answer: {snippet:?}",
+                response.status,
+                response.body.len()
+            )))
+        }
+    }
 }

@@ -134,13 +134,34 @@ impl Api {
         self.attach(engine, timeouts, false)
     }
 
+    /// [`Api::attach_cloud_with`], waiting `function_wait` for a cloud function's answer
+    /// instead of [`cloud::CLOUD_WAIT`] (tests of an engine that never answers).
+    pub fn attach_cloud_waiting(
+        &self,
+        engine: Arc<dyn Transport>,
+        timeouts: cloud::HookTimeouts,
+        function_wait: std::time::Duration,
+    ) -> Result<(), LcError> {
+        self.attach_waiting(engine, timeouts, false, function_wait)
+    }
+
     fn attach(
         &self,
         engine: Arc<dyn Transport>,
         timeouts: cloud::HookTimeouts,
         fixed: bool,
     ) -> Result<(), LcError> {
-        let code = cloud::CloudCode::new(engine, &self.config, cloud::CLOUD_WAIT)
+        self.attach_waiting(engine, timeouts, fixed, cloud::CLOUD_WAIT)
+    }
+
+    fn attach_waiting(
+        &self,
+        engine: Arc<dyn Transport>,
+        timeouts: cloud::HookTimeouts,
+        fixed: bool,
+        function_wait: std::time::Duration,
+    ) -> Result<(), LcError> {
+        let code = cloud::CloudCode::new(engine, &self.config, function_wait)
             .map_err(|e| LcError::generic(format!("Cannot start the cloud-code runtime: {e}.")))?
             .with_timeouts(timeouts);
         let code = if fixed { code.discovering_once() } else { code };
@@ -195,11 +216,28 @@ impl Api {
         self.cloud().is_none_or(|c| c.idle_blocking(max))
     }
 
-    /// The traces of the last [`trace::KEPT`] requests, oldest first: what each ran
-    /// (hooks, their input and output or error, duration, and the requests their code
-    /// made).
+    /// The traces of the last requests (at most [`trace::KEPT`] by default), oldest
+    /// first: what each ran (hooks, their input and output or error, duration, and the
+    /// requests their code made), cut and without secrets as [`trace`] describes.
     pub fn traces(&self) -> Vec<Value> {
         self.traces.to_json()
+    }
+
+    /// How much the traces keep (see [`trace::TraceLimits`]).
+    pub fn trace_limits(&self) -> trace::TraceLimits {
+        self.traces.limits()
+    }
+
+    /// Keep traces within `limits` from now on; the oldest are dropped at once if they
+    /// no longer fit.
+    pub fn set_trace_limits(&self, limits: trace::TraceLimits) {
+        self.traces.set_limits(limits);
+    }
+
+    /// The bytes the kept traces take, as counted against
+    /// [`trace::TraceLimits::total_bytes`].
+    pub fn trace_bytes(&self) -> usize {
+        self.traces.bytes()
     }
 
     /// Forget the traces kept so far.
@@ -244,6 +282,7 @@ impl Api {
         };
         let reply = self.dispatch(request, node.clone());
         if let Some(node) = node {
+            node.set_raw_body(&request.body);
             match &reply {
                 Ok(reply) if reply.status >= 400 => {
                     node.finish(reply.status, Some(reply.body.clone()));
@@ -269,8 +308,14 @@ impl Api {
         let request = auth::method_override(request)?;
         let request = request.as_ref();
         let mut ctx = auth::authenticate(&self.config, request)?;
-        ctx.trace = trace;
         let body = parse_body(request)?;
+        // The trace shows the object the api read; any other body (none, `null`, not
+        // JSON) as it came (see `RequestNode::set_raw_body`).
+        let object = request.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        if let (Some(trace), true) = (&trace, object) {
+            trace.set_body(&body);
+        }
+        ctx.trace = trace;
         routes::route(self, &ctx, request, &body)
     }
 }

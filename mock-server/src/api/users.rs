@@ -177,6 +177,12 @@ pub fn update_user(call: &Call<'_>) -> HandlerResult {
     let id = call.param(0);
     let request = UserChanges::parse(call.body)?;
     let condition = object_handlers::condition(call)?;
+    if users::touches_verification_flags(&request.changes) {
+        // Refused before the beforeUpdate hook hears of it, as a read-only column is.
+        let store = call.api.store();
+        let who = call.principal(&store)?;
+        users::check_update(&store, id, &request.changes, condition.as_ref(), &who)?;
+    }
     let hooks = hooks::for_write(call, users::CLASS, &request.changes.flags);
     if let Some(hooks) = &hooks {
         hooks.before_update(id, &request.changes, condition.as_ref())?;
