@@ -696,6 +696,7 @@ fn is_operator_map(map: &Map<String, Value>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::code;
     use futures::FutureExt;
     use futures::executor::block_on;
     use futures::future::BoxFuture;
@@ -955,7 +956,7 @@ mod tests {
             err,
             LcError::unexpected_response(502, b"<html>Bad Gateway</html>")
         );
-        assert_eq!(err.code, -1);
+        assert_eq!(err.code, code::OTHER_CAUSE);
         assert!(err.message.contains("<html>Bad Gateway</html>"));
     }
 
@@ -964,7 +965,7 @@ mod tests {
         let (rec, client) = setup();
         answer(&rec, 500, json!({"message":"boom"}));
         let err = block_on(client.get("Post", "p1")).unwrap_err();
-        assert_eq!((err.status, err.code), (500, -1));
+        assert_eq!((err.status, err.code), (500, code::OTHER_CAUSE));
     }
 
     #[test]
@@ -1085,9 +1086,15 @@ mod tests {
     fn a_query_answer_without_results_is_an_error() {
         let (rec, client) = setup();
         answer(&rec, 200, json!({"nothing":1}));
-        assert_eq!(block_on(client.query("Post").find()).unwrap_err().code, -1);
+        assert_eq!(
+            block_on(client.query("Post").find()).unwrap_err().code,
+            code::OTHER_CAUSE
+        );
         answer(&rec, 200, json!({"results":[]}));
-        assert_eq!(block_on(client.query("Post").count()).unwrap_err().code, -1);
+        assert_eq!(
+            block_on(client.query("Post").count()).unwrap_err().code,
+            code::OTHER_CAUSE
+        );
     }
 
     #[test]
@@ -1119,7 +1126,7 @@ mod tests {
         );
         assert_eq!(err.status, 200);
         assert_eq!(results[2], Ok(json!({})));
-        assert_eq!(results[3].clone().unwrap_err().code, -1);
+        assert_eq!(results[3].clone().unwrap_err().code, code::OTHER_CAUSE);
         let req = last(&rec);
         assert_eq!(
             (req.method.as_str(), req.path.as_str()),
@@ -1140,7 +1147,10 @@ mod tests {
     fn a_batch_answer_that_is_not_an_array_is_an_error() {
         let (rec, client) = setup();
         answer(&rec, 200, json!({"results":[]}));
-        assert_eq!(block_on(client.batch(vec![])).unwrap_err().code, -1);
+        assert_eq!(
+            block_on(client.batch(vec![])).unwrap_err().code,
+            code::OTHER_CAUSE
+        );
     }
 
     #[test]

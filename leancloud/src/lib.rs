@@ -5,7 +5,8 @@
 //!
 //! # Layout
 //!
-//! - [`error`]: [`LcError`], one constructor per real error code and message.
+//! - [`error`]: [`LcError`], one constructor per real error code and message, and the
+//!   codes by name ([`error::code`]).
 //! - [`http`]: the HTTP message types and the [`Transport`] trait.
 //! - [`value`]: typed values (`Date`, `Pointer`, `Relation`, `GeoPoint`, `File`, `Bytes`,
 //!   `Object`, ACL) and their JSON encoding; validation of client-sent values.
