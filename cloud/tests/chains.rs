@@ -9,6 +9,7 @@ mod support;
 use harness::{As, Target, TestApp};
 use leancloud::LcError;
 use leancloud::client::Client;
+use leancloud::error::code;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -242,7 +243,7 @@ async fn a_rejected_review_changes_nothing() {
     ];
     for (body, says) in refusals {
         let err = anna.create("Review", &body).await.unwrap_err();
-        assert_eq!(err.code, 142, "{body}: {err}");
+        assert_eq!(err.code, code::VALIDATION_ERROR, "{body}: {err}");
         assert!(
             err.message
                 .starts_with("Cloud Code validation failed. Error detail : ")
@@ -259,7 +260,7 @@ async fn a_rejected_review_changes_nothing() {
         )
         .await
         .unwrap_err();
-    assert_eq!(err.code, 403, "{err}");
+    assert_eq!(err.code, code::FORBIDDEN, "{err}");
     app.idle().await;
     assert_eq!(all(&anna, "Review").await.len(), reviews);
     assert_eq!(get(&anna, "Business", KUANZHAI_HOT_POT).await, business);
@@ -277,7 +278,7 @@ async fn only_the_owner_edits_a_business_and_only_moderators_change_its_status()
         .unwrap_err();
     assert_eq!(
         (err.status, err.code, err.message.as_str()),
-        (403, 403, "Forbidden writing by object's ACL.")
+        (403, code::FORBIDDEN, "Forbidden writing by object's ACL.")
     );
     let (owner, _) = signed_in(&app, "chen.wei").await;
     owner
@@ -293,12 +294,12 @@ async fn only_the_owner_edits_a_business_and_only_moderators_change_its_status()
         .update("Business", FUXING_LANE, &json!({"status": "suspended"}))
         .await
         .unwrap_err();
-    assert_eq!(err.code, 142, "{err}");
+    assert_eq!(err.code, code::VALIDATION_ERROR, "{err}");
     let err = owner
         .update("Business", FUXING_LANE, &json!({"ratingCount": 99}))
         .await
         .unwrap_err();
-    assert_eq!(err.code, 117, "{err}");
+    assert_eq!(err.code, code::READ_ONLY_KEY, "{err}");
     let (moderator, _) = signed_in(&app, "mei.lin").await;
     moderator
         .update("Business", FUXING_LANE, &json!({"status": "suspended"}))

@@ -6,6 +6,7 @@ use cloud::registry;
 use futures::executor::block_on;
 use leancloud::cloud::{CloudError, FunctionRequest};
 use leancloud::engine::{EngineConfig, start};
+use leancloud::error::code;
 use leancloud::transport::HttpTransport;
 use leancloud::{Request, Transport};
 use serde_json::{Value, json};
@@ -59,7 +60,7 @@ fn normalize_phone_refuses_with_the_rules_message_as_a_validation_failure() {
         Err(invalid("Please enter a phone number."))
     );
     let err = normalize(json!({"phone": "138 0013 8000"})).unwrap_err();
-    assert_eq!((err.status, err.code), (400, 142));
+    assert_eq!((err.status, err.code), (400, code::VALIDATION_ERROR));
     assert!(
         err.message.starts_with("Give the phone number's country"),
         "{}",

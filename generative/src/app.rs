@@ -17,6 +17,7 @@
 //! Gherkin writer ([`feature`]) turns the same predictions into a scenario of the
 //! system suite, so a failing sequence becomes a regression QA can keep.
 
+use leancloud::error::code;
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use proptest_state_machine::ReferenceStateMachine;
@@ -856,17 +857,17 @@ impl fmt::Display for Outcome {
 
 /// A before-hook's refusal: the platform answers 400 with code 142 whatever the hook's
 /// own status.
-const HOOK_REFUSED: Outcome = Outcome::Refused(400, 142);
+const HOOK_REFUSED: Outcome = Outcome::Refused(400, code::VALIDATION_ERROR);
 /// A class permission refuses the operation.
-const CLASS_PERMISSION: Outcome = Outcome::Refused(403, 403);
+const CLASS_PERMISSION: Outcome = Outcome::Refused(403, code::FORBIDDEN);
 /// The object's ACL refuses the write.
-const ACL_REFUSED: Outcome = Outcome::Refused(403, 403);
+const ACL_REFUSED: Outcome = Outcome::Refused(403, code::FORBIDDEN);
 /// A user changed a read-only column.
-const READ_ONLY: Outcome = Outcome::Refused(400, 117);
+const READ_ONLY: Outcome = Outcome::Refused(400, code::READ_ONLY_KEY);
 /// A value of the wrong type for its column.
-const WRONG_TYPE: Outcome = Outcome::Refused(400, 111);
+const WRONG_TYPE: Outcome = Outcome::Refused(400, code::INCORRECT_TYPE);
 /// An update of an object that is gone.
-const GONE: Outcome = Outcome::Refused(400, 1);
+const GONE: Outcome = Outcome::Refused(400, code::GENERIC);
 
 /// Whether `who` is a moderator (the master key counts as one for the app's rules).
 fn moderates(state: &AppState, who: Who) -> bool {
@@ -883,7 +884,7 @@ pub fn outcome(state: &AppState, step: &Step) -> Outcome {
     match *step {
         Step::SignUp { user, display_name } => {
             if state.users[user].exists {
-                Outcome::Refused(400, 202)
+                Outcome::Refused(400, code::USERNAME_TAKEN)
             } else if display_name.stored().is_err() {
                 HOOK_REFUSED
             } else {
@@ -928,7 +929,7 @@ pub fn outcome(state: &AppState, step: &Step) -> Outcome {
             }
             if address.is_none() {
                 // The hook passed; the column is required.
-                return Outcome::Refused(400, 113);
+                return Outcome::Refused(400, code::MISSING_REQUIRED_KEY);
             }
             Outcome::Accepted(201)
         }
@@ -976,11 +977,11 @@ pub fn outcome(state: &AppState, step: &Step) -> Outcome {
             status,
         } => {
             if !moderates(state, by) {
-                Outcome::Refused(403, 403)
+                Outcome::Refused(403, code::FORBIDDEN)
             } else if status == StatusInput::Unknown {
-                Outcome::Refused(400, 142)
+                Outcome::Refused(400, code::VALIDATION_ERROR)
             } else if !state.businesses[business].exists {
-                Outcome::Refused(404, 101)
+                Outcome::Refused(404, code::OBJECT_NOT_FOUND)
             } else {
                 Outcome::Accepted(200)
             }
@@ -2400,7 +2401,10 @@ mod tests {
             stars: StarsInput::Valid(3),
             text: TextInput::None,
         };
-        assert_eq!(outcome(&state, &step), Outcome::Refused(400, 142));
+        assert_eq!(
+            outcome(&state, &step),
+            Outcome::Refused(400, code::VALIDATION_ERROR)
+        );
         assert_eq!(next_state(state.clone(), &step), state);
     }
 }

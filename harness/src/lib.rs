@@ -96,6 +96,7 @@ pub use builder::{Builder, EngineProgram};
 pub use remote::{DEFAULT_PROFILE, PRODUCTION, RemoteConfig, Secret, vars};
 
 use leancloud::client::Client;
+use leancloud::error::code;
 use leancloud::transport::HttpTransport;
 use leancloud::{LcError, Request, Transport};
 use mock_server::MockLeanCloud;
@@ -437,7 +438,7 @@ impl Wire {
                 .as_array()
                 .cloned()
                 .unwrap_or_default()),
-            Some(e) if e.code == 101 => Ok(Vec::new()),
+            Some(e) if e.code == code::OBJECT_NOT_FOUND => Ok(Vec::new()),
             _ => Err(format!(
                 "querying {class} answered HTTP {} {}",
                 answer.status, answer.body
@@ -475,9 +476,9 @@ impl Wire {
                 .map_err(|e| format!("{class} {id}: {e}"))?;
             // 101: no such object; 211: no such user.
             let gone = answer.status == 404
-                || answer
-                    .error()
-                    .is_some_and(|e| e.code == 101 || e.code == 211);
+                || answer.error().is_some_and(|e| {
+                    e.code == code::OBJECT_NOT_FOUND || e.code == code::USER_NOT_FOUND
+                });
             if answer.status == 200 || gone {
                 ledger
                     .lock()
@@ -1109,7 +1110,7 @@ mod tests {
             Some(LcError::unauthorized()),
             "no keys: {denied:?}"
         );
-        denied.assert_error(401, "Unauthorized.");
+        denied.assert_error(code::UNAUTHORIZED, "Unauthorized.");
         let reset = app.send(&As::Master, "POST", "/__mock/reset", None).await;
         assert_eq!(reset.status, 200);
     }

@@ -4,6 +4,7 @@
 //! run) are the system crate's (`system/tests/targets/`), which knows the app.
 
 use harness::{Answer, RemoteConfig, Secret, StartError, Target, TestApp};
+use leancloud::error::code;
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -351,11 +352,14 @@ fn error_checks_say_what_was_expected_and_what_came() {
         status: 400,
         body: json!({"code": 142, "error": "Cloud Code validation failed. Error detail : No."}),
     };
-    refused.assert_error(142, "Cloud Code validation failed. Error detail : No.");
-    refused.assert_error_code(142);
+    refused.assert_error(
+        code::VALIDATION_ERROR,
+        "Cloud Code validation failed. Error detail : No.",
+    );
+    refused.assert_error_code(code::VALIDATION_ERROR);
     assert_eq!(
         panic_text(|| refused.assert_error(
-            137,
+            code::DUPLICATE_VALUE,
             "A unique field was given a value that is already taken."
         )),
         "expected LeanCloud error 137 \"A unique field was given a value that is already taken.\"\n     \
@@ -366,11 +370,11 @@ fn error_checks_say_what_was_expected_and_what_came() {
         body: json!({"objectId": "65cba6a06c63004400000005"}),
     };
     assert_eq!(
-        panic_text(|| created.assert_error(142, "No.")),
+        panic_text(|| created.assert_error(code::VALIDATION_ERROR, "No.")),
         "expected LeanCloud error 142 \"No.\"\n     got HTTP 201 {\"objectId\":\"65cba6a06c63004400000005\"}"
     );
     assert_eq!(
-        panic_text(|| created.assert_error_code(101)),
+        panic_text(|| created.assert_error_code(code::OBJECT_NOT_FOUND)),
         "expected LeanCloud error 101\n     got HTTP 201 {\"objectId\":\"65cba6a06c63004400000005\"}"
     );
     assert_eq!(

@@ -12,6 +12,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use leancloud::cloud::{CloudError, FunctionOptions, Registry, VerifyType};
 use leancloud::engine::{Engine, EngineConfig, RunningEngine, start};
+use leancloud::error::code;
 use leancloud::transport::HttpTransport;
 use leancloud::value::{Date, LcValue, Object, Pointer};
 use leancloud::{LcError, Request, Response, Transport};
@@ -86,7 +87,7 @@ fn transcript_registry() -> Registry {
         Ok(json!({"id": user["objectId"], "username": user["username"]}))
     });
     r.define("cloudError", |_req| async move {
-        Err::<Value, _>(CloudError::new("custom failure").with_code(142))
+        Err::<Value, _>(CloudError::new("custom failure").with_code(code::VALIDATION_ERROR))
     });
     r.define("cloudErrorStatus", |_req| async move {
         Err::<Value, _>(CloudError::new("teapot").with_code(418).with_status(418))
@@ -140,7 +141,7 @@ fn transcript_registry() -> Registry {
     r.before_save("Post", |req| async move {
         let mut post = req.object;
         let Some(title) = post["title"].as_str() else {
-            return Err(CloudError::new("title is required").with_code(142));
+            return Err(CloudError::new("title is required").with_code(code::VALIDATION_ERROR));
         };
         if title.chars().count() > 10 {
             post["title"] = json!(format!("{}…", title.chars().take(10).collect::<String>()));
@@ -151,7 +152,9 @@ fn transcript_registry() -> Registry {
     r.after_save("Post", |_req| async move { Ok(()) });
     r.before_update("Post", |req| async move {
         if req.is_updated("locked") {
-            return Err(CloudError::new("locked may not be changed").with_code(142));
+            return Err(
+                CloudError::new("locked may not be changed").with_code(code::VALIDATION_ERROR)
+            );
         }
         let mut post = req.object;
         post["byBeforeUpdate"] = json!(true);
@@ -160,7 +163,7 @@ fn transcript_registry() -> Registry {
     r.after_update("Post", |_req| async move { Ok(()) });
     r.before_delete("Post", |req| async move {
         if req.object["protected"] == json!(true) {
-            return Err(CloudError::new("protected post").with_code(142));
+            return Err(CloudError::new("protected post").with_code(code::VALIDATION_ERROR));
         }
         Ok(())
     });
@@ -177,7 +180,7 @@ fn transcript_registry() -> Registry {
     });
     r.on_login(|req| async move {
         if req.object["username"] == "banned" {
-            return Err(CloudError::new("banned user").with_code(142));
+            return Err(CloudError::new("banned user").with_code(code::VALIDATION_ERROR));
         }
         Ok(())
     });

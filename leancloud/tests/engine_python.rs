@@ -32,6 +32,7 @@ mod transcripts;
 
 use leancloud::cloud::{CloudError, FunctionRequest, Registry};
 use leancloud::engine::{Engine, EngineConfig, start};
+use leancloud::error::code;
 use leancloud::transport::HttpTransport;
 use leancloud::{Request, Transport};
 use serde_json::{Value, json};
@@ -68,7 +69,7 @@ fn python_registry() -> Registry {
     });
     // `LeanEngineError(142, ...)`: 142 is no HTTP status, so Python answers 400.
     r.define("cloudError", |_req| async move {
-        Err::<Value, _>(CloudError::new("custom failure").with_code(142))
+        Err::<Value, _>(CloudError::new("custom failure").with_code(code::VALIDATION_ERROR))
     });
     r.define("plainThrow", plain_throw);
     // Titles longer than ten characters are cut to ten and an ellipsis.
@@ -76,7 +77,9 @@ fn python_registry() -> Registry {
         let mut post = req.object;
         let title: String = match post.get("title").and_then(Value::as_str) {
             Some(title) => title.to_string(),
-            None => return Err(CloudError::new("title is required").with_code(142)),
+            None => {
+                return Err(CloudError::new("title is required").with_code(code::VALIDATION_ERROR));
+            }
         };
         if title.chars().nth(10).is_some() {
             let cut: String = title.chars().take(10).collect();
@@ -88,7 +91,9 @@ fn python_registry() -> Registry {
     r.after_save("Post", |_req| async move { Ok(()) });
     r.before_update("Post", |req| async move {
         if req.is_updated("locked") {
-            return Err(CloudError::new("locked may not be changed").with_code(142));
+            return Err(
+                CloudError::new("locked may not be changed").with_code(code::VALIDATION_ERROR)
+            );
         }
         let mut post = req.object;
         post["byBeforeUpdate"] = Value::Bool(true);
@@ -96,7 +101,9 @@ fn python_registry() -> Registry {
     });
     r.before_delete("Post", |req| async move {
         match req.object.get("protected") {
-            Some(Value::Bool(true)) => Err(CloudError::new("protected post").with_code(142)),
+            Some(Value::Bool(true)) => {
+                Err(CloudError::new("protected post").with_code(code::VALIDATION_ERROR))
+            }
             _ => Ok(()),
         }
     });

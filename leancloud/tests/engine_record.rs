@@ -5,6 +5,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use leancloud::cloud::{CloudError, Registry};
 use leancloud::engine::{Engine, EngineConfig, RECORDING_SUITE, RunningEngine, start_recording};
+use leancloud::error::code;
 use leancloud::recording::{REDACTED, Writer};
 use leancloud::transport::HttpTransport;
 use leancloud::{LcError, Request, Response, Transport};
@@ -51,7 +52,7 @@ fn registry() -> Registry {
     r.before_save("Review", |req| async move {
         let mut review = req.object;
         if review["stars"].as_i64().unwrap_or(0) > 5 {
-            return Err(CloudError::new("stars must be 1 to 5").with_code(142));
+            return Err(CloudError::new("stars must be 1 to 5").with_code(code::VALIDATION_ERROR));
         }
         review["checked"] = json!(true);
         Ok(review)
@@ -326,7 +327,7 @@ async fn every_request_and_its_answer_become_one_line_without_the_keys() {
     for (i, (line, expected)) in lines.iter().zip(&expected).enumerate() {
         assert_eq!(&summary(line), expected, "line {i}: {line}");
     }
-    assert_eq!(answers[5].1["code"], 1, "{}", answers[5].1);
+    assert_eq!(answers[5].1["code"], code::GENERIC, "{}", answers[5].1);
     // The body that was not JSON is kept as text, with its content type.
     assert_eq!(
         (&lines[5]["req_raw"], &lines[5]["req_content_type"]),

@@ -12,6 +12,7 @@ use lc_model::limits::{
     MAX_SUBQUERIES,
 };
 use lc_model::{Store, StoredObject};
+use leancloud::error::code;
 use leancloud::{LcError, Request};
 use mock_server::api::{Api, AppConfig};
 use mock_server::http::standalone::Standalone;
@@ -151,7 +152,11 @@ fn keys_and_include_of_twenty_thousand_segments_are_invalid_queries_and_the_app_
                 let mut req = Request::from_target("GET", &target).with_query(param, &path);
                 let (status, body) = send_request(&api, Who::Client, &mut req, None);
                 let e = error(status, &body);
-                assert_eq!((e.status, e.code), (400, 102), "{param} {target}: {body}");
+                assert_eq!(
+                    (e.status, e.code),
+                    (400, code::INVALID_QUERY),
+                    "{param} {target}: {body}"
+                );
                 let what = match param {
                     "keys" => "20000 segments".to_string(),
                     _ => "follows 20000 pointers".to_string(),
@@ -163,18 +168,22 @@ fn keys_and_include_of_twenty_thousand_segments_are_invalid_queries_and_the_app_
                 "params": {param: path.clone()}}]});
             let (status, body) = send(&api, Who::Client, "POST", "/1.1/batch", Some(&batch));
             assert_eq!(status, 200);
-            assert_eq!(body[0]["error"]["code"], 102, "{param}: {body}");
+            assert_eq!(
+                body[0]["error"]["code"],
+                code::INVALID_QUERY,
+                "{param}: {body}"
+            );
         }
         // `order` and `where` keys are paths too.
         let mut req =
             Request::from_target("GET", "/1.1/classes/Business").with_query("order", &path);
         let (status, body) = send_request(&api, Who::Client, &mut req, None);
-        assert_eq!(error(status, &body).code, 102, "{body}");
+        assert_eq!(error(status, &body).code, code::INVALID_QUERY, "{body}");
         let r#where = json!({path.clone(): "Cafe"}).to_string();
         let mut req =
             Request::from_target("GET", "/1.1/classes/Business").with_query("where", r#where);
         let (status, body) = send_request(&api, Who::Client, &mut req, None);
-        assert_eq!(error(status, &body).code, 102, "{body}");
+        assert_eq!(error(status, &body).code, code::INVALID_QUERY, "{body}");
 
         // At the limit a path is fine: it names nothing here, so nothing is shown of it.
         let mut req = Request::from_target("GET", "/1.1/classes/Business")
@@ -201,15 +210,15 @@ fn an_update_whose_body_key_has_nine_thousand_segments_is_refused_and_changes_no
             Some(&json!({key.clone(): 1})),
         );
         let e = error(status, &body);
-        assert_eq!((e.status, e.code), (400, 1), "{body}");
+        assert_eq!((e.status, e.code), (400, code::GENERIC), "{body}");
         assert!(e.message.contains("9000 segments"), "{}", e.message);
         // The master key, an operation, a batch item: the same.
         let op = json!({key.clone(): {"__op": "Increment", "amount": 1}});
         let (status, body) = send(&api, Who::Master, "PUT", &target, Some(&op));
-        assert_eq!(error(status, &body).code, 1, "{body}");
+        assert_eq!(error(status, &body).code, code::GENERIC, "{body}");
         let batch = json!({"requests": [{"method": "PUT", "path": target, "body": {key: 1}}]});
         let (_, body) = send(&api, Who::Client, "POST", "/1.1/batch", Some(&batch));
-        assert_eq!(body[0]["error"]["code"], 1, "{body}");
+        assert_eq!(body[0]["error"]["code"], code::GENERIC, "{body}");
         still_serves(&api, &id);
         assert_eq!(dump(&api), before);
     });
@@ -246,7 +255,7 @@ fn an_object_nested_past_a_hundred_levels_is_refused_whether_created_or_built_by
             Some(&json!({"v": nested(MAX_OBJECT_DEPTH)})),
         );
         let e = error(status, &body);
-        assert_eq!((e.status, e.code), (400, 1), "{body}");
+        assert_eq!((e.status, e.code), (400, code::GENERIC), "{body}");
         assert!(e.message.contains("101 levels"), "{}", e.message);
 
         // A path at the limit whose value nests further.
@@ -259,7 +268,7 @@ fn an_object_nested_past_a_hundred_levels_is_refused_whether_created_or_built_by
             &target,
             Some(&json!({key: nested(20)})),
         );
-        assert_eq!(error(status, &body).code, 1, "{body}");
+        assert_eq!(error(status, &body).code, code::GENERIC, "{body}");
         still_serves(&api, &id);
         assert_eq!(dump(&api), before);
     });
@@ -275,14 +284,14 @@ fn bodies_and_wheres_nested_twenty_thousand_levels_are_malformed_json() {
         let mut req = Request::from_target("POST", "/1.1/classes/Business");
         req.body = body.into_bytes();
         let (status, answer) = send_request(&api, Who::Client, &mut req, None);
-        assert_eq!(error(status, &answer).code, 107, "{answer}");
+        assert_eq!(error(status, &answer).code, code::INVALID_JSON, "{answer}");
         let mut or = String::from("{\"name\":\"Cafe\"}");
         for _ in 0..20_000 {
             or = format!("{{\"$or\":[{or}]}}");
         }
         let mut req = Request::from_target("GET", "/1.1/classes/Business").with_query("where", or);
         let (status, answer) = send_request(&api, Who::Client, &mut req, None);
-        assert_eq!(error(status, &answer).code, 107, "{answer}");
+        assert_eq!(error(status, &answer).code, code::INVALID_JSON, "{answer}");
         still_serves(&api, &id);
         assert_eq!(dump(&api), before);
     });
@@ -329,7 +338,7 @@ fn or_and_subqueries_nested_past_the_depth_limit_are_invalid_queries() {
         ] {
             let (status, body) = find(&api, Who::Client, "Business", &r#where);
             let e = error(status, &body);
-            assert_eq!((e.status, e.code), (400, 102), "{body}");
+            assert_eq!((e.status, e.code), (400, code::INVALID_QUERY), "{body}");
             assert!(
                 e.message.contains("nested more than 32 deep"),
                 "{}",
@@ -360,7 +369,7 @@ fn a_pointer_to_itself_included_four_thousand_four_hundred_deep_is_refused_and_a
         let mut req = Request::from_target("GET", &target).with_query("include", chain(4_400));
         let (status, body) = send_request(&api, Who::Client, &mut req, None);
         let e = error(status, &body);
-        assert_eq!((e.status, e.code), (400, 102), "{body}");
+        assert_eq!((e.status, e.code), (400, code::INVALID_QUERY), "{body}");
         assert!(e.message.contains("more than 100"), "{}", e.message);
 
         let mut req = Request::from_target("GET", "/1.1/classes/Business")
@@ -395,7 +404,7 @@ fn includes_that_multiply_past_the_work_budget_time_out() {
             let mut req = Request::from_target("GET", &target).with_query("include", include);
             let (status, body) = send_request(&api, Who::Client, &mut req, None);
             let e = error(status, &body);
-            assert_eq!((e.status, e.code), (503, 124), "{body}");
+            assert_eq!((e.status, e.code), (503, code::TIMEOUT), "{body}");
             assert_eq!(e, LcError::request_timeout());
         }
         // Within the budget (a hundred copies), the include is answered.
@@ -566,7 +575,7 @@ async fn the_standalone_server_answers_the_issues_inputs_and_keeps_serving() {
     assert_eq!(status, 200);
     let key = dotted(9_000).replacen("name", "address", 1);
     let (status, body) = send(reqwest::Method::PUT, target.clone(), Some(json!({key: 1}))).await;
-    assert_eq!(error(status, &body).code, 1);
+    assert_eq!(error(status, &body).code, code::GENERIC);
     let chain = vec!["next"; 4_400].join(".");
     let (status, body) = send(
         reqwest::Method::GET,
@@ -574,7 +583,7 @@ async fn the_standalone_server_answers_the_issues_inputs_and_keeps_serving() {
         None,
     )
     .await;
-    assert_eq!(error(status, &body).code, 102);
+    assert_eq!(error(status, &body).code, code::INVALID_QUERY);
     let (status, body) = send(reqwest::Method::GET, target, None).await;
     assert_eq!((status, &body["name"]), (200, &json!("Cafe")));
 }
@@ -590,7 +599,7 @@ fn a_regex_of_twenty_thousand_nested_groups_is_an_invalid_query() {
             "Business",
             &json!({"name": {"$regex": pattern}}),
         );
-        assert_eq!(error(status, &body).code, 102, "{body}");
+        assert_eq!(error(status, &body).code, code::INVALID_QUERY, "{body}");
         still_serves(&api, &id);
     });
 }

@@ -2,6 +2,7 @@
 //! wiremock front and the standalone server. The bodies are the same; only the start
 //! differs.
 
+use leancloud::error::code;
 use mock_server::MockLeanCloud;
 use mock_server::api::{Api, AppConfig};
 use mock_server::http::standalone::Standalone;
@@ -245,7 +246,7 @@ on_both_fronts!(
         );
         let a = t.send("GET", "/1.1/classes/Nope", None, Auth::App).await;
         assert_eq!(a.status, 404);
-        assert_eq!(a.body["code"], 101);
+        assert_eq!(a.body["code"], code::OBJECT_NOT_FOUND);
     }
 );
 
@@ -355,7 +356,7 @@ on_both_fronts!(
         );
         assert_eq!(items[2]["success"]["n"], 1);
         assert_eq!(items[3], json!({"success": null}));
-        assert_eq!(items[4]["error"]["code"], 101);
+        assert_eq!(items[4]["error"]["code"], code::OBJECT_NOT_FOUND);
         assert_eq!(items[5]["success"]["n"], 2);
     }
 );
@@ -422,28 +423,44 @@ on_both_fronts!(
     |t: Target| async move {
         t.create("Post", json!({"n": 1})).await;
         let cases: Vec<(&str, Vec<u8>, i64)> = vec![
-            ("/1.1/classes/Post", b"{not json".to_vec(), 107),
-            ("/1.1/classes/Post", b"[1,2]".to_vec(), 107),
-            ("/1.1/classes/1Post", b"{}".to_vec(), 103),
-            ("/1.1/classes/Post", br#"{"bad-key": 1}"#.to_vec(), 105),
-            ("/1.1/classes/Post", br#"{"a.b": 1}"#.to_vec(), 105),
+            (
+                "/1.1/classes/Post",
+                b"{not json".to_vec(),
+                code::INVALID_JSON,
+            ),
+            ("/1.1/classes/Post", b"[1,2]".to_vec(), code::INVALID_JSON),
+            (
+                "/1.1/classes/1Post",
+                b"{}".to_vec(),
+                code::INVALID_CLASS_NAME,
+            ),
+            (
+                "/1.1/classes/Post",
+                br#"{"bad-key": 1}"#.to_vec(),
+                code::INVALID_KEY_NAME,
+            ),
+            (
+                "/1.1/classes/Post",
+                br#"{"a.b": 1}"#.to_vec(),
+                code::INVALID_KEY_NAME,
+            ),
             (
                 "/1.1/classes/Post",
                 br#"{"p": {"__type": "Pointer", "className": "X"}}"#.to_vec(),
-                106,
+                code::INVALID_POINTER,
             ),
             (
                 "/1.1/classes/Post",
                 br#"{"n": {"__op": "Explode"}}"#.to_vec(),
-                1,
+                code::GENERIC,
             ),
             (
                 "/1.1/classes/Post",
                 br#"{"ACL": {"*": {"read": 1}}}"#.to_vec(),
-                123,
+                code::INVALID_ACL,
             ),
         ];
-        for (path, body, code) in cases {
+        for (path, body, expected) in cases {
             let a = t
                 .send_raw(
                     "POST",
@@ -462,7 +479,7 @@ on_both_fronts!(
             );
             assert_eq!(
                 a.body["code"],
-                code,
+                expected,
                 "{} -> {}",
                 String::from_utf8_lossy(&body),
                 a.body
@@ -488,7 +505,7 @@ on_both_fronts!(oversized_bodies_are_refused, |t: Target| async move {
         )
         .await;
     assert_eq!(a.status, 413);
-    assert_eq!(a.body["code"], 413);
+    assert_eq!(a.body["code"], code::REQUEST_TOO_LARGE);
 });
 
 on_both_fronts!(
@@ -507,7 +524,7 @@ on_both_fronts!(
         t.create("Post", json!({})).await;
         let a = t.send("POST", "/__mock/reset", None, Auth::App).await;
         assert_eq!(a.status, 400);
-        assert_eq!(a.body["code"], 1);
+        assert_eq!(a.body["code"], code::GENERIC);
         let a = t.send("POST", "/__mock/reset", None, Auth::Master).await;
         assert_eq!(a.status, 200);
         let a = t.send("GET", "/1.1/classes/Post", None, Auth::App).await;

@@ -3,6 +3,7 @@
 
 use leancloud::cloud::{CloudError, FunctionRequest, Registry};
 use leancloud::engine::{EngineConfig, serve};
+use leancloud::error::code;
 use mock_server::MockLeanCloud;
 use mock_server::api::{Api, AppConfig};
 use mock_server::http::standalone::Standalone;
@@ -24,7 +25,7 @@ fn registry() -> Registry {
     r.define("refuse", |_req: FunctionRequest| async move {
         Err::<Value, _>(
             CloudError::new("Nope, not today.")
-                .with_code(142)
+                .with_code(code::VALIDATION_ERROR)
                 .with_status(400),
         )
     });
@@ -130,7 +131,7 @@ async fn function_errors_and_unknown_functions_answer_as_the_engine_does() {
         s, 401,
         "an unknown session fails the engine's user check: {b}"
     );
-    assert_eq!(b["code"], 211);
+    assert_eq!(b["code"], code::USER_NOT_FOUND);
 }
 
 #[tokio::test]
@@ -394,14 +395,14 @@ async fn both_routes_answer(base: &str, status: u16, code: i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_whose_engine_is_down_is_503_code_503_never_200() {
     let storage = storage_with_engine(&engine_down().await).await;
-    both_routes_answer(&storage.uri(), 503, 503).await;
+    both_routes_answer(&storage.uri(), 503, code::ENGINE_UNAVAILABLE).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_whose_engine_closes_the_connection_before_or_during_its_answer_is_524() {
     for engine in [Engine::ClosesBeforeAnswering, Engine::ClosesMidAnswer] {
         let storage = storage_with_engine(&engine_stand_in(engine).await).await;
-        both_routes_answer(&storage.uri(), 524, 524).await;
+        both_routes_answer(&storage.uri(), 524, code::ENGINE_NO_VALID_ANSWER).await;
     }
 }
 
@@ -415,7 +416,7 @@ async fn a_function_whose_engine_answers_something_that_is_no_function_answer_is
         Engine::HtmlError,
     ] {
         let storage = storage_with_engine(&engine_stand_in(engine).await).await;
-        both_routes_answer(&storage.uri(), 524, 524).await;
+        both_routes_answer(&storage.uri(), 524, code::ENGINE_NO_VALID_ANSWER).await;
         let (_, body) = post_raw(&storage.uri(), "/1.1/functions/fn").await;
         let body: Value = serde_json::from_slice(&body).unwrap();
         assert!(
@@ -428,7 +429,7 @@ async fn a_function_whose_engine_answers_something_that_is_no_function_answer_is
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_whose_engine_never_answers_is_503_code_124() {
     let storage = storage_with_engine(&engine_stand_in(Engine::Silent).await).await;
-    both_routes_answer(&storage.uri(), 503, 124).await;
+    both_routes_answer(&storage.uri(), 503, code::TIMEOUT).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -492,9 +493,21 @@ async fn in_process_engine_failures_get_the_same_answers_on_both_routes() {
             524,
             524,
         ),
-        (Arc::new(InProcessEngine(raw(200, ""))), 524, 524),
-        (Arc::new(InProcessEngine(raw(200, "null"))), 524, 524),
-        (Arc::new(InProcessEngine(raw(201, "[1]"))), 524, 524),
+        (
+            Arc::new(InProcessEngine(raw(200, ""))),
+            524,
+            code::ENGINE_NO_VALID_ANSWER,
+        ),
+        (
+            Arc::new(InProcessEngine(raw(200, "null"))),
+            524,
+            code::ENGINE_NO_VALID_ANSWER,
+        ),
+        (
+            Arc::new(InProcessEngine(raw(201, "[1]"))),
+            524,
+            code::ENGINE_NO_VALID_ANSWER,
+        ),
         (
             Arc::new(InProcessEngine(raw(500, "{\"code\":7}"))),
             524,
@@ -508,7 +521,7 @@ async fn in_process_engine_failures_get_the_same_answers_on_both_routes() {
             418,
             418,
         ),
-        (Arc::new(PendingEngine), 503, 124),
+        (Arc::new(PendingEngine), 503, code::TIMEOUT),
     ];
     for (engine, status, code) in cases {
         let api = Api::new(AppConfig::default());

@@ -4,6 +4,7 @@
 use leancloud::client::BatchRequest;
 use leancloud::client::Client;
 use leancloud::cloud::{CloudError, HookRequest, Registry};
+use leancloud::error::code;
 use mock_server::MockLeanCloud;
 use mock_server::api::cloud::{HookTimeouts, MAX_HOOK_DEPTH};
 use mock_server::api::{Api, AppConfig};
@@ -107,7 +108,7 @@ async fn count(client: &Client, class: &str) -> u64 {
     match client.as_master().query(class).count().await {
         Ok(n) => n,
         // A class nobody wrote to yet does not exist.
-        Err(e) if e.code == 101 => 0,
+        Err(e) if e.code == code::OBJECT_NOT_FOUND => 0,
         Err(e) => panic!("count of {class}: {e}"),
     }
 }
@@ -161,7 +162,7 @@ async fn a_before_save_refusal_is_142_with_the_hooks_message_and_stores_nothing(
     let app = start(post_cloud(&seen)).await;
     let client = app.client();
     let err = client.create("Post", &json!({"n": 1})).await.unwrap_err();
-    assert_eq!(err.code, 142);
+    assert_eq!(err.code, code::VALIDATION_ERROR);
     assert_eq!(
         err.message,
         "Cloud Code validation failed. Error detail : a post needs a title"
@@ -197,7 +198,7 @@ async fn before_update_may_refuse_but_not_change_and_update_hooks_get_the_update
     assert_eq!(
         (err.code, err.message.as_str()),
         (
-            142,
+            code::VALIDATION_ERROR,
             "Cloud Code validation failed. Error detail : locked may not change"
         )
     );
@@ -246,7 +247,7 @@ async fn before_delete_may_refuse_and_after_delete_runs_after_the_delete() {
     assert_eq!(
         (err.code, err.message.as_str()),
         (
-            142,
+            code::VALIDATION_ERROR,
             "Cloud Code validation failed. Error detail : protected post"
         )
     );
@@ -350,7 +351,7 @@ async fn batch_items_fire_their_hooks_and_a_refusal_fails_only_its_item() {
     assert_eq!(
         (err.code, err.message.as_str()),
         (
-            142,
+            code::VALIDATION_ERROR,
             "Cloud Code validation failed. Error detail : a post needs a title"
         )
     );
@@ -364,7 +365,10 @@ async fn batch_items_fire_their_hooks_and_a_refusal_fails_only_its_item() {
         .await
         .unwrap();
     assert_eq!(deleted[0].as_ref().unwrap(), &json!({}));
-    assert_eq!(deleted[1].as_ref().unwrap_err().code, 142);
+    assert_eq!(
+        deleted[1].as_ref().unwrap_err().code,
+        code::VALIDATION_ERROR
+    );
     app.idle().await;
     assert_eq!(count(&client, "Post").await, 1);
     assert_eq!(
@@ -470,7 +474,7 @@ async fn a_hook_chain_that_never_ends_is_cut_off_at_the_depth_limit() {
     assert_eq!(count(&client, "Echo").await, u64::from(MAX_HOOK_DEPTH) + 1);
     // Before-hooks nest while the client waits: the innermost refusal reaches it.
     let err = client.create("Nest", &json!({"n": 0})).await.unwrap_err();
-    assert_eq!(err.code, 142);
+    assert_eq!(err.code, code::VALIDATION_ERROR);
     assert!(err.message.contains("nested more than"), "{}", err.message);
     assert_eq!(count(&client, "Nest").await, 0);
 }
@@ -496,7 +500,7 @@ async fn a_hook_that_panics_refuses_the_write_with_its_message() {
     assert_eq!(
         (err.code, err.message.as_str()),
         (
-            142,
+            code::VALIDATION_ERROR,
             "Cloud Code validation failed. Error detail : the hook fell over"
         )
     );
@@ -525,7 +529,7 @@ async fn a_before_hook_that_hangs_is_141_after_the_wait_and_nothing_is_stored() 
     let app = start_with_timeouts(r, timeouts).await;
     let client = app.client();
     let err = client.create("Hang", &json!({"n": 1})).await.unwrap_err();
-    assert_eq!(err.code, 141);
+    assert_eq!(err.code, code::SCRIPT_FAILED);
     assert!(
         err.message.starts_with("LeanEngine request timeout."),
         "{}",
@@ -578,7 +582,7 @@ async fn traces_show_each_request_its_hooks_and_the_requests_they_made() {
     let traces = app.traces();
     let refused = &traces[1];
     assert_eq!(refused["status"], 400);
-    assert_eq!(refused["error"]["code"], 142);
+    assert_eq!(refused["error"]["code"], code::VALIDATION_ERROR);
     assert_eq!(
         refused["hooks"][0]["error"]["error"],
         "a post needs a title"
@@ -627,7 +631,7 @@ async fn a_remote_engines_hooks_fire_over_http() {
     // afterSave runs off the answer's path; let it finish so the order seen is fixed.
     api.idle().await;
     let err = client.create("Post", &json!({})).await.unwrap_err();
-    assert_eq!(err.code, 142);
+    assert_eq!(err.code, code::VALIDATION_ERROR);
     api.idle().await;
     assert_eq!(client.get("Post", &id).await.unwrap()["title"], "far");
     assert_eq!(count(&client, "Log").await, 1);
@@ -662,7 +666,7 @@ async fn an_engine_that_went_down_refuses_writes_that_need_a_before_hook() {
     let app = MockLeanCloud::start_shared(api).await;
     let client = app.client();
     let err = client.create("Down", &json!({"n": 1})).await.unwrap_err();
-    assert_eq!(err.code, 142);
+    assert_eq!(err.code, code::VALIDATION_ERROR);
     assert!(
         err.message.contains("could not be reached"),
         "{}",
@@ -707,7 +711,7 @@ async fn an_engine_answering_garbage_refuses_the_write() {
     let app = MockLeanCloud::start_shared(api).await;
     let client = app.client();
     let err = client.create("Odd", &json!({"n": 1})).await.unwrap_err();
-    assert_eq!(err.code, 142);
+    assert_eq!(err.code, code::VALIDATION_ERROR);
     assert!(err.message.contains("not a hook answer"), "{}", err.message);
     assert_eq!(count(&client, "Odd").await, 0);
     // With the master key and the hook skipped, the object exists; its update's hook
@@ -724,7 +728,7 @@ async fn an_engine_answering_garbage_refuses_the_write() {
         .update("Odd", &id, &json!({"n": 2}))
         .await
         .unwrap_err();
-    assert_eq!(err.code, 142);
+    assert_eq!(err.code, code::VALIDATION_ERROR);
     assert!(err.message.contains("HTTP 502"), "{}", err.message);
     assert_eq!(client.get("Odd", &id).await.unwrap()["n"], 1);
 }
@@ -809,7 +813,7 @@ async fn sign_up_update_and_log_in_fire_the_user_hooks() {
     assert_eq!(
         (err.code, err.message.as_str()),
         (
-            142,
+            code::VALIDATION_ERROR,
             "Cloud Code validation failed. Error detail : no mallory"
         )
     );
@@ -824,7 +828,7 @@ async fn sign_up_update_and_log_in_fire_the_user_hooks() {
         .update("_User", id, &json!({"nickname": "x"}))
         .await
         .unwrap_err();
-    assert_eq!(err.code, 142);
+    assert_eq!(err.code, code::VALIDATION_ERROR);
     as_alice
         .update("_User", id, &json!({"banned": true}))
         .await
@@ -834,7 +838,7 @@ async fn sign_up_update_and_log_in_fire_the_user_hooks() {
         (err.status, err.code, err.message.as_str()),
         (
             401,
-            142,
+            code::VALIDATION_ERROR,
             "Cloud Code validation failed. Error detail : banned"
         )
     );

@@ -9,6 +9,7 @@
 
 mod common;
 use common::{fresh, run};
+use leancloud::error::code;
 
 use lc_model::settings::{ClassFiles, ClassSpec};
 use leancloud::Request;
@@ -310,8 +311,8 @@ fn absent_ids_are_scored_on_both_sides() {
     let o = outcome(&report, "seeded", 8);
     assert!(!o.preexisting, "{}", describe(o));
     assert_eq!((o.expected_status, o.actual_status), (404, 404));
-    assert_eq!(o.expected["code"], 101);
-    assert_eq!(o.actual["code"], 101);
+    assert_eq!(o.expected["code"], code::OBJECT_NOT_FOUND);
+    assert_eq!(o.actual["code"], code::OBJECT_NOT_FOUND);
     assert!(o.l2, "{}", describe(o));
 }
 

@@ -1,6 +1,7 @@
 //! Roles over HTTP: the `_Role` rules, and access granted through role membership and
 //! role inheritance.
 
+use leancloud::error::code;
 use leancloud::{LcError, Request};
 use mock_server::api::{Api, AppConfig};
 use serde_json::{Value, json};
@@ -85,7 +86,7 @@ fn a_role_needs_an_acl_a_valid_unique_name_and_keeps_it() {
         "/1.1/classes/_Role",
         Some(json!({"name": "bad name!", "ACL": {"*": {"read": true}}})),
     );
-    assert_eq!((s, error(s, &b).code), (400, 139));
+    assert_eq!((s, error(s, &b).code), (400, code::INVALID_ROLE_NAME));
     let id = app.role("Mods", json!({}));
     let (s, b) = app.send(
         Who::Master,
@@ -93,7 +94,7 @@ fn a_role_needs_an_acl_a_valid_unique_name_and_keeps_it() {
         "/1.1/roles",
         Some(json!({"name": "Mods", "ACL": {"*": {"read": true}}})),
     );
-    assert_eq!(error(s, &b).code, 137);
+    assert_eq!(error(s, &b).code, code::DUPLICATE_VALUE);
     let (s, b) = app.send(
         Who::Master,
         "PUT",

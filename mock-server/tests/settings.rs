@@ -6,6 +6,7 @@
 //! other and for logins with the documented passwords.
 
 use lc_model::settings::{ClassFiles, ClassSpec};
+use leancloud::error::code;
 use mock_server::MockLeanCloud;
 use mock_server::api::{Api, AppConfig};
 use mock_server::http::standalone::Standalone;
@@ -1076,5 +1077,5 @@ fn built_in_user_columns_need_no_add_fields_permission() {
         "username": "second.user", "password": "second-pass", "nickname": "new column"
     }));
     assert_eq!(status, 403, "{body}");
-    assert_eq!(body["code"], 403);
+    assert_eq!(body["code"], code::FORBIDDEN);
 }

@@ -3,6 +3,7 @@
 //! answer any test here gets is checked for passwords (see [`App::send`]).
 
 use lc_model::{Clock, SeededIds, Store};
+use leancloud::error::code;
 use leancloud::{LcError, Request};
 use mock_server::api::{Api, AppConfig};
 use serde_json::{Value, json};
@@ -373,7 +374,7 @@ fn more_than_six_failed_log_ins_in_fifteen_minutes_lock_the_user_for_fifteen_min
     }
     let (s, b) = app.log_in(right.clone());
     assert_eq!(error(s, &b), LcError::login_locked());
-    assert_eq!(b["code"], 219);
+    assert_eq!(b["code"], code::LOGIN_LOCKED);
     app.advance_ms(15 * 60_000 - 10_000 - 1);
     let (s, b) = app.log_in(right.clone());
     assert_eq!(error(s, &b), LcError::login_locked());
@@ -806,7 +807,7 @@ fn user_routes_answer_inside_a_batch() {
     );
     assert_eq!(s, 200, "{b}");
     assert_eq!(b[0]["success"]["username"], "ann");
-    assert_eq!(b[1]["error"]["code"], 211);
+    assert_eq!(b[1]["error"]["code"], code::USER_NOT_FOUND);
     assert!(b[2]["success"]["updatedAt"].is_string(), "{b}");
     let (s, _) = app.log_in(json!({"username": "ann", "password": "Pass-Two!"}));
     assert_eq!(s, 200);

@@ -2,6 +2,7 @@
 
 use crate::support::{World, geo, pointer, refusal};
 use crate::{BEIJING, beijing_address, business_fields};
+use leancloud::error::code;
 use serde_json::{Value, json};
 
 fn new_address() -> Value {
@@ -86,7 +87,11 @@ async fn an_address_that_breaks_a_rule_is_refused_with_the_rule() {
         let answer = world
             .hook("Address", "beforeSave", address, Some(&alice))
             .await;
-        assert_eq!(refusal(&answer), (400, 142, message), "{field}");
+        assert_eq!(
+            refusal(&answer),
+            (400, code::VALIDATION_ERROR, message),
+            "{field}"
+        );
     }
 }
 
@@ -112,7 +117,11 @@ async fn an_update_must_leave_the_address_valid_and_in_the_written_form() {
         .await;
     assert_eq!(
         refusal(&refused),
-        (400, 142, "Write the postal code as \"SW1A 1AA\".")
+        (
+            400,
+            code::VALIDATION_ERROR,
+            "Write the postal code as \"SW1A 1AA\"."
+        )
     );
 
     // The country moves, the Chinese postal code stays.
@@ -123,7 +132,11 @@ async fn an_update_must_leave_the_address_valid_and_in_the_written_form() {
         .await;
     assert_eq!(
         refusal(&refused),
-        (400, 142, "\"100006\" is not a valid postal code for GB.")
+        (
+            400,
+            code::VALIDATION_ERROR,
+            "\"100006\" is not a valid postal code for GB."
+        )
     );
 
     let mut lower = address;
@@ -134,7 +147,7 @@ async fn an_update_must_leave_the_address_valid_and_in_the_written_form() {
         .await;
     assert_eq!(
         refusal(&refused),
-        (400, 142, "Write the country as \"CN\".")
+        (400, code::VALIDATION_ERROR, "Write the country as \"CN\".")
     );
 }
 
@@ -201,7 +214,7 @@ async fn an_address_after_update_with_a_broken_location_is_reported() {
         refusal(&answer),
         (
             400,
-            142,
+            code::VALIDATION_ERROR,
             "location must be a GeoPoint with a numeric latitude and longitude."
         )
     );

@@ -2,6 +2,7 @@
 
 use crate::support::{World, geo, id, pointer, refusal};
 use crate::{BEIJING, active_business, beijing_address, business_fields, review};
+use leancloud::error::code;
 use serde_json::{Value, json};
 
 fn new_business(address: &str) -> Value {
@@ -64,7 +65,7 @@ async fn without_an_address_the_phone_follows_the_country_field_or_must_be_inter
         refusal(&refused),
         (
             400,
-            142,
+            code::VALIDATION_ERROR,
             "Write the phone number with its country code, like +86 138 0013 8000, or give the business an address first."
         )
     );
@@ -92,7 +93,11 @@ async fn the_master_key_adds_a_business_for_an_owner_who_exists() {
     let refused = world.hook("Business", "beforeSave", business, None).await;
     assert_eq!(
         refusal(&refused),
-        (404, 101, "The business's owner does not exist.")
+        (
+            404,
+            code::OBJECT_NOT_FOUND,
+            "The business's owner does not exist."
+        )
     );
 }
 
@@ -110,13 +115,17 @@ async fn a_new_business_that_breaks_a_rule_is_refused_with_the_rule() {
     let cases = [
         (
             with("name", json!(" ")),
-            (400, 142, "Please enter the business's name."),
+            (
+                400,
+                code::VALIDATION_ERROR,
+                "Please enter the business's name.",
+            ),
         ),
         (
             with("name", json!("x".repeat(81))),
             (
                 400,
-                142,
+                code::VALIDATION_ERROR,
                 "The business's name may have at most 80 characters; this one has 81.",
             ),
         ),
@@ -124,19 +133,23 @@ async fn a_new_business_that_breaks_a_rule_is_refused_with_the_rule() {
             with("category", json!("casino")),
             (
                 400,
-                142,
+                code::VALIDATION_ERROR,
                 "\"casino\" is not a category: choose one of cafe, restaurant, bar, bakery, grocery, salon, repair, other.",
             ),
         ),
         (
             with("address", pointer("Address", "000000000000000000000000")),
-            (404, 101, "The business's address does not exist."),
+            (
+                404,
+                code::OBJECT_NOT_FOUND,
+                "The business's address does not exist.",
+            ),
         ),
         (
             with("country", json!("DE")),
             (
                 400,
-                142,
+                code::VALIDATION_ERROR,
                 "The business's country (DE) is not the country of its address (CN).",
             ),
         ),
@@ -144,7 +157,7 @@ async fn a_new_business_that_breaks_a_rule_is_refused_with_the_rule() {
             with("phone", json!("call us")),
             (
                 400,
-                142,
+                code::VALIDATION_ERROR,
                 "The phone number \"call us\" may contain only digits, spaces, dashes, dots, parentheses and a leading +.",
             ),
         ),
@@ -152,7 +165,7 @@ async fn a_new_business_that_breaks_a_rule_is_refused_with_the_rule() {
             with("owner", pointer("_User", id(&bob))),
             (
                 403,
-                403,
+                code::FORBIDDEN,
                 "You can only add businesses that you own yourself.",
             ),
         ),
@@ -168,7 +181,7 @@ async fn a_new_business_that_breaks_a_rule_is_refused_with_the_rule() {
         .await;
     assert_eq!(
         refusal(&anonymous),
-        (401, 401, "Sign in to add a business.")
+        (401, code::UNAUTHORIZED, "Sign in to add a business.")
     );
 }
 
@@ -219,31 +232,51 @@ async fn an_owner_edits_the_listing_but_not_what_the_app_or_moderators_decide() 
     assert_eq!(ok.0, 200, "{ok:?}");
     assert_eq!(
         refusal(&hook(json!({"status": "active"})).await),
-        (403, 403, "Only moderators can change a business's status.")
+        (
+            403,
+            code::FORBIDDEN,
+            "Only moderators can change a business's status."
+        )
     );
     assert_eq!(
         refusal(&hook(json!({"ratingCount": 10, "ratingAvg": 5})).await),
         (
             403,
-            403,
+            code::FORBIDDEN,
             "Only the app can change a business's ratingCount and ratingAvg."
         )
     );
     assert_eq!(
         refusal(&hook(json!({"owner": pointer("_User", "x1")})).await),
-        (403, 403, "Only the app can change a business's owner.")
+        (
+            403,
+            code::FORBIDDEN,
+            "Only the app can change a business's owner."
+        )
     );
     assert_eq!(
         refusal(&hook(json!({"name": " Evening Cup"})).await),
-        (400, 142, "Write the name as \"Evening Cup\".")
+        (
+            400,
+            code::VALIDATION_ERROR,
+            "Write the name as \"Evening Cup\"."
+        )
     );
     assert_eq!(
         refusal(&hook(json!({"category": "Bar"})).await),
-        (400, 142, "Write the category as \"bar\".")
+        (
+            400,
+            code::VALIDATION_ERROR,
+            "Write the category as \"bar\"."
+        )
     );
     assert_eq!(
         refusal(&hook(json!({"phone": "+86 10 6552 9988"})).await),
-        (400, 142, "Write the phone number as \"+861065529988\".")
+        (
+            400,
+            code::VALIDATION_ERROR,
+            "Write the phone number as \"+861065529988\"."
+        )
     );
     let ok = hook(json!({"phone": "+861065529988"})).await;
     assert_eq!(ok.0, 200, "{ok:?}");
@@ -273,7 +306,7 @@ async fn moderators_and_members_of_roles_inside_moderators_change_the_status() {
         refusal(&answer),
         (
             400,
-            142,
+            code::VALIDATION_ERROR,
             "\"closed\" is not a status: use pending, active or suspended."
         )
     );
@@ -303,7 +336,11 @@ async fn the_master_key_changes_the_owner_to_someone_who_exists() {
     .await;
     assert_eq!(
         refusal(&world.hook("Business", "beforeUpdate", object, None).await),
-        (404, 101, "The business's new owner does not exist.")
+        (
+            404,
+            code::OBJECT_NOT_FOUND,
+            "The business's new owner does not exist."
+        )
     );
 }
 
@@ -324,7 +361,7 @@ async fn the_location_of_a_business_with_an_address_follows_the_address() {
         ),
         (
             403,
-            403,
+            code::FORBIDDEN,
             "The business's location follows its address: change the address instead."
         )
     );
@@ -383,7 +420,11 @@ async fn an_update_that_moves_nothing_writes_nothing_and_a_lost_address_is_repor
                 .hook("Business", "afterUpdate", object, Some(&owen))
                 .await
         ),
-        (404, 101, "The business's address does not exist.")
+        (
+            404,
+            code::OBJECT_NOT_FOUND,
+            "The business's address does not exist."
+        )
     );
 }
 
@@ -428,6 +469,9 @@ async fn an_after_save_whose_owner_is_not_a_user_is_reported() {
     let answer = world
         .hook("Business", "afterSave", object, Some(&owen))
         .await;
-    assert_eq!(refusal(&answer), (400, 142, "owner must point to a user."));
+    assert_eq!(
+        refusal(&answer),
+        (400, code::VALIDATION_ERROR, "owner must point to a user.")
+    );
     assert_eq!(world.get("_User", id(&owen)).await["role"], "customer");
 }

@@ -3,6 +3,7 @@
 
 use crate::support::{Caller, World, id, pointer, refusal};
 use crate::{BEIJING, active_business, beijing_address, business_fields, review};
+use leancloud::error::code;
 use serde_json::{Value, json};
 
 /// A business named `name` at `at` with this status and category.
@@ -134,7 +135,11 @@ async fn nearby_businesses_says_which_param_is_wrong() {
         let answer = world
             .call("nearbyBusinesses", params, Caller::Anonymous)
             .await;
-        assert_eq!(refusal(&answer), (400, 142, message), "{param}");
+        assert_eq!(
+            refusal(&answer),
+            (400, code::VALIDATION_ERROR, message),
+            "{param}"
+        );
     }
 }
 
@@ -206,14 +211,21 @@ async fn a_business_summary_has_the_counters_a_histogram_and_the_latest_reviews(
 async fn a_business_summary_needs_a_business_that_exists() {
     let world = World::start().await;
     let cases = [
-        (json!({}), (400, 142, "businessId is required.")),
+        (
+            json!({}),
+            (400, code::VALIDATION_ERROR, "businessId is required."),
+        ),
         (
             json!({"businessId": "../x"}),
-            (400, 142, "businessId is not an object id."),
+            (
+                400,
+                code::VALIDATION_ERROR,
+                "businessId is not an object id.",
+            ),
         ),
         (
             json!({"businessId": "000000000000000000000000"}),
-            (404, 101, "This business does not exist."),
+            (404, code::OBJECT_NOT_FOUND, "This business does not exist."),
         ),
     ];
     for (params, expected) in cases {
@@ -293,31 +305,39 @@ async fn moderate_business_refuses_everyone_else_and_bad_params() {
         (
             json!({"businessId": business, "status": "active"}),
             Caller::Anonymous,
-            (401, 401, "Sign in as a moderator to moderate businesses."),
+            (
+                401,
+                code::UNAUTHORIZED,
+                "Sign in as a moderator to moderate businesses.",
+            ),
         ),
         (
             json!({"businessId": business, "status": "active"}),
             Caller::User(&owen),
-            (403, 403, "Only moderators can change a business's status."),
+            (
+                403,
+                code::FORBIDDEN,
+                "Only moderators can change a business's status.",
+            ),
         ),
         (
             json!({"businessId": business, "status": "closed"}),
             Caller::User(&mia),
             (
                 400,
-                142,
+                code::VALIDATION_ERROR,
                 "\"closed\" is not a status: use pending, active or suspended.",
             ),
         ),
         (
             json!({"businessId": business}),
             Caller::User(&mia),
-            (400, 142, "status is required."),
+            (400, code::VALIDATION_ERROR, "status is required."),
         ),
         (
             json!({"businessId": "000000000000000000000000", "status": "active"}),
             Caller::User(&mia),
-            (404, 101, "This business does not exist."),
+            (404, code::OBJECT_NOT_FOUND, "This business does not exist."),
         ),
     ];
     for (params, caller, expected) in cases {
@@ -351,7 +371,7 @@ async fn normalize_phone_answers_e164_or_a_validation_failure() {
         refusal(&answer),
         (
             400,
-            142,
+            code::VALIDATION_ERROR,
             "The US phone number \"555-2671\" must have 10 digits after the country code."
         )
     );

@@ -2,6 +2,7 @@
 
 use crate::support::{World, id, pointer, refusal};
 use crate::{BEIJING, active_business, business_fields, review};
+use leancloud::error::code;
 use serde_json::{Value, json};
 
 fn new_review(business: &str, stars: Value) -> Value {
@@ -53,68 +54,96 @@ async fn a_review_that_breaks_a_rule_is_refused_with_the_rule() {
     };
     let stars = "Stars must be a whole number from 1 to 5.";
     let cases = [
-        (with("stars", json!(0)), &ann, (400, 142, stars)),
-        (with("stars", json!(4.5)), &ann, (400, 142, stars)),
-        (with("stars", json!(6)), &ann, (400, 142, stars)),
+        (
+            with("stars", json!(0)),
+            &ann,
+            (400, code::VALIDATION_ERROR, stars),
+        ),
+        (
+            with("stars", json!(4.5)),
+            &ann,
+            (400, code::VALIDATION_ERROR, stars),
+        ),
+        (
+            with("stars", json!(6)),
+            &ann,
+            (400, code::VALIDATION_ERROR, stars),
+        ),
         (
             with("stars", Value::Null),
             &ann,
-            (400, 142, "Give the business 1 to 5 stars."),
+            (
+                400,
+                code::VALIDATION_ERROR,
+                "Give the business 1 to 5 stars.",
+            ),
         ),
         (
             with("stars", json!("5")),
             &ann,
-            (400, 142, "stars must be a number."),
+            (400, code::VALIDATION_ERROR, "stars must be a number."),
         ),
         (
             with("text", json!("a".repeat(2001))),
             &ann,
             (
                 400,
-                142,
+                code::VALIDATION_ERROR,
                 "A review may have at most 2,000 characters; this one has 2001.",
             ),
         ),
         (
             with("business", Value::Null),
             &ann,
-            (400, 142, "Choose the business to review."),
+            (
+                400,
+                code::VALIDATION_ERROR,
+                "Choose the business to review.",
+            ),
         ),
         (
             with("business", pointer("Review", &business)),
             &ann,
-            (400, 142, "business must point to a Business."),
+            (
+                400,
+                code::VALIDATION_ERROR,
+                "business must point to a Business.",
+            ),
         ),
         (
             with("business", pointer("Business", "000000000000000000000000")),
             &ann,
-            (404, 101, "This business does not exist."),
+            (404, code::OBJECT_NOT_FOUND, "This business does not exist."),
         ),
         (
             with("business", pointer("Business", &pending)),
             &ann,
             (
                 400,
-                142,
+                code::VALIDATION_ERROR,
                 "This business cannot be reviewed until a moderator has approved it.",
             ),
         ),
         (
             with("author", pointer("_User", id(&bob))),
             &ann,
-            (403, 403, "You can only write reviews as yourself."),
+            (
+                403,
+                code::FORBIDDEN,
+                "You can only write reviews as yourself.",
+            ),
         ),
         (
             new_review(&business, json!(5)),
             &owen,
-            (403, 403, "You cannot review your own business."),
+            (403, code::FORBIDDEN, "You cannot review your own business."),
         ),
         (
             new_review(&business, json!(5)),
             &bob,
             (
                 400,
-                137,
+                code::DUPLICATE_VALUE,
                 "You have already reviewed this business; edit your review instead.",
             ),
         ),
@@ -135,7 +164,7 @@ async fn a_review_that_breaks_a_rule_is_refused_with_the_rule() {
         .await;
     assert_eq!(
         refusal(&anonymous),
-        (401, 401, "Sign in to write a review.")
+        (401, code::UNAUTHORIZED, "Sign in to write a review.")
     );
 }
 
@@ -169,7 +198,7 @@ async fn only_stars_and_text_of_a_review_change_and_to_valid_values() {
         refusal(&hook(json!({"business": pointer("Business", &other), "stars": 1})).await),
         (
             403,
-            403,
+            code::FORBIDDEN,
             "Only a review's stars and text can change, not its business."
         )
     );
@@ -177,19 +206,23 @@ async fn only_stars_and_text_of_a_review_change_and_to_valid_values() {
         refusal(&hook(json!({"countedStars": 5, "author": pointer("_User", "x")})).await),
         (
             403,
-            403,
+            code::FORBIDDEN,
             "Only a review's stars and text can change, not its author and countedStars."
         )
     );
     assert_eq!(
         refusal(&hook(json!({"stars": 0})).await),
-        (400, 142, "Stars must be a whole number from 1 to 5.")
+        (
+            400,
+            code::VALIDATION_ERROR,
+            "Stars must be a whole number from 1 to 5."
+        )
     );
     assert_eq!(
         refusal(&hook(json!({"text": "b".repeat(2001)})).await),
         (
             400,
-            142,
+            code::VALIDATION_ERROR,
             "A review may have at most 2,000 characters; this one has 2001."
         )
     );
@@ -414,7 +447,11 @@ async fn after_hooks_report_a_review_without_a_business_pointer_and_write_nothin
         let answer = world.hook("Review", hook, payload, Some(&ann)).await;
         assert_eq!(
             refusal(&answer),
-            (400, 142, "business must point to a Business."),
+            (
+                400,
+                code::VALIDATION_ERROR,
+                "business must point to a Business."
+            ),
             "{hook}"
         );
     }

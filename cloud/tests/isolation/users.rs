@@ -1,6 +1,7 @@
 //! `_User` beforeSave, beforeUpdate and onLogin.
 
 use crate::support::{World, refusal};
+use leancloud::error::code;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -43,7 +44,11 @@ async fn a_user_edits_their_profile_but_not_their_role_ban_or_count() {
         .await;
     assert_eq!(
         refusal(&refused),
-        (403, 403, "role and banned can only be changed by the app.")
+        (
+            403,
+            code::FORBIDDEN,
+            "role and banned can only be changed by the app."
+        )
     );
 }
 
@@ -82,7 +87,7 @@ async fn the_master_key_sets_the_managed_fields_to_valid_values_only() {
         refusal(&refused),
         (
             400,
-            142,
+            code::VALIDATION_ERROR,
             "\"admin\" is not a user role: use customer or owner."
         )
     );
@@ -96,14 +101,18 @@ async fn the_master_key_sets_the_managed_fields_to_valid_values_only() {
         .await;
     assert_eq!(
         refusal(&refused),
-        (400, 142, "reviewCount must be a whole number, 0 or more.")
+        (
+            400,
+            code::VALIDATION_ERROR,
+            "reviewCount must be a whole number, 0 or more."
+        )
     );
     let refused = world
         .hook("_User", "beforeUpdate", update("banned", json!("no")), None)
         .await;
     assert_eq!(
         refusal(&refused),
-        (400, 142, "banned must be true or false.")
+        (400, code::VALIDATION_ERROR, "banned must be true or false.")
     );
 }
 
@@ -116,7 +125,7 @@ async fn a_banned_user_cannot_log_in_and_others_can() {
         refusal(&refused),
         (
             403,
-            403,
+            code::FORBIDDEN,
             "This account has been suspended. Contact support if you think this is a mistake."
         )
     );
@@ -155,7 +164,7 @@ async fn display_names_are_trimmed_on_sign_up_and_must_come_trimmed_later() {
         refusal(&refused),
         (
             400,
-            142,
+            code::VALIDATION_ERROR,
             "A display name may have at most 40 characters; this one has 41."
         )
     );
@@ -168,6 +177,10 @@ async fn display_names_are_trimmed_on_sign_up_and_must_come_trimmed_later() {
         .await;
     assert_eq!(
         refusal(&refused),
-        (400, 142, "Write the display name as \"Ann\".")
+        (
+            400,
+            code::VALIDATION_ERROR,
+            "Write the display name as \"Ann\"."
+        )
     );
 }

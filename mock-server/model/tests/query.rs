@@ -6,6 +6,7 @@ use common::*;
 use lc_model::query::{self, FindParams, Matcher, OrderKey};
 use lc_model::{Store, StoredObject};
 use leancloud::LcError;
+use leancloud::error::code;
 use serde_json::{Value, json};
 
 fn scores() -> Store {
@@ -168,7 +169,10 @@ fn created_at_compares_with_date_operands_and_iso_strings() {
 fn an_invalid_date_operand_is_an_invalid_query() {
     let s = scores();
     let w = json!({"createdAt": {"$gt": date("yesterday")}}).to_string();
-    assert_eq!(find_error(&s, "GameScore", &[("where", &w)]).code, 102);
+    assert_eq!(
+        find_error(&s, "GameScore", &[("where", &w)]).code,
+        code::INVALID_QUERY
+    );
 }
 
 #[test]
@@ -239,7 +243,7 @@ fn ordering_operators_reject_objects_and_arrays() {
     ] {
         assert_eq!(
             find_error(&s, "GameScore", &[("where", w)]).code,
-            102,
+            code::INVALID_QUERY,
             "{w}"
         );
     }
@@ -308,7 +312,7 @@ fn exists_distinguishes_present_and_missing_fields() {
     );
     assert_eq!(
         find_error(&s, "GameScore", &[("where", r#"{"cheat":{"$exists":1}}"#)]).code,
-        102
+        code::INVALID_QUERY
     );
 }
 
@@ -321,11 +325,11 @@ fn size_matches_the_array_length() {
     assert_eq!(matching(&s, "T", r#"{"a":{"$size":3}}"#), these(&[1]));
     assert_eq!(
         find_error(&s, "T", &[("where", r#"{"a":{"$size":-1}}"#)]).code,
-        102
+        code::INVALID_QUERY
     );
     assert_eq!(
         find_error(&s, "T", &[("where", r#"{"a":{"$size":"3"}}"#)]).code,
-        102
+        code::INVALID_QUERY
     );
 }
 
@@ -424,7 +428,7 @@ fn a_bad_regex_or_option_is_an_invalid_query() {
         r#"{"title":{"$options":"i"}}"#,
     ] {
         let e = find_error(&s, "Post", &[("where", w)]);
-        assert_eq!(e.code, 102, "{w}: {e}");
+        assert_eq!(e.code, code::INVALID_QUERY, "{w}: {e}");
     }
 }
 
@@ -657,7 +661,10 @@ fn related_to_selects_the_targets_of_a_relation() {
         json!({"$relatedTo": {"object": pointer("Person", 21), "key": "likes"}, "author": "cid"});
     assert_eq!(matching(&s, "Post", &with_more.to_string()), these(&[3]));
     let bad = r#"{"$relatedTo":{"object":"x","key":"likes"}}"#;
-    assert_eq!(find_error(&s, "Post", &[("where", bad)]).code, 102);
+    assert_eq!(
+        find_error(&s, "Post", &[("where", bad)]).code,
+        code::INVALID_QUERY
+    );
 }
 
 // ---- where: geo -----------------------------------------------------------------------
@@ -815,31 +822,41 @@ fn within_box_selects_points_inside_the_box() {
         these(&[4, 5])
     );
     let upside_down = b(geo(40.0, 116.33), geo(39.0, 116.37));
-    assert_eq!(find_error(&s, "Post", &[("where", &upside_down)]).code, 102);
+    assert_eq!(
+        find_error(&s, "Post", &[("where", &upside_down)]).code,
+        code::INVALID_QUERY
+    );
 }
 
 #[test]
 fn malformed_geo_queries_are_rejected() {
     let s = places();
     let cases = [
-        (r#"{"loc":{"$nearSphere":[0,0]}}"#, 102),
+        (r#"{"loc":{"$nearSphere":[0,0]}}"#, code::INVALID_QUERY),
         (
             r#"{"loc":{"$nearSphere":{"latitude":"0","longitude":0}}}"#,
-            102,
+            code::INVALID_QUERY,
         ),
         (
             r#"{"loc":{"$nearSphere":{"latitude":91,"longitude":0}}}"#,
-            302,
+            code::INVALID_GEOPOINT,
         ),
-        (r#"{"loc":{"$maxDistance":1}}"#, 102),
-        (r#"{"loc":{"$within":{"$polygon":[]}}}"#, 102),
+        (r#"{"loc":{"$maxDistance":1}}"#, code::INVALID_QUERY),
+        (
+            r#"{"loc":{"$within":{"$polygon":[]}}}"#,
+            code::INVALID_QUERY,
+        ),
         (
             r#"{"loc":{"$within":{"$box":[{"latitude":0,"longitude":0}]}}}"#,
-            102,
+            code::INVALID_QUERY,
         ),
     ];
-    for (w, code) in cases {
-        assert_eq!(find_error(&s, "Place", &[("where", w)]).code, code, "{w}");
+    for (w, expected) in cases {
+        assert_eq!(
+            find_error(&s, "Place", &[("where", w)]).code,
+            expected,
+            "{w}"
+        );
     }
 }
 
@@ -877,7 +894,7 @@ fn wrong_operator_shapes_and_unknown_operators_are_code_102() {
         r#"{"post":{"$inQuery":{"className":"A","where":{"x":{"$bad":1}}}}}"#,
     ] {
         let e = find_error(&s, "GameScore", &[("where", w)]);
-        assert_eq!(e.code, 102, "{w}: {e}");
+        assert_eq!(e.code, code::INVALID_QUERY, "{w}: {e}");
         assert_eq!(e.status, 400);
     }
 }
@@ -892,7 +909,7 @@ fn deeply_nested_queries_are_refused_not_overflowed() {
     }
     assert_eq!(
         find_error(&s, "GameScore", &[("where", &w.to_string())]).code,
-        102
+        code::INVALID_QUERY
     );
 }
 
@@ -1070,7 +1087,7 @@ fn a_limit_or_skip_that_is_not_an_integer_is_an_invalid_query() {
     let s = many(3);
     for q in [("limit", "ten"), ("limit", "2.5"), ("skip", "x")] {
         let e = find_error(&s, "T", &[q]);
-        assert_eq!(e.code, 102, "{q:?}");
+        assert_eq!(e.code, code::INVALID_QUERY, "{q:?}");
     }
 }
 

@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use lc_model::render::{self, View};
 use lc_model::{Store, StoredObject};
+use leancloud::error::code;
 use serde_json::{Value, json};
 
 fn view(query: &[(&str, &str)]) -> View {
@@ -307,7 +308,7 @@ fn views_parse_from_query_and_batch_parameters() {
     let bad = json!({"keys": 5});
     assert_eq!(
         View::from_json(bad.as_object().unwrap()).unwrap_err().code,
-        102
+        code::INVALID_QUERY
     );
 }
 

@@ -15,6 +15,7 @@
 //!    is `403 "Forbidden writing by object's ACL."`. Create does not look at the ACL it
 //!    is given.
 
+use leancloud::error::code;
 use std::fmt;
 
 /// Who sends the request.
@@ -296,26 +297,30 @@ fn denied(status: u16, code: i64, error: impl Into<String>) -> Outcome {
 /// The expected outcome of a case.
 pub fn expect(case: &Case) -> Outcome {
     if case.who == Who::UnknownToken {
-        return denied(400, 211, "Could not find user.");
+        return denied(400, code::USER_NOT_FOUND, "Could not find user.");
     }
     let master = case.who == Who::Master;
     if !master
         && let Some(op) = case.op.class_op()
         && !passes(case.perm).contains(&case.who)
     {
-        return denied(403, 403, format!("Forbidden to {op} by class permissions."));
+        return denied(
+            403,
+            code::FORBIDDEN,
+            format!("Forbidden to {op} by class permissions."),
+        );
     }
     let (readers, writers) = readers_writers(case.acl);
     let can_read = master || readers.contains(&case.who);
     let can_write = master || writers.contains(&case.who);
     match case.op {
         Op::Get if can_read => Outcome::Allowed,
-        Op::Get => denied(403, 403, "Forbidden reading by object's ACL."),
+        Op::Get => denied(403, code::FORBIDDEN, "Forbidden reading by object's ACL."),
         Op::Find => Outcome::Listed(can_read),
         Op::Create | Op::AddFieldsOnCreate => Outcome::Allowed,
         Op::Update | Op::Delete | Op::AddFieldsOnUpdate if can_write => Outcome::Allowed,
         Op::Update | Op::Delete | Op::AddFieldsOnUpdate => {
-            denied(403, 403, "Forbidden writing by object's ACL.")
+            denied(403, code::FORBIDDEN, "Forbidden writing by object's ACL.")
         }
         Op::IncludeOnGet | Op::IncludeOnFind => Outcome::Expanded(can_read),
     }

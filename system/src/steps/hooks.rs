@@ -5,6 +5,7 @@
 use crate::{World, hooks_in, render_trace, same};
 use cucumber::gherkin::Step;
 use cucumber::{then, when};
+use leancloud::error::code;
 use serde_json::{Value, json};
 
 /// Example: When I call "moderateBusiness" with:
@@ -80,7 +81,7 @@ async fn hook_refuses(world: &mut World, message: String) {
     let expected = format!("Cloud Code validation failed. Error detail : {message}");
     assert_eq!(
         (last.status, err.code, err.message.as_str()),
-        (400, 142, expected.as_str())
+        (400, code::VALIDATION_ERROR, expected.as_str())
     );
 }
 

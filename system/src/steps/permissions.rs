@@ -3,6 +3,7 @@
 
 use crate::{Principal, World, class_path};
 use cucumber::then;
+use leancloud::error::code;
 
 fn assert_error(world: &World, status: u16, code: i64, message: &str) {
     let last = world.last();
@@ -25,7 +26,12 @@ fn assert_error(world: &World, status: u16, code: i64, message: &str) {
 #[then("the write is refused by the object's ACL")]
 async fn write_refused_by_acl(world: &mut World) {
     world.settle().await;
-    assert_error(world, 403, 403, "Forbidden writing by object's ACL.");
+    assert_error(
+        world,
+        403,
+        code::FORBIDDEN,
+        "Forbidden writing by object's ACL.",
+    );
 }
 
 /// Example: Then the read is refused by the object's ACL
@@ -34,7 +40,12 @@ async fn write_refused_by_acl(world: &mut World) {
 #[then("the read is refused by the object's ACL")]
 async fn read_refused_by_acl(world: &mut World) {
     world.settle().await;
-    assert_error(world, 403, 403, "Forbidden reading by object's ACL.");
+    assert_error(
+        world,
+        403,
+        code::FORBIDDEN,
+        "Forbidden reading by object's ACL.",
+    );
 }
 
 /// Example: Then the create is refused by the class permissions
@@ -47,7 +58,7 @@ async fn read_refused_by_acl(world: &mut World) {
 async fn refused_by_class_permissions(world: &mut World, operation: String) {
     world.settle().await;
     let message = format!("Forbidden to {operation} by class permissions.");
-    assert_error(world, 403, 403, &message);
+    assert_error(world, 403, code::FORBIDDEN, &message);
 }
 
 /// Example: Then the key "ratingCount" is read-only
@@ -57,7 +68,7 @@ async fn refused_by_class_permissions(world: &mut World, operation: String) {
 async fn read_only(world: &mut World, key: String) {
     world.settle().await;
     let message = format!("The key '{key}' is read only.");
-    assert_error(world, 400, 117, &message);
+    assert_error(world, 400, code::READ_ONLY_KEY, &message);
 }
 
 /// Example: Then "li.na" can see the Review "mine"

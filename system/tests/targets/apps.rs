@@ -4,6 +4,7 @@
 
 use crate::flow::{KUANZHAI_HOT_POT, cleanup_leaves_nothing, counters, review_flow};
 use harness::{As, RemoteConfig, Secret, Target, TestApp};
+use leancloud::error::code;
 use mock_server::MockLeanCloud;
 use serde_json::json;
 
@@ -118,7 +119,11 @@ async fn a_failed_test_on_a_shared_app_still_cleans_up() {
     assert!(prefix.starts_with('t'));
     let err = lc.client().as_master().get("_User", &id).await.unwrap_err();
     // 211: "Could not find user."
-    assert_eq!(err.code, 211, "the user {id} was not deleted: {err:?}");
+    assert_eq!(
+        err.code,
+        code::USER_NOT_FOUND,
+        "the user {id} was not deleted: {err:?}"
+    );
 }
 
 #[tokio::test]

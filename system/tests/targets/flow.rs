@@ -4,6 +4,7 @@
 //! and nothing of the run is left.
 
 use harness::{As, TestApp, eventually};
+use leancloud::error::code;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -83,7 +84,7 @@ pub async fn review_flow(app: &TestApp) -> String {
     )
     .await
     .assert_error(
-        142,
+        code::VALIDATION_ERROR,
         "Cloud Code validation failed. Error detail : This business cannot be reviewed until \
          a moderator has approved it.",
     );
