@@ -460,20 +460,6 @@ pub fn at_path<'a>(value: &'a Value, path: &str) -> &'a Value {
     value
 }
 
-/// Whether two JSON values are the same, numbers compared by value (`4` = `4.0`).
-pub fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
 /// Every hook in a trace, depth first: (class, hook, the hook's node).
 pub fn hooks_in(trace: &Value) -> Vec<&Value> {
     let mut out = Vec::new();
@@ -581,14 +567,6 @@ impl fmt::Debug for World {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_compare_by_value_inside_any_value() {
-        assert!(same(&json!(4), &json!(4.0)));
-        assert!(same(&json!({"a": [1, 2.5]}), &json!({"a": [1.0, 2.5]})));
-        assert!(!same(&json!({"a": 1}), &json!({"a": 1, "b": 2})));
-        assert!(!same(&json!("4"), &json!(4)));
-    }
 
     #[test]
     fn paths_walk_objects_and_lists() {

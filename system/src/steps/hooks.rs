@@ -2,10 +2,11 @@
 //! of before-hooks and the hook traces of the last request (traces are the in-process
 //! emulator's: scenarios that read them are tagged `@mock-only`).
 
-use crate::{World, hooks_in, render_trace, same};
+use crate::{World, hooks_in, render_trace};
 use cucumber::gherkin::Step;
 use cucumber::{then, when};
 use leancloud::error::code;
+use leancloud::value::same_value;
 use serde_json::{Value, json};
 
 /// Example: When I call "moderateBusiness" with:
@@ -57,7 +58,7 @@ async fn result_is(world: &mut World, step: &Step) {
     let last = world.settled().await;
     let result = &last.body["result"];
     assert!(
-        same(result, &expected),
+        same_value(result, &expected),
         "the result is\n{}\nnot\n{}",
         serde_json::to_string_pretty(result).unwrap_or_default(),
         serde_json::to_string_pretty(&expected).unwrap_or_default()

@@ -2,9 +2,10 @@
 //! delete, batch, and checks of what is stored. Objects are named when created, or are
 //! fixture objects found by name (see the conventions).
 
-use crate::{World, at_path, class_path, same};
+use crate::{World, at_path, class_path};
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
+use leancloud::value::same_value;
 use serde_json::Value;
 
 async fn create(world: &mut World, class: &str, body: Value, name: Option<String>) {
@@ -129,7 +130,7 @@ async fn stored_has(world: &mut World, class: String, name: String, step: &Step)
     let mut wrong = Vec::new();
     for (path, want) in expected.as_object().into_iter().flatten() {
         let got = at_path(&stored, path);
-        if !same(got, want) {
+        if !same_value(got, want) {
             wrong.push(format!("{path}: expected {want}, stored {got}"));
         }
     }
