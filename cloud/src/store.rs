@@ -24,10 +24,7 @@ pub const ALL_HOOKS: [&str; 6] = [
     "afterDelete",
 ];
 
-/// `{"__type":"Pointer","className":class,"objectId":id}`.
-pub fn pointer(class: &str, id: &str) -> Value {
-    json!({"__type": "Pointer", "className": class, "objectId": id})
-}
+pub use leancloud::value::pointer;
 
 /// `{"__op":"Increment","amount":n}`.
 pub fn increment(amount: i64) -> Value {

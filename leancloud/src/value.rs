@@ -144,6 +144,12 @@ fn has_type(value: &Value, ty: &str) -> bool {
 
 // ---- Pointer -------------------------------------------------------------------------------
 
+/// The wire form of a pointer to `class`'s object `id`, as bodies, `where`s and ACL-less
+/// tests write it: `{"__type":"Pointer","className":class,"objectId":id}`.
+pub fn pointer(class: &str, id: &str) -> Value {
+    Pointer::new(class, id).to_json()
+}
+
 /// `{"__type":"Pointer","className":"Post","objectId":"..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pointer {
