@@ -98,7 +98,7 @@ pub use remote::{DEFAULT_PROFILE, PRODUCTION, RemoteConfig, Secret, vars};
 use leancloud::client::Client;
 use leancloud::error::code;
 use leancloud::transport::HttpTransport;
-use leancloud::{LcError, Request, Transport};
+use leancloud::{LcError, Request, Resource, Transport};
 use mock_server::MockLeanCloud;
 use serde_json::{Value, json};
 use std::fmt;
@@ -425,7 +425,7 @@ impl Wire {
     /// A master-key query of `class` (at most 1000 rows); none when the class does not
     /// exist.
     async fn find(&self, class: &str, r#where: &Value, keys: &str) -> Result<Vec<Value>, String> {
-        let request = Request::new("GET", &track::class_path(class))
+        let request = Request::new("GET", &Resource::collection(class).path())
             .with_query("where", r#where.to_string())
             .with_query("keys", keys)
             .with_query("limit", "1000");
@@ -469,7 +469,7 @@ impl Wire {
         let mut deleted = 0;
         let mut failed = Vec::new();
         let mut delete = async |class: &str, id: &str| -> Result<(), String> {
-            let request = Request::new("DELETE", &track::object_path(class, id));
+            let request = Request::new("DELETE", &Resource::object(class, id).path());
             let answer = self
                 .exchange(&As::Master, request)
                 .await

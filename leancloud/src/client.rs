@@ -12,42 +12,10 @@
 //! # Ok(()) }
 //! ```
 
-use crate::{LcError, Request, Response, Transport};
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use crate::{LcError, Request, Resource, Response, Transport};
 use serde_json::{Map, Value, json};
 use std::fmt;
 use std::sync::Arc;
-
-/// Characters escaped in a path segment (a class name, an object id).
-const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}');
-
-/// Like [`SEGMENT`] but keeps `/`, for function names such as `Class/hook`.
-const NAME: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}');
-
-fn seg(s: &str) -> String {
-    utf8_percent_encode(s, SEGMENT).to_string()
-}
 
 /// How the client proves it holds a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -357,7 +325,7 @@ impl Client {
     ) -> Result<Vec<Result<Value, LcError>>, LcError> {
         let body =
             json!({"requests": requests.iter().map(BatchRequest::to_json).collect::<Vec<_>>()});
-        let request = Request::new("POST", "/1.1/batch").with_json(&body);
+        let request = Request::new("POST", &Resource::Batch.path()).with_json(&body);
         let response = self.request(request).await?;
         let answer = read_json(&response)?;
         let Value::Array(items) = answer else {
@@ -376,7 +344,7 @@ impl Client {
 
     /// `POST /1.1/functions/<name>`: the function's `result` (`null` when absent).
     pub async fn call_function(&self, name: &str, params: &Value) -> Result<Value, LcError> {
-        let path = format!("/1.1/functions/{}", utf8_percent_encode(name, NAME));
+        let path = Resource::Function(name.to_string()).path();
         let answer = self
             .send_json("POST", &path, Vec::new(), Some(params))
             .await?;
@@ -386,7 +354,7 @@ impl Client {
     /// `POST /1.1/call/<name>` (RPC, typed encoding both ways): the `result`, still encoded;
     /// decode it with [`crate::value::LcValue::decode`].
     pub async fn rpc(&self, name: &str, params: &Value) -> Result<Value, LcError> {
-        let path = format!("/1.1/call/{}", utf8_percent_encode(name, NAME));
+        let path = Resource::Rpc(name.to_string()).path();
         let answer = self
             .send_json("POST", &path, Vec::new(), Some(params))
             .await?;
@@ -410,35 +378,47 @@ impl Client {
         };
         body.insert("username".into(), json!(username));
         body.insert("password".into(), json!(password));
-        self.send_json("POST", "/1.1/users", Vec::new(), Some(&Value::Object(body)))
-            .await
+        self.send_json(
+            "POST",
+            &Resource::Users.path(),
+            Vec::new(),
+            Some(&Value::Object(body)),
+        )
+        .await
     }
 
     /// `POST /1.1/login`: the user with its `sessionToken`.
     pub async fn log_in(&self, username: &str, password: &str) -> Result<Value, LcError> {
         let body = json!({"username": username, "password": password});
-        self.send_json("POST", "/1.1/login", Vec::new(), Some(&body))
+        self.send_json("POST", &Resource::Login.path(), Vec::new(), Some(&body))
             .await
     }
 
     /// `GET /1.1/users/me`: the user of this client's session token.
     pub async fn me(&self) -> Result<Value, LcError> {
-        self.send_json("GET", "/1.1/users/me", Vec::new(), None)
+        self.send_json("GET", &Resource::Me.path(), Vec::new(), None)
             .await
     }
 
     /// `GET /1.1/date`: `{"__type":"Date","iso":...}`.
     pub async fn server_date(&self) -> Result<Value, LcError> {
-        self.send_json("GET", "/1.1/date", Vec::new(), None).await
+        self.send_json("GET", &Resource::Date.path(), Vec::new(), None)
+            .await
     }
 }
 
+/// `/1.1/classes/<class>`: the generic path, also for `_User` and `_Role`.
 fn class_path(class: &str) -> String {
-    format!("/1.1/classes/{}", seg(class))
+    Resource::Class(class.to_string()).path()
 }
 
+/// `/1.1/classes/<class>/<id>`.
 fn object_path(class: &str, id: &str) -> String {
-    format!("/1.1/classes/{}/{}", seg(class), seg(id))
+    Resource::Object {
+        class: class.to_string(),
+        id: id.to_string(),
+    }
+    .path()
 }
 
 fn flag(name: &str, on: bool) -> Vec<(String, String)> {

@@ -13,6 +13,7 @@
 //! - [`ops`]: field operations (`{"__op": ...}`) and how they apply to a stored value.
 //! - [`recording`]: writing the recordings format (exchanges and seeds, keys kept out).
 //! - [`sign`]: `X-LC-Sign` request signing and verification.
+//! - [`resource`]: what a REST path names ([`Resource`]), built and parsed in one place.
 //! - [`client`]: a REST client (objects, queries, batch, functions, users) over any transport.
 //! - [`transport`]: the reqwest HTTP transport (feature `http`).
 //! - [`cloud`]: the cloud-code runtime: a registry of functions and hooks, and how they run.
@@ -27,6 +28,7 @@ pub mod error;
 pub mod http;
 pub mod ops;
 pub mod recording;
+pub mod resource;
 pub mod sign;
 #[cfg(feature = "http")]
 pub mod transport;
@@ -34,3 +36,4 @@ pub mod value;
 
 pub use error::LcError;
 pub use http::{Request, Response, Transport};
+pub use resource::Resource;

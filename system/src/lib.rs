@@ -56,6 +56,7 @@
 pub mod steps;
 
 use harness::{Answer, As, TestApp};
+use leancloud::Resource;
 use regex::Regex;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -283,7 +284,7 @@ impl World {
         let field = name_field(class);
         let target = format!(
             "{}?where={}&keys=objectId&limit=2",
-            class_path(class),
+            Resource::collection(class).path(),
             encode(&json!({ field: name }).to_string())
         );
         let exchange = self
@@ -409,15 +410,6 @@ pub fn name_field(class: &str) -> &'static str {
         "_User" => "username",
         "Address" => "street",
         _ => "name",
-    }
-}
-
-/// The REST path of a class.
-pub fn class_path(class: &str) -> String {
-    match class {
-        "_User" => "/1.1/users".into(),
-        "_Role" => "/1.1/roles".into(),
-        _ => format!("/1.1/classes/{class}"),
     }
 }
 

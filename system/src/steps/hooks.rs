@@ -5,6 +5,7 @@
 use crate::{World, hooks_in, render_trace};
 use cucumber::gherkin::Step;
 use cucumber::{then, when};
+use leancloud::Resource;
 use leancloud::error::code;
 use leancloud::value::same_value;
 use serde_json::{Value, json};
@@ -19,7 +20,7 @@ use serde_json::{Value, json};
 #[when(expr = "I call {string} with:")]
 async fn call_with(world: &mut World, function: String, step: &Step) {
     let params = world.body_of(step).await;
-    let target = format!("/1.1/functions/{function}");
+    let target = Resource::Function(function).path();
     world.request("POST", &target, Some(params)).await;
 }
 
@@ -28,7 +29,7 @@ async fn call_with(world: &mut World, function: String, step: &Step) {
 /// Calls a function without params.
 #[when(expr = "I call {string}")]
 async fn call(world: &mut World, function: String) {
-    let target = format!("/1.1/functions/{function}");
+    let target = Resource::Function(function).path();
     world.request("POST", &target, Some(json!({}))).await;
 }
 

@@ -1,8 +1,9 @@
 //! Permissions: the platform's refusals of the last request, by an object's ACL, by a
 //! class permission, or because a key is read-only; and who may see an object.
 
-use crate::{Principal, World, class_path};
+use crate::{Principal, World};
 use cucumber::then;
+use leancloud::Resource;
 use leancloud::error::code;
 
 fn assert_error(world: &World, status: u16, code: i64, message: &str) {
@@ -105,7 +106,7 @@ async fn fetch_as(world: &mut World, user: &str, class: &str, name: &str) -> boo
         Principal::User(user.to_string())
     };
     let id = world.id_of(class, name).await;
-    let target = format!("{}/{id}", class_path(class));
+    let target = Resource::object(class, &id).path();
     let exchange = world.exchange(&principal, "GET", &target, None).await;
     let seen = exchange.answer.status == 200 && exchange.answer.body.get("objectId").is_some();
     world.checked = Some(exchange);
