@@ -6,7 +6,7 @@
 
 mod support;
 
-use harness::{As, Target, TestApp};
+use harness::{Caller, Target, TestApp};
 use leancloud::LcError;
 use leancloud::client::Client;
 use leancloud::error::code;
@@ -26,7 +26,7 @@ async fn app() -> TestApp {
 
 /// A client signed in as a fixture user (password `<username>-pass`).
 async fn signed_in(app: &TestApp, username: &str) -> (Client, String) {
-    let client = app.client(&As::App);
+    let client = app.client(&Caller::Anonymous);
     let user = client
         .log_in(username, &format!("{username}-pass"))
         .await
@@ -108,7 +108,7 @@ async fn disagreements(client: &Client) -> Vec<String> {
 
 async fn assert_counters_agree(app: &TestApp) {
     app.idle().await;
-    let wrong = disagreements(&app.client(&As::App)).await;
+    let wrong = disagreements(&app.client(&Caller::Anonymous)).await;
     assert!(wrong.is_empty(), "counters disagree:\n{}", wrong.join("\n"));
 }
 
@@ -197,7 +197,7 @@ async fn a_review_updates_its_business_and_its_author() {
 #[tokio::test]
 async fn deleting_a_business_removes_its_reviews_and_fixes_the_authors_counts() {
     let app = app().await;
-    let client = app.client(&As::App);
+    let client = app.client(&Caller::Anonymous);
     let reviews_of = |all: &[Value]| {
         all.iter()
             .filter(|r| r["business"]["objectId"] == FUXING_LANE)
@@ -253,7 +253,7 @@ async fn a_rejected_review_changes_nothing() {
     }
     // Without a session, nobody may review (the class permission refuses first).
     let err = app
-        .client(&As::App)
+        .client(&Caller::Anonymous)
         .create(
             "Review",
             &json!({"business": pointer("Business", KUANZHAI_HOT_POT), "stars": 4, "text": "Anon."}),
@@ -332,7 +332,7 @@ async fn the_trace_of_a_review_shows_its_chain() {
 #[tokio::test]
 async fn the_trace_of_a_business_delete_shows_the_cascade() {
     let app = app().await;
-    let client = app.client(&As::App);
+    let client = app.client(&Caller::Anonymous);
     app.emulator().api().clear_traces();
     client
         .as_master()

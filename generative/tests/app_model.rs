@@ -23,7 +23,7 @@
 use generative::app::{
     self, AppModel, AppState, Cell, Expect, ObjRef, Outcome, Request, Step, Who, expectation,
 };
-use harness::{Answer, As, Target, TestApp};
+use harness::{Answer, Caller, Target, TestApp};
 use proptest::test_runner::{Config, FileFailurePersistence, TestError, TestRunner};
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 use serde_json::{Value, json};
@@ -198,12 +198,12 @@ fn pointer(class: &str, id: &str) -> Value {
 type Get = (String, Vec<(String, String)>);
 
 impl Sut {
-    fn who(&self, who: Option<Who>) -> As {
+    fn who(&self, who: Option<Who>) -> Caller {
         match who {
-            None => As::App,
-            Some(Who::Master) => As::Master,
+            None => Caller::Anonymous,
+            Some(Who::Master) => Caller::Master,
             Some(Who::User(u)) => match &self.users[u] {
-                Some(a) => As::Session(a.token.clone()),
+                Some(a) => Caller::User(a.token.clone()),
                 None => panic!("{} has no session", self.model.users[u].username),
             },
         }
@@ -244,7 +244,13 @@ impl Sut {
 
     /// Send one request as `who` (on mock in-process: the same requests and headers,
     /// hooks and all, without the emulator's HTTP front, unless `GENERATIVE_HTTP=1`).
-    async fn exchange(&self, who: &As, method: &str, target: &str, body: Option<&Value>) -> Answer {
+    async fn exchange(
+        &self,
+        who: &Caller,
+        method: &str,
+        target: &str,
+        body: Option<&Value>,
+    ) -> Answer {
         self.app.send(who, method, target, body).await
     }
 
@@ -355,7 +361,7 @@ impl Sut {
             .collect();
         let answer = self
             .exchange(
-                &As::Master,
+                &Caller::Master,
                 "POST",
                 "/1.1/batch",
                 Some(&json!({"requests": items})),
@@ -372,7 +378,7 @@ impl Sut {
                         request = request.with_query(k, v.as_str());
                     }
                     let answer = self
-                        .exchange(&As::Master, "GET", &request.target(), None)
+                        .exchange(&Caller::Master, "GET", &request.target(), None)
                         .await;
                     if answer.status != 200 {
                         panic!(
@@ -623,7 +629,9 @@ async fn app_for_case(own: bool) -> Arc<TestApp> {
     if !fresh {
         // What the last case's after-hooks do must not land after the reset.
         app.idle().await;
-        let reset = app.send(&As::Master, "POST", "/__mock/reset", None).await;
+        let reset = app
+            .send(&Caller::Master, "POST", "/__mock/reset", None)
+            .await;
         assert_eq!(reset.status, 200, "resetting the app: {}", reset.body);
     }
     app
@@ -650,7 +658,7 @@ async fn start(model: &AppState) -> Sut {
     for (i, u) in model.users.iter().enumerate().filter(|(_, u)| u.fixture) {
         let body = json!({"username": u.username, "password": app::password_of(&u.username)});
         let answer = sut
-            .exchange(&As::App, "POST", "/1.1/login", Some(&body))
+            .exchange(&Caller::Anonymous, "POST", "/1.1/login", Some(&body))
             .await;
         let (Some(id), Some(token)) = (
             answer.body["objectId"].as_str(),

@@ -12,7 +12,7 @@
 //! # Ok(()) }
 //! ```
 
-use crate::{LcError, Request, Resource, Response, Transport};
+use crate::{Caller, LcError, Request, Resource, Response, Transport};
 use serde_json::{Map, Value, json};
 use std::fmt;
 use std::sync::Arc;
@@ -125,6 +125,24 @@ impl Client {
         let mut c = self.clone();
         c.config.use_master = false;
         c
+    }
+
+    /// A copy that speaks as `caller`: the app key, with the user's session token for
+    /// [`Caller::User`], or the master key.
+    ///
+    /// # Panics
+    /// For [`Caller::Nobody`] (a client always sends the app's keys), and for
+    /// [`Caller::Master`] without a master key (see [`Client::as_master`]).
+    #[track_caller]
+    pub fn as_caller(&self, caller: &Caller) -> Client {
+        match caller {
+            Caller::Nobody => {
+                panic!("a Client always sends the app's keys; Caller::Nobody sends none")
+            }
+            Caller::Anonymous => self.as_app().without_session(),
+            Caller::User(token) => self.as_app().with_session(token),
+            Caller::Master => self.as_master().without_session(),
+        }
     }
 
     /// Act as the user holding this session token (`X-LC-Session`).
@@ -676,6 +694,7 @@ fn is_operator_map(map: &Map<String, Value>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::caller::Keys;
     use crate::error::code;
     use futures::FutureExt;
     use futures::executor::block_on;
@@ -767,6 +786,37 @@ mod tests {
         assert_eq!(last(&rec).header("x-lc-key"), Some("mkey,master"));
         block_on(client.as_master().as_app().get("Post", "p1")).unwrap();
         assert_eq!(last(&rec).header("x-lc-key"), Some("key"));
+    }
+
+    #[test]
+    fn a_client_speaks_as_each_caller_with_the_keys_the_caller_sends() {
+        let (rec, client) = setup();
+        let keys = Keys {
+            app_id: "app",
+            app_key: "key",
+            master_key: "mkey",
+        };
+        let user = client.as_caller(&Caller::User("tok".into()));
+        for caller in [
+            Caller::Anonymous,
+            Caller::User("tok".into()),
+            Caller::Master,
+        ] {
+            block_on(user.as_caller(&caller).get("Post", "p1")).unwrap();
+            let sent = last(&rec);
+            for (name, value) in caller.headers(&keys) {
+                assert_eq!(sent.header(name), Some(value.as_str()), "{caller:?}");
+            }
+            let session = caller.user().map(String::as_str);
+            assert_eq!(sent.header("x-lc-session"), session, "{caller:?}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "Caller::Nobody")]
+    fn a_client_cannot_speak_as_nobody() {
+        let (_, client) = setup();
+        let _ = client.as_caller(&Caller::Nobody);
     }
 
     #[test]

@@ -14,12 +14,15 @@
 //! - [`recording`]: writing the recordings format (exchanges and seeds, keys kept out).
 //! - [`sign`]: `X-LC-Sign` request signing and verification.
 //! - [`resource`]: what a REST path names ([`Resource`]), built and parsed in one place.
+//! - [`caller`]: who a request speaks for ([`Caller`]: nobody, anonymous, a user, the
+//!   master key) and the keys that say so.
 //! - [`client`]: a REST client (objects, queries, batch, functions, users) over any transport.
 //! - [`transport`]: the reqwest HTTP transport (feature `http`).
 //! - [`cloud`]: the cloud-code runtime: a registry of functions and hooks, and how they run.
 //! - `engine`: the cloud-engine HTTP server that serves a registry over the hook protocol
 //!   (feature `engine`).
 
+pub mod caller;
 pub mod client;
 pub mod cloud;
 #[cfg(feature = "engine")]
@@ -34,6 +37,7 @@ pub mod sign;
 pub mod transport;
 pub mod value;
 
+pub use caller::Caller;
 pub use error::LcError;
 pub use http::{Request, Response, Transport};
 pub use resource::Resource;

@@ -1,15 +1,16 @@
 //! What a failing scenario shows: the World's report (cucumber prints it for a failed
 //! step) names who sent the last request, the request, its answer and the hook trace.
 
+use leancloud::Caller;
 use serde_json::json;
-use system::{Principal, World};
+use system::World;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_report_shows_the_last_request_its_answer_and_its_hook_trace() {
     let mut world = <World as cucumber::World>::new()
         .await
         .expect("the mock target starts");
-    world.me = Principal::Master;
+    world.me = Caller::Master;
     let business = json!({"__type": "Pointer", "className": "Business", "objectId": "65cba6a06c63004400000005"});
     let status = world
         .request(

@@ -11,10 +11,11 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
+use leancloud::caller::Keys;
 use leancloud::client::Client;
 use leancloud::engine::{EngineConfig, RunningEngine, start};
 use leancloud::transport::HttpTransport;
-use leancloud::{Request, Transport};
+use leancloud::{Request, Resource, Transport};
 use mock_server::api::{Api, AppConfig};
 use mock_server::http::standalone::Standalone;
 use serde_json::{Map, Value, json};
@@ -40,16 +41,8 @@ pub fn app() -> harness::Builder {
 /// An answer from the engine: HTTP status and JSON body.
 pub type Answer = (u16, Value);
 
-/// Who calls a cloud function.
-#[derive(Debug, Clone, Copy)]
-pub enum Caller<'a> {
-    /// The app key, no session.
-    Anonymous,
-    /// The app key with this user's session (a sign-up answer).
-    User(&'a Value),
-    /// The master key.
-    Master,
-}
+/// Who calls a cloud function: a user by their sign-up answer (its `sessionToken`).
+pub type Caller<'a> = leancloud::Caller<&'a Value>;
 
 /// One emulator and one engine in front of it, for one test.
 pub struct World {
@@ -160,31 +153,33 @@ impl World {
         if let Some(user) = user {
             body["user"] = user.clone();
         }
-        let mut request = Request::new("POST", &format!("/1.1/functions/{class}/{hook}"))
-            .with_header("x-lc-id", &self.config.app_id)
-            .with_header("x-lc-key", &self.config.app_key)
-            .with_header("x-lc-hook-key", &self.config.hook_key)
-            .with_json(&body);
-        if let Some(token) = user.and_then(|u| u["sessionToken"].as_str()) {
-            request = request.with_header("x-lc-session", token);
-        }
-        self.send(request).await
+        let caller = match user.and_then(|u| u["sessionToken"].as_str()) {
+            Some(token) => leancloud::Caller::User(token),
+            None => leancloud::Caller::Anonymous,
+        };
+        let request = Request::new(
+            "POST",
+            &Resource::Function(format!("{class}/{hook}")).path(),
+        )
+        .with_header("x-lc-hook-key", &self.config.hook_key)
+        .with_json(&body);
+        self.send(caller.sign(request, &self.keys())).await
     }
 
     /// `POST /1.1/functions/<name>` as a client sends it.
     pub async fn call(&self, name: &str, params: Value, caller: Caller<'_>) -> Answer {
-        let key = match caller {
-            Caller::Master => format!("{},master", self.config.master_key),
-            _ => self.config.app_key.clone(),
-        };
-        let mut request = Request::new("POST", &format!("/1.1/functions/{name}"))
-            .with_header("x-lc-id", &self.config.app_id)
-            .with_header("x-lc-key", key)
-            .with_json(&params);
-        if let Caller::User(user) = caller {
-            request = request.with_header("x-lc-session", user["sessionToken"].as_str().unwrap());
+        let caller = caller.map(|user| user["sessionToken"].as_str().unwrap());
+        let request =
+            Request::new("POST", &Resource::Function(name.to_string()).path()).with_json(&params);
+        self.send(caller.sign(request, &self.keys())).await
+    }
+
+    fn keys(&self) -> Keys<'_> {
+        Keys {
+            app_id: &self.config.app_id,
+            app_key: &self.config.app_key,
+            master_key: &self.config.master_key,
         }
-        self.send(request).await
     }
 
     async fn send(&self, request: Request) -> Answer {

@@ -1,8 +1,9 @@
 //! Permissions: the platform's refusals of the last request, by an object's ACL, by a
 //! class permission, or because a key is read-only; and who may see an object.
 
-use crate::{Principal, World};
+use crate::World;
 use cucumber::then;
+use leancloud::Caller;
 use leancloud::Resource;
 use leancloud::error::code;
 
@@ -101,9 +102,9 @@ fn who(user: &str) -> String {
 async fn fetch_as(world: &mut World, user: &str, class: &str, name: &str) -> bool {
     world.settle().await;
     let principal = if user.is_empty() {
-        Principal::Anonymous
+        Caller::Anonymous
     } else {
-        Principal::User(user.to_string())
+        Caller::User(user.to_string())
     };
     let id = world.id_of(class, name).await;
     let target = Resource::object(class, &id).path();

@@ -3,7 +3,7 @@
 //! be), failures named without keys, and recorder cases.
 
 use crate::flow::{KUANZHAI_HOT_POT, cleanup_leaves_nothing, counters, review_flow};
-use harness::{As, RemoteConfig, Secret, Target, TestApp};
+use harness::{Caller, RemoteConfig, Secret, Target, TestApp};
 use leancloud::error::code;
 use mock_server::MockLeanCloud;
 use serde_json::json;
@@ -103,7 +103,7 @@ async fn a_failed_test_on_a_shared_app_still_cleans_up() {
         let app = TestApp::connect(config).await.unwrap();
         let user = app
             .send(
-                &As::App,
+                &Caller::Anonymous,
                 "POST",
                 "/1.1/users",
                 Some(&json!({"username": app.name("doomed"), "password": "pw"})),
@@ -181,9 +181,14 @@ async fn a_named_case_reaches_the_recorder() {
         "评论：顾客写评论 100%",
     ] {
         app.record_case(case);
-        app.send(&As::App, "GET", "/1.1/classes/Business?limit=1", None)
-            .await
-            .assert_status(200);
+        app.send(
+            &Caller::Anonymous,
+            "GET",
+            "/1.1/classes/Business?limit=1",
+            None,
+        )
+        .await
+        .assert_status(200);
     }
     recorder.stop().await;
     let text = std::fs::read_to_string(&file).unwrap();

@@ -3,7 +3,7 @@
 //! the cleanup deletes the review and the user, the afterDelete puts the counters back,
 //! and nothing of the run is left.
 
-use harness::{As, TestApp, eventually};
+use harness::{Caller, TestApp, eventually};
 use leancloud::error::code;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -21,7 +21,7 @@ pub fn pointer(class: &str, id: &str) -> Value {
 pub async fn counters(app: &TestApp, business: &str) -> (i64, i64) {
     let answer = app
         .send(
-            &As::Master,
+            &Caller::Master,
             "GET",
             &format!("/1.1/classes/Business/{business}"),
             None,
@@ -57,7 +57,7 @@ pub async fn review_flow(app: &TestApp) -> String {
     let username = app.name("reviewer");
     let signed_up = app
         .send(
-            &As::App,
+            &Caller::Anonymous,
             "POST",
             "/1.1/users",
             Some(&json!({"username": username, "password": format!("{username}-pass")})),
@@ -71,13 +71,13 @@ pub async fn review_flow(app: &TestApp) -> String {
         .to_string();
     // beforeSave of _User set the app's fields.
     let me = app
-        .send(&As::Session(token.clone()), "GET", "/1.1/users/me", None)
+        .send(&Caller::User(token.clone()), "GET", "/1.1/users/me", None)
         .await;
     assert_eq!(me.body["role"], "customer", "{me:?}");
 
     // beforeSave of Review refuses a pending business: nothing is stored.
     app.send(
-        &As::Session(token.clone()),
+        &Caller::User(token.clone()),
         "POST",
         "/1.1/classes/Review",
         Some(&json!({"business": pointer("Business", PEARL_RIVER), "stars": 5})),
@@ -91,7 +91,7 @@ pub async fn review_flow(app: &TestApp) -> String {
 
     let review = app
         .send(
-            &As::Session(token.clone()),
+            &Caller::User(token.clone()),
             "POST",
             "/1.1/classes/Review",
             Some(
@@ -106,7 +106,12 @@ pub async fn review_flow(app: &TestApp) -> String {
     // afterSave moved the business's counters and the author's reviewCount.
     counters_become(app, KUANZHAI_HOT_POT, (before.0 + 1, before.1 + 4)).await;
     let author = app
-        .send(&As::Master, "GET", &format!("/1.1/users/{user_id}"), None)
+        .send(
+            &Caller::Master,
+            "GET",
+            &format!("/1.1/users/{user_id}"),
+            None,
+        )
         .await;
     assert_eq!(author.body["reviewCount"], 1, "{author:?}");
 

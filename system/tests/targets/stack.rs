@@ -4,7 +4,7 @@
 //! `cargo test -p system --test targets stack -- --nocapture` prints the start-up times.
 
 use crate::flow::{KUANZHAI_HOT_POT, cleanup_leaves_nothing, counters, review_flow};
-use harness::{As, StackMode, Target, TestApp};
+use harness::{Caller, StackMode, Target, TestApp};
 use std::time::{Duration, Instant};
 
 #[tokio::test]
@@ -52,7 +52,7 @@ async fn a_dropped_stack_stops_both_processes() {
     let app = stack(StackMode::Fresh).await;
     let url = app.server_url().to_string();
     let engine = app.engine_url().unwrap().to_string();
-    let answer = app.send(&As::App, "GET", "/1.1/date", None).await;
+    let answer = app.send(&Caller::Anonymous, "GET", "/1.1/date", None).await;
     answer.assert_status(200);
     drop(app);
     // Both ports refuse connections once the processes are gone.
@@ -87,7 +87,7 @@ async fn a_shared_stack_is_started_once_per_process() {
     // Two runs on one app see only their own users by prefix.
     let user = first
         .send(
-            &As::App,
+            &Caller::Anonymous,
             "POST",
             "/1.1/users",
             Some(&serde_json::json!({"username": first.name("one"), "password": "pw"})),
