@@ -1,8 +1,10 @@
 //! Roles over HTTP: the `_Role` rules, and access granted through role membership and
 //! role inheritance.
 
+use crate::support::{error, keys};
 use leancloud::error::code;
-use leancloud::{LcError, Request};
+use leancloud::value::pointer;
+use leancloud::{Caller, LcError, Request};
 use mock_server::api::{Api, AppConfig};
 use serde_json::{Value, json};
 
@@ -13,16 +15,15 @@ impl App {
         App(Api::new(AppConfig::default()))
     }
 
-    fn send(&self, who: Who<'_>, method: &str, target: &str, body: Option<Value>) -> (u16, Value) {
+    fn send(
+        &self,
+        who: Caller<&str>,
+        method: &str,
+        target: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let cfg = self.0.config();
-        let mut req = Request::from_target(method, target).with_header("x-lc-id", &cfg.app_id);
-        req = match who {
-            Who::Master => req.with_header("x-lc-key", format!("{},master", cfg.master_key)),
-            Who::Anonymous => req.with_header("x-lc-key", &cfg.app_key),
-            Who::Session(t) => req
-                .with_header("x-lc-key", &cfg.app_key)
-                .with_header("x-lc-session", t),
-        };
+        let mut req = who.sign(Request::from_target(method, target), &keys(cfg));
         if let Some(body) = body {
             req = req.with_json(&body);
         }
@@ -33,7 +34,7 @@ impl App {
     /// A user with a session token, made directly in the store.
     fn user(&self, name: &str) -> (String, String) {
         let (status, body) = self.send(
-            Who::Master,
+            Caller::Master,
             "POST",
             "/1.1/classes/_User",
             Some(json!({"username": name, "password": "pw"})),
@@ -49,39 +50,24 @@ impl App {
         let mut body = body;
         body["name"] = json!(name);
         body["ACL"] = json!({"*": {"read": true}});
-        let (status, created) = self.send(Who::Master, "POST", "/1.1/roles", Some(body));
+        let (status, created) = self.send(Caller::Master, "POST", "/1.1/roles", Some(body));
         assert_eq!(status, 201, "{created}");
         created["objectId"].as_str().unwrap().to_string()
     }
-}
-
-#[derive(Clone, Copy)]
-enum Who<'a> {
-    Master,
-    Anonymous,
-    Session(&'a str),
-}
-
-fn pointer(class: &str, id: &str) -> Value {
-    json!({"__type": "Pointer", "className": class, "objectId": id})
-}
-
-fn error(status: u16, body: &Value) -> LcError {
-    LcError::from_json(status, body).unwrap_or_else(|| panic!("not an error: {status} {body}"))
 }
 
 #[test]
 fn a_role_needs_an_acl_a_valid_unique_name_and_keeps_it() {
     let app = App::new();
     let (s, b) = app.send(
-        Who::Master,
+        Caller::Master,
         "POST",
         "/1.1/roles",
         Some(json!({"name": "Mods"})),
     );
     assert_eq!(error(s, &b), LcError::role_acl_required());
     let (s, b) = app.send(
-        Who::Master,
+        Caller::Master,
         "POST",
         "/1.1/classes/_Role",
         Some(json!({"name": "bad name!", "ACL": {"*": {"read": true}}})),
@@ -89,22 +75,22 @@ fn a_role_needs_an_acl_a_valid_unique_name_and_keeps_it() {
     assert_eq!((s, error(s, &b).code), (400, code::INVALID_ROLE_NAME));
     let id = app.role("Mods", json!({}));
     let (s, b) = app.send(
-        Who::Master,
+        Caller::Master,
         "POST",
         "/1.1/roles",
         Some(json!({"name": "Mods", "ACL": {"*": {"read": true}}})),
     );
     assert_eq!(error(s, &b).code, code::DUPLICATE_VALUE);
     let (s, b) = app.send(
-        Who::Master,
+        Caller::Master,
         "PUT",
         &format!("/1.1/roles/{id}"),
         Some(json!({"name": "Other"})),
     );
     assert_eq!(error(s, &b), LcError::role_name_is_fixed());
-    let (s, b) = app.send(Who::Anonymous, "GET", &format!("/1.1/roles/{id}"), None);
+    let (s, b) = app.send(Caller::Anonymous, "GET", &format!("/1.1/roles/{id}"), None);
     assert_eq!((s, b["name"].clone()), (200, json!("Mods")));
-    let (_, found) = app.send(Who::Anonymous, "GET", "/1.1/roles", None);
+    let (_, found) = app.send(Caller::Anonymous, "GET", "/1.1/roles", None);
     assert_eq!(found["results"].as_array().unwrap().len(), 1);
 }
 
@@ -127,7 +113,7 @@ fn role_members_and_members_of_inheriting_roles_get_the_roles_rights() {
         }),
     );
     let (status, post) = app.send(
-        Who::Master,
+        Caller::Master,
         "POST",
         "/1.1/classes/Post",
         Some(
@@ -138,7 +124,7 @@ fn role_members_and_members_of_inheriting_roles_get_the_roles_rights() {
     let path = format!("/1.1/classes/Post/{}", post["objectId"].as_str().unwrap());
     for token in [&alice_token, &bob_token] {
         let (s, b) = app.send(
-            Who::Session(token),
+            Caller::User(token),
             "PUT",
             &path,
             Some(json!({"title": "edited"})),
@@ -146,15 +132,15 @@ fn role_members_and_members_of_inheriting_roles_get_the_roles_rights() {
         assert_eq!(s, 200, "{b}");
     }
     let (s, b) = app.send(
-        Who::Session(&carol_token),
+        Caller::User(carol_token.as_str()),
         "PUT",
         &path,
         Some(json!({"title": "no"})),
     );
     assert_eq!(error(s, &b), LcError::forbidden_writing_by_acl());
-    let (s, b) = app.send(Who::Anonymous, "DELETE", &path, None);
+    let (s, b) = app.send(Caller::Anonymous, "DELETE", &path, None);
     assert_eq!(error(s, &b), LcError::forbidden_writing_by_acl());
-    let (_, got) = app.send(Who::Anonymous, "GET", &path, None);
+    let (_, got) = app.send(Caller::Anonymous, "GET", &path, None);
     assert_eq!(got["title"], "edited");
 }
 
@@ -168,7 +154,7 @@ fn queries_leave_out_rows_the_caller_may_not_read() {
         ("nobody", json!({})),
     ] {
         app.send(
-            Who::Master,
+            Caller::Master,
             "POST",
             "/1.1/classes/Post",
             Some(json!({"title": title, "ACL": acl})),
@@ -189,25 +175,25 @@ fn queries_leave_out_rows_the_caller_may_not_read() {
             .collect();
         (titles, b["count"].as_u64().unwrap())
     };
-    assert_eq!(titles(Who::Anonymous), (vec!["public".to_string()], 1));
+    assert_eq!(titles(Caller::Anonymous), (vec!["public".to_string()], 1));
     assert_eq!(
-        titles(Who::Session(&alice_token)),
+        titles(Caller::User(alice_token.as_str())),
         (vec!["public".to_string(), "alice only".to_string()], 2)
     );
-    assert_eq!(titles(Who::Master).1, 3);
+    assert_eq!(titles(Caller::Master).1, 3);
 }
 
 #[test]
 fn an_unknown_session_token_is_211_unless_the_master_key_is_used() {
     let app = App::new();
     let (s, b) = app.send(
-        Who::Session("nosuchtoken0000000000000"),
+        Caller::User("nosuchtoken0000000000000"),
         "GET",
         "/1.1/classes/_User?limit=0",
         None,
     );
     assert_eq!(error(s, &b), LcError::user_not_found());
-    let (s, _) = app.send(Who::Master, "GET", "/1.1/date", None);
+    let (s, _) = app.send(Caller::Master, "GET", "/1.1/date", None);
     assert_eq!(s, 200);
 }
 
@@ -226,7 +212,7 @@ fn a_relation_field_matches_the_pointers_it_holds_and_relation_queries_redirect(
         "/1.1/classes/_Role?where={}",
         percent_encoding::utf8_percent_encode(&where_alice, percent_encoding::NON_ALPHANUMERIC)
     );
-    let (status, found) = app.send(Who::Master, "GET", &target, None);
+    let (status, found) = app.send(Caller::Master, "GET", &target, None);
     assert_eq!(status, 200, "{found}");
     let names: Vec<&Value> = found["results"]
         .as_array()
@@ -241,7 +227,7 @@ fn a_relation_field_matches_the_pointers_it_holds_and_relation_queries_redirect(
         percent_encoding::utf8_percent_encode(&where_bob, percent_encoding::NON_ALPHANUMERIC)
     );
     assert_eq!(
-        app.send(Who::Master, "GET", &target, None).1["results"],
+        app.send(Caller::Master, "GET", &target, None).1["results"],
         json!([])
     );
 
@@ -253,7 +239,7 @@ fn a_relation_field_matches_the_pointers_it_holds_and_relation_queries_redirect(
         "/1.1/classes/_Role?redirectClassNameForKey=users&where={}",
         percent_encoding::utf8_percent_encode(&related, percent_encoding::NON_ALPHANUMERIC)
     );
-    let (status, found) = app.send(Who::Master, "GET", &target, None);
+    let (status, found) = app.send(Caller::Master, "GET", &target, None);
     assert_eq!(status, 200, "{found}");
     assert_eq!(found["className"], "_User");
     let users: Vec<&Value> = found["results"]

@@ -9,12 +9,13 @@
 //! row whose `ref` points at the Doc. The class permission under test is set on `Doc`
 //! for the case's operation only.
 
-#[path = "access_matrix/expected.rs"]
 mod expected;
 
-use expected::{AclShape, Case, ClassPerm, Op, Outcome, Who};
+use crate::support::keys;
+use expected::{AclShape, Case, ClassPerm, Op, Outcome, Persona};
 use lc_model::access::ClassPermissions;
-use leancloud::Request;
+use leancloud::value::pointer;
+use leancloud::{Caller, Request};
 use mock_server::api::{Api, AppConfig};
 use mock_server::http::standalone::Standalone;
 use serde_json::{Value, json};
@@ -23,14 +24,6 @@ use std::sync::Arc;
 
 /// How many cases (at least) also run over HTTP, spread evenly over the operations.
 const HTTP_SAMPLE: usize = 30;
-
-/// The keys a request carries.
-#[derive(Debug, Clone)]
-enum Caller {
-    Master,
-    /// The app key, with a session token or none.
-    App(Option<String>),
-}
 
 /// Where requests go: `Api::handle` directly, or the standalone server over HTTP.
 enum Front {
@@ -72,22 +65,9 @@ impl Front {
         body: Option<&Value>,
     ) -> (u16, Value) {
         let cfg = self.api().config().clone();
-        let key = match caller {
-            Caller::Master => format!("{},master", cfg.master_key),
-            Caller::App(_) => cfg.app_key.clone(),
-        };
-        let session = match caller {
-            Caller::App(Some(token)) => Some(token.clone()),
-            _ => None,
-        };
         match self {
             Front::InProcess(api) => {
-                let mut req = Request::from_target(method, target)
-                    .with_header("x-lc-id", &cfg.app_id)
-                    .with_header("x-lc-key", key);
-                if let Some(token) = session {
-                    req = req.with_header("x-lc-session", token);
-                }
+                let mut req = caller.sign(Request::from_target(method, target), &keys(&cfg));
                 if let Some(body) = body {
                     req = req.with_json(body);
                 }
@@ -99,12 +79,9 @@ impl Front {
             }
             Front::Http { server, http } => {
                 let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-                let mut req = http
-                    .request(method.clone(), format!("{}{target}", server.uri()))
-                    .header("x-lc-id", &cfg.app_id)
-                    .header("x-lc-key", key);
-                if let Some(token) = session {
-                    req = req.header("x-lc-session", token);
+                let mut req = http.request(method.clone(), format!("{}{target}", server.uri()));
+                for (name, value) in caller.headers(&keys(&cfg)) {
+                    req = req.header(name, value);
                 }
                 if let Some(body) = body {
                     req = req
@@ -149,10 +126,6 @@ struct World {
     holder_id: Option<String>,
 }
 
-fn pointer(class: &str, id: &str) -> Value {
-    json!({"__type": "Pointer", "className": class, "objectId": id})
-}
-
 fn id_of(body: &Value) -> String {
     body["objectId"]
         .as_str()
@@ -164,7 +137,7 @@ fn id_of(body: &Value) -> String {
 async fn sign_up(front: &Front, name: &str) -> User {
     let body = json!({"username": name, "password": format!("pw-{name}")});
     let (status, user) = front
-        .send(&Caller::App(None), "POST", "/1.1/users", Some(&body))
+        .send(&Caller::Anonymous, "POST", "/1.1/users", Some(&body))
         .await;
     assert_eq!(status, 201, "setup: sign-up of {name}: {user}");
     let token = user["sessionToken"]
@@ -257,16 +230,16 @@ async fn build_world(front: &Front, case: &Case) -> World {
     world
 }
 
-fn caller(who: Who, w: &World) -> Caller {
-    let session = |u: &User| Caller::App(Some(u.token.clone()));
+fn caller(who: Persona, w: &World) -> Caller {
+    let session = |u: &User| Caller::User(u.token.clone());
     match who {
-        Who::Anonymous => Caller::App(None),
-        Who::Stranger => session(&w.stranger),
-        Who::Owner => session(&w.owner),
-        Who::Member => session(&w.member),
-        Who::Inheritor => session(&w.inheritor),
-        Who::Master => Caller::Master,
-        Who::UnknownToken => Caller::App(Some("0000000000notissuedbyapp0".into())),
+        Persona::Anonymous => Caller::Anonymous,
+        Persona::Stranger => session(&w.stranger),
+        Persona::Owner => session(&w.owner),
+        Persona::Member => session(&w.member),
+        Persona::Inheritor => session(&w.inheritor),
+        Persona::Master => Caller::Master,
+        Persona::UnknownToken => Caller::User("0000000000notissuedbyapp0".into()),
     }
 }
 

@@ -7,8 +7,7 @@
 //! rows, and the settings), in order, and its answers are written down as a recorder
 //! would. Replaying them against fresh apps must then give the same answers.
 
-mod common;
-use common::{fresh, run};
+use crate::support::{fresh, outcome, run, temp_file, temp_path};
 use leancloud::error::code;
 
 use lc_model::settings::{ClassFiles, ClassSpec};
@@ -179,14 +178,6 @@ fn replay_text(text: &str) -> Report {
     replay::replay_seeded(&r.records, &r.seeds, &fresh)
 }
 
-fn outcome<'r>(report: &'r Report, test: &str, index: usize) -> &'r ExchangeOutcome {
-    report
-        .outcomes
-        .iter()
-        .find(|o| o.test == test && o.index == index)
-        .unwrap_or_else(|| panic!("no exchange #{index} in test {test:?}"))
-}
-
 fn describe(o: &ExchangeOutcome) -> String {
     format!(
         "{} #{} {} {}: pre {} {:?}, expected {} {}, got {} {}",
@@ -204,16 +195,6 @@ fn describe(o: &ExchangeOutcome) -> String {
 }
 
 /// A scratch path unique to this process and name.
-fn temp_path(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("lc-replay-ext-{}-{name}", std::process::id()))
-}
-
-fn temp_file(name: &str, contents: &str) -> PathBuf {
-    let path = temp_path(name);
-    std::fs::write(&path, contents).expect("the temp dir is writable");
-    path
-}
-
 fn args(file: PathBuf) -> ReplayOptions {
     ReplayOptions {
         file,

@@ -5,8 +5,11 @@
 //! own settings (`fixtures/database_settings`) are checked for rows that agree with each
 //! other and for logins with the documented passwords.
 
+use crate::support::keys;
 use lc_model::settings::{ClassFiles, ClassSpec};
+use leancloud::Caller;
 use leancloud::error::code;
+use leancloud::value::pointer;
 use mock_server::MockLeanCloud;
 use mock_server::api::{Api, AppConfig};
 use mock_server::http::standalone::Standalone;
@@ -215,15 +218,14 @@ impl Running {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Who {
-    Anonymous,
-    Alice,
-    Master,
-}
-
 /// Send one request with its own client (its own connection).
-async fn send(base: &str, method: &str, path: &str, body: Option<Value>, who: Who) -> (u16, Value) {
+async fn send(
+    base: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    who: Caller<&str>,
+) -> (u16, Value) {
     let cfg = AppConfig::default();
     let http = reqwest::Client::new();
     let mut req = http
@@ -231,15 +233,10 @@ async fn send(base: &str, method: &str, path: &str, body: Option<Value>, who: Wh
             reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
             format!("{base}{path}"),
         )
-        .header("content-type", "application/json")
-        .header("x-lc-id", &cfg.app_id);
-    req = match who {
-        Who::Master => req.header("x-lc-key", format!("{},master", cfg.master_key)),
-        Who::Anonymous => req.header("x-lc-key", &cfg.app_key),
-        Who::Alice => req
-            .header("x-lc-key", &cfg.app_key)
-            .header("x-lc-session", ALICE_SESSION),
-    };
+        .header("content-type", "application/json");
+    for (name, value) in who.headers(&keys(&cfg)) {
+        req = req.header(name, value);
+    }
     if let Some(body) = body {
         req = req.body(body.to_string());
     }
@@ -251,10 +248,6 @@ async fn send(base: &str, method: &str, path: &str, body: Option<Value>, who: Wh
 
 fn err(e: leancloud::LcError) -> (u16, Value) {
     (e.status, e.to_json())
-}
-
-fn pointer(class: &str, id: &str) -> Value {
-    json!({"__type": "Pointer", "className": class, "objectId": id})
 }
 
 async fn example_app(front: Front) -> Running {
@@ -270,15 +263,23 @@ async fn schemas_are_for_the_master_key_and_show_loaded_columns() {
         let app = example_app(front).await;
         let base = app.uri();
         assert_eq!(
-            send(&base, "GET", "/1.1/schemas", None, Who::Anonymous).await,
+            send(&base, "GET", "/1.1/schemas", None, Caller::Anonymous).await,
             err(leancloud::LcError::master_key_required()),
             "{front:?}"
         );
         assert_eq!(
-            send(&base, "GET", "/1.1/schemas/Review", None, Who::Alice).await,
+            send(
+                &base,
+                "GET",
+                "/1.1/schemas/Review",
+                None,
+                Caller::User(ALICE_SESSION)
+            )
+            .await,
             err(leancloud::LcError::master_key_required())
         );
-        let (status, review) = send(&base, "GET", "/1.1/schemas/Review", None, Who::Master).await;
+        let (status, review) =
+            send(&base, "GET", "/1.1/schemas/Review", None, Caller::Master).await;
         assert_eq!(status, 200);
         assert_eq!(
             review,
@@ -294,7 +295,7 @@ async fn schemas_are_for_the_master_key_and_show_loaded_columns() {
                 "moderatorNote": {"type": "String"}
             })
         );
-        let (status, all) = send(&base, "GET", "/1.1/schemas", None, Who::Master).await;
+        let (status, all) = send(&base, "GET", "/1.1/schemas", None, Caller::Master).await;
         assert_eq!(status, 200);
         assert_eq!(all["Review"], review);
         for class in ["_User", "_Role", "_File", "_Installation", "Business"] {
@@ -302,7 +303,7 @@ async fn schemas_are_for_the_master_key_and_show_loaded_columns() {
         }
         assert_eq!(all["_User"]["reviewCount"], json!({"type": "Number"}));
         assert_eq!(
-            send(&base, "GET", "/1.1/schemas/Nope", None, Who::Master).await,
+            send(&base, "GET", "/1.1/schemas/Nope", None, Caller::Master).await,
             err(leancloud::LcError::class_or_object_not_found())
         );
     }
@@ -318,7 +319,7 @@ async fn a_new_column_keeps_the_type_of_its_first_write() {
             "POST",
             "/1.1/classes/Note",
             Some(json!({"n": 1})),
-            Who::Anonymous,
+            Caller::Anonymous,
         )
         .await;
         assert_eq!(status, 201, "{front:?}");
@@ -328,7 +329,7 @@ async fn a_new_column_keeps_the_type_of_its_first_write() {
                 "POST",
                 "/1.1/classes/Note",
                 Some(json!({"n": "one"})),
-                Who::Anonymous
+                Caller::Anonymous
             )
             .await,
             err(leancloud::LcError::incorrect_type("n", "Number", "String"))
@@ -345,7 +346,7 @@ async fn a_new_column_keeps_the_type_of_its_first_write() {
                 "POST",
                 "/1.1/classes/Review",
                 Some(review),
-                Who::Alice
+                Caller::User(ALICE_SESSION)
             )
             .await,
             err(leancloud::LcError::incorrect_type(
@@ -363,7 +364,7 @@ async fn a_new_column_keeps_the_type_of_its_first_write() {
                 "POST",
                 "/1.1/classes/Review",
                 Some(wrong_target),
-                Who::Alice
+                Caller::User(ALICE_SESSION)
             )
             .await,
             err(leancloud::LcError::incorrect_type(
@@ -387,7 +388,7 @@ async fn read_only_columns_refuse_clients_and_let_the_master_key_write() {
                 "PUT",
                 &path,
                 Some(json!({"role": "admin"})),
-                Who::Alice
+                Caller::User(ALICE_SESSION)
             )
             .await,
             err(leancloud::LcError::read_only_key("role")),
@@ -398,7 +399,7 @@ async fn read_only_columns_refuse_clients_and_let_the_master_key_write() {
             "PUT",
             &path,
             Some(json!({"displayName": "Al"})),
-            Who::Alice,
+            Caller::User(ALICE_SESSION),
         )
         .await;
         assert_eq!(status, 200, "other columns stay writable");
@@ -407,7 +408,7 @@ async fn read_only_columns_refuse_clients_and_let_the_master_key_write() {
             "PUT",
             &path,
             Some(json!({"role": "admin"})),
-            Who::Master,
+            Caller::Master,
         )
         .await;
         assert_eq!(status, 200);
@@ -431,7 +432,7 @@ async fn required_columns_and_class_permissions_hold_on_create() {
                 "POST",
                 "/1.1/classes/Review",
                 Some(partial.clone()),
-                Who::Alice
+                Caller::User(ALICE_SESSION)
             )
             .await,
             err(leancloud::LcError::missing_required_key("stars")),
@@ -444,7 +445,7 @@ async fn required_columns_and_class_permissions_hold_on_create() {
                 "POST",
                 "/1.1/classes/Review",
                 Some(full.clone()),
-                Who::Anonymous
+                Caller::Anonymous
             )
             .await,
             err(leancloud::LcError::forbidden_by_class_permissions("create")),
@@ -458,7 +459,7 @@ async fn required_columns_and_class_permissions_hold_on_create() {
                 "POST",
                 "/1.1/classes/Review",
                 Some(extra.clone()),
-                Who::Alice
+                Caller::User(ALICE_SESSION)
             )
             .await,
             err(leancloud::LcError::forbidden_by_class_permissions(
@@ -470,7 +471,7 @@ async fn required_columns_and_class_permissions_hold_on_create() {
             "POST",
             "/1.1/classes/Review",
             Some(full.clone()),
-            Who::Alice,
+            Caller::User(ALICE_SESSION),
         )
         .await;
         assert_eq!(status, 201, "{created}");
@@ -481,7 +482,14 @@ async fn required_columns_and_class_permissions_hold_on_create() {
             "the default ACL names the creator as _owner"
         );
         assert_eq!(
-            send(&base, "POST", "/1.1/classes/Review", Some(full), Who::Alice).await,
+            send(
+                &base,
+                "POST",
+                "/1.1/classes/Review",
+                Some(full),
+                Caller::User(ALICE_SESSION)
+            )
+            .await,
             err(leancloud::LcError::duplicate_value()),
             "one review per author and business"
         );
@@ -494,7 +502,7 @@ async fn required_columns_and_class_permissions_hold_on_create() {
                 extra["author"] = pointer("_User", BOB);
                 extra
             }),
-            Who::Master,
+            Caller::Master,
         )
         .await;
         assert_eq!(status, 201, "the master key adds columns");
@@ -504,7 +512,7 @@ async fn required_columns_and_class_permissions_hold_on_create() {
                 "POST",
                 "/1.1/classes/Business",
                 Some(json!({"name": "Mine"})),
-                Who::Alice
+                Caller::User(ALICE_SESSION)
             )
             .await,
             err(leancloud::LcError::forbidden_by_class_permissions("create"))
@@ -518,13 +526,13 @@ async fn hidden_columns_are_for_the_master_key_and_defaults_show_at_read_time() 
         let app = example_app(front).await;
         let base = app.uri();
         let review = format!("/1.1/classes/Review/{REVIEW}");
-        let (_, client) = send(&base, "GET", &review, None, Who::Anonymous).await;
+        let (_, client) = send(&base, "GET", &review, None, Caller::Anonymous).await;
         assert_eq!(client["stars"], 4, "{front:?}");
         assert!(client.get("moderatorNote").is_none(), "{client}");
-        let (_, master) = send(&base, "GET", &review, None, Who::Master).await;
+        let (_, master) = send(&base, "GET", &review, None, Caller::Master).await;
         assert_eq!(master["moderatorNote"], "checked");
 
-        let (_, found) = send(&base, "GET", "/1.1/classes/Review", None, Who::Anonymous).await;
+        let (_, found) = send(&base, "GET", "/1.1/classes/Review", None, Caller::Anonymous).await;
         assert!(
             found["results"][0].get("moderatorNote").is_none(),
             "{found}"
@@ -535,7 +543,7 @@ async fn hidden_columns_are_for_the_master_key_and_defaults_show_at_read_time() 
             "GET",
             &format!("/1.1/classes/Business/{NOODLES}"),
             None,
-            Who::Anonymous,
+            Caller::Anonymous,
         )
         .await;
         assert_eq!(
@@ -547,7 +555,7 @@ async fn hidden_columns_are_for_the_master_key_and_defaults_show_at_read_time() 
             "GET",
             &format!("/1.1/classes/Business/{CAFE}"),
             None,
-            Who::Anonymous,
+            Caller::Anonymous,
         )
         .await;
         assert_eq!(
@@ -566,7 +574,7 @@ async fn hidden_columns_are_for_the_master_key_and_defaults_show_at_read_time() 
         );
 
         let bob = format!("/1.1/classes/_User/{BOB}");
-        let (_, client) = send(&base, "GET", &bob, None, Who::Alice).await;
+        let (_, client) = send(&base, "GET", &bob, None, Caller::User(ALICE_SESSION)).await;
         assert_eq!(
             (&client["role"], &client["reviewCount"]),
             (&json!("admin"), &json!(0))
@@ -575,7 +583,7 @@ async fn hidden_columns_are_for_the_master_key_and_defaults_show_at_read_time() 
             client.get("banned").is_none() && client.get("password").is_none(),
             "{client}"
         );
-        let (_, master) = send(&base, "GET", &bob, None, Who::Master).await;
+        let (_, master) = send(&base, "GET", &bob, None, Caller::Master).await;
         assert_eq!(
             master["banned"], false,
             "a hidden column's default, for the master key"
@@ -622,7 +630,7 @@ async fn unique_index_holds_under_concurrent_creates(front: Front) {
                 "POST",
                 "/1.1/classes/Tag",
                 Some(json!({"name": name})),
-                Who::Anonymous,
+                Caller::Anonymous,
             )
             .await;
             (name, answer)
@@ -678,7 +686,7 @@ async fn a_mock_starts_from_a_settings_folder() {
         "GET",
         &format!("/1.1/classes/Business/{CAFE}"),
         None,
-        Who::Anonymous,
+        Caller::Anonymous,
     )
     .await;
     assert_eq!(status, 200);

@@ -3,41 +3,23 @@
 //! batch or not, is refused with 117 and changes nothing; a sign-up's values are
 //! replaced by `false`; the master key sets them.
 
+use crate::support;
 use leancloud::cloud::Registry;
-use leancloud::{LcError, Request};
+use leancloud::{Caller, LcError};
 use mock_server::api::{Api, AppConfig};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-#[derive(Clone, Copy)]
-enum Who<'a> {
-    Master,
-    Anonymous,
-    Session(&'a str),
-}
-
-fn send(api: &Api, who: Who<'_>, method: &str, path: &str, body: Value) -> (u16, Value) {
-    let cfg = api.config();
-    let req = Request::from_target(method, path)
-        .with_header("x-lc-id", &cfg.app_id)
-        .with_json(&body);
-    let req = match who {
-        Who::Master => req.with_header("x-lc-key", format!("{},master", cfg.master_key)),
-        Who::Anonymous => req.with_header("x-lc-key", &cfg.app_key),
-        Who::Session(t) => req
-            .with_header("x-lc-key", &cfg.app_key)
-            .with_header("x-lc-session", t),
-    };
-    let resp = api.handle(&req);
-    (resp.status, resp.body_json().unwrap())
+fn send(api: &Api, who: Caller<&str>, method: &str, path: &str, body: Value) -> (u16, Value) {
+    support::send(api, &who, method, path, Some(&body))
 }
 
 /// A signed-up user: (objectId, sessionToken).
 fn user(api: &Api, name: &str) -> (String, String) {
     let (s, b) = send(
         api,
-        Who::Anonymous,
+        Caller::Anonymous,
         "POST",
         "/1.1/users",
         json!({"username": name, "password": "pw"}),
@@ -81,7 +63,13 @@ fn a_user_cannot_mark_their_own_email_or_phone_verified_on_any_update_path() {
                 json!({ flag: false }),
                 json!({ flag: {"__op": "Delete"} }),
             ] {
-                let answer = send(&api, Who::Session(&token), "PUT", &path, body.clone());
+                let answer = send(
+                    &api,
+                    Caller::User(token.as_str()),
+                    "PUT",
+                    &path,
+                    body.clone(),
+                );
                 assert_eq!(answer, read_only(flag), "PUT {path} {body}");
                 assert_eq!(
                     stored(&api, &id),
@@ -92,7 +80,7 @@ fn a_user_cannot_mark_their_own_email_or_phone_verified_on_any_update_path() {
             // A path into the flag fails sooner: a boolean has no fields (111).
             let (s, b) = send(
                 &api,
-                Who::Session(&token),
+                Caller::User(token.as_str()),
                 "PUT",
                 &path,
                 json!({ format!("{flag}.x"): true }),
@@ -104,7 +92,7 @@ fn a_user_cannot_mark_their_own_email_or_phone_verified_on_any_update_path() {
     // The same user may still change everything else.
     let (s, b) = send(
         &api,
-        Who::Session(&token),
+        Caller::User(token.as_str()),
         "PUT",
         &format!("/1.1/users/{id}"),
         json!({"nick": "annie"}),
@@ -120,7 +108,7 @@ fn a_batch_cannot_mark_a_user_verified_either() {
     let before = stored(&api, &id);
     let (s, b) = send(
         &api,
-        Who::Session(&token),
+        Caller::User(token.as_str()),
         "POST",
         "/1.1/batch",
         json!({"requests": [
@@ -146,7 +134,7 @@ fn a_sign_up_starts_unverified_whatever_it_sends_on_every_path() {
         let mut body = flags.clone();
         body["username"] = json!(format!("u{i}"));
         body["password"] = json!("pw");
-        let (s, b) = send(&api, Who::Anonymous, "POST", path, body);
+        let (s, b) = send(&api, Caller::Anonymous, "POST", path, body);
         assert_eq!(s, 201, "{b}");
         assert_eq!(
             (&b["emailVerified"], &b["mobilePhoneVerified"]),
@@ -157,7 +145,7 @@ fn a_sign_up_starts_unverified_whatever_it_sends_on_every_path() {
     }
     let (s, b) = send(
         &api,
-        Who::Anonymous,
+        Caller::Anonymous,
         "POST",
         "/1.1/batch",
         json!({"requests": [{"method": "POST", "path": "/1.1/users",
@@ -185,7 +173,7 @@ fn the_master_key_sets_the_verification_flags() {
     ] {
         let (s, b) = send(
             &api,
-            Who::Master,
+            Caller::Master,
             "PUT",
             &path,
             json!({"emailVerified": true, "mobilePhoneVerified": true}),
@@ -198,7 +186,7 @@ fn the_master_key_sets_the_verification_flags() {
         );
         let (s, _) = send(
             &api,
-            Who::Master,
+            Caller::Master,
             "PUT",
             &path,
             json!({"emailVerified": false, "mobilePhoneVerified": false}),
@@ -207,7 +195,7 @@ fn the_master_key_sets_the_verification_flags() {
     }
     let (s, b) = send(
         &api,
-        Who::Master,
+        Caller::Master,
         "POST",
         "/1.1/users",
         json!({"username": "bob", "password": "pw", "emailVerified": true}),
@@ -235,7 +223,7 @@ fn another_users_flags_are_still_206_and_a_refused_update_never_reaches_before_u
     let (bob, _) = user(&api, "bob");
     let (s, b) = send(
         &api,
-        Who::Session(&ann_token),
+        Caller::User(ann_token.as_str()),
         "PUT",
         &format!("/1.1/users/{bob}"),
         json!({"emailVerified": true}),
@@ -244,7 +232,7 @@ fn another_users_flags_are_still_206_and_a_refused_update_never_reaches_before_u
     assert_eq!((s, b), (e.status, e.to_json()));
     let answer = send(
         &api,
-        Who::Session(&ann_token),
+        Caller::User(ann_token.as_str()),
         "PUT",
         &format!("/1.1/users/{ann}"),
         json!({"emailVerified": true}),
@@ -257,7 +245,7 @@ fn another_users_flags_are_still_206_and_a_refused_update_never_reaches_before_u
     );
     let (s, _) = send(
         &api,
-        Who::Session(&ann_token),
+        Caller::User(ann_token.as_str()),
         "PUT",
         &format!("/1.1/users/{ann}"),
         json!({"nick": "annie"}),

@@ -1,10 +1,9 @@
 //! `lc-mock replay`: hand-written recordings under `fixtures/recordings/` replayed
 //! against a fresh emulator per test case, and the command's output and exit codes.
 
-mod common;
-use common::{fresh, run};
+use crate::support::{fresh, outcome, run, temp_file};
 
-use mock_server::replay::{self, ExchangeOutcome, Record, ReplayOptions, Report};
+use mock_server::replay::{self, Record, ReplayOptions, Report};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -29,21 +28,6 @@ fn records(name: &str) -> Vec<Record> {
 
 fn replay_fixture(name: &str) -> Report {
     replay::replay(&records(name), &fresh)
-}
-
-fn outcome<'r>(report: &'r Report, test: &str, index: usize) -> &'r ExchangeOutcome {
-    report
-        .outcomes
-        .iter()
-        .find(|o| o.test == test && o.index == index)
-        .unwrap_or_else(|| panic!("no exchange #{index} in test {test:?}"))
-}
-
-/// A scratch file unique to this process and name.
-fn temp_file(name: &str, contents: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("lc-replay-{}-{name}", std::process::id()));
-    std::fs::write(&path, contents).expect("the temp dir is writable");
-    path
 }
 
 fn args(file: PathBuf) -> ReplayOptions {

@@ -3,17 +3,12 @@
 //! `$inQuery` and its kin; and a column hidden from clients is absent wherever a client's
 //! query names it, so its values cannot be read one `$regex` at a time.
 
+use crate::support;
 use lc_model::Column;
-use leancloud::{LcError, Request};
+use leancloud::value::pointer;
+use leancloud::{Caller, LcError, Request};
 use mock_server::api::{Api, AppConfig};
 use serde_json::{Value, json};
-
-#[derive(Clone, Copy)]
-enum Who<'a> {
-    Master,
-    Anonymous,
-    Session(&'a str),
-}
 
 struct App(Api);
 
@@ -22,29 +17,22 @@ impl App {
         App(Api::new(AppConfig::default()))
     }
 
-    fn send(&self, who: Who<'_>, method: &str, target: &str, body: Option<&Value>) -> (u16, Value) {
+    fn send(
+        &self,
+        who: Caller<&str>,
+        method: &str,
+        target: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
         let req = Request::from_target(method, target);
         self.send_request(who, req, body)
     }
 
-    fn send_request(&self, who: Who<'_>, req: Request, body: Option<&Value>) -> (u16, Value) {
-        let cfg = self.0.config();
-        let mut req = req.with_header("x-lc-id", &cfg.app_id);
-        req = match who {
-            Who::Master => req.with_header("x-lc-key", format!("{},master", cfg.master_key)),
-            Who::Anonymous => req.with_header("x-lc-key", &cfg.app_key),
-            Who::Session(t) => req
-                .with_header("x-lc-key", &cfg.app_key)
-                .with_header("x-lc-session", t),
-        };
-        if let Some(body) = body {
-            req = req.with_json(body);
-        }
-        let resp = self.0.handle(&req);
-        (resp.status, resp.body_json().unwrap())
+    fn send_request(&self, who: Caller<&str>, req: Request, body: Option<&Value>) -> (u16, Value) {
+        support::request(&self.0, &who, req, body)
     }
 
-    fn create(&self, who: Who<'_>, class: &str, body: Value) -> String {
+    fn create(&self, who: Caller<&str>, class: &str, body: Value) -> String {
         let (status, created) =
             self.send(who, "POST", &format!("/1.1/classes/{class}"), Some(&body));
         assert_eq!(status, 201, "{created}");
@@ -52,7 +40,7 @@ impl App {
     }
 
     /// `GET /1.1/classes/<class>` with `params`.
-    fn find(&self, who: Who<'_>, class: &str, params: &[(&str, String)]) -> (u16, Value) {
+    fn find(&self, who: Caller<&str>, class: &str, params: &[(&str, String)]) -> (u16, Value) {
         let mut req = Request::from_target("GET", &format!("/1.1/classes/{class}"));
         for (k, v) in params {
             req = req.with_query(k, v.clone());
@@ -61,7 +49,7 @@ impl App {
     }
 
     /// How many rows of `class` match `where` for `who`; the error when refused.
-    fn count(&self, who: Who<'_>, class: &str, r#where: &Value) -> Result<u64, LcError> {
+    fn count(&self, who: Caller<&str>, class: &str, r#where: &Value) -> Result<u64, LcError> {
         let params = [
             ("where", r#where.to_string()),
             ("count", "1".into()),
@@ -86,22 +74,18 @@ impl App {
     }
 }
 
-fn pointer(class: &str, id: &str) -> Value {
-    json!({"__type": "Pointer", "className": class, "objectId": id})
-}
-
 /// Users `alice@x.com` and `bob@y.com`, each owning a public Business.
 fn app_with_users() -> (App, Vec<String>) {
     let app = App::new();
     let mut users = Vec::new();
     for (name, email) in [("alice", "alice@x.com"), ("bob", "bob@y.com")] {
         let id = app.create(
-            Who::Master,
+            Caller::Master,
             "_User",
             json!({"username": name, "password": "pw", "email": email}),
         );
         app.create(
-            Who::Anonymous,
+            Caller::Anonymous,
             "Business",
             json!({"name": name, "owner": pointer("_User", &id), "ownerId": id}),
         );
@@ -117,7 +101,7 @@ fn forbidden_to_find() -> LcError {
 #[test]
 fn every_subquery_over_a_class_closed_to_find_is_refused_as_a_find_of_it_is() {
     let (app, _) = app_with_users();
-    let (status, body) = app.send(Who::Anonymous, "GET", "/1.1/users", None);
+    let (status, body) = app.send(Caller::Anonymous, "GET", "/1.1/users", None);
     assert_eq!(LcError::from_json(status, &body), Some(forbidden_to_find()));
 
     let by_email = json!({"email": {"$regex": "^a"}});
@@ -135,7 +119,7 @@ fn every_subquery_over_a_class_closed_to_find_is_refused_as_a_find_of_it_is() {
     ];
     for probe in &probes {
         assert_eq!(
-            app.count(Who::Anonymous, "Business", probe),
+            app.count(Caller::Anonymous, "Business", probe),
             Err(forbidden_to_find()),
             "{probe}"
         );
@@ -143,7 +127,7 @@ fn every_subquery_over_a_class_closed_to_find_is_refused_as_a_find_of_it_is() {
     // The master key may: the probes count what they should.
     let counts: Vec<u64> = probes
         .iter()
-        .map(|p| app.count(Who::Master, "Business", p).unwrap())
+        .map(|p| app.count(Caller::Master, "Business", p).unwrap())
         .collect();
     assert_eq!(counts, [1, 1, 1, 1, 1, 1]);
 
@@ -151,10 +135,10 @@ fn every_subquery_over_a_class_closed_to_find_is_refused_as_a_find_of_it_is() {
     let before = app.dump();
     let batch = json!({"requests": [{"method": "GET", "path": "/1.1/classes/Business",
         "params": {"where": probes[0], "count": 1, "limit": 0}}]});
-    let (_, body) = app.send(Who::Anonymous, "POST", "/1.1/batch", Some(&batch));
+    let (_, body) = app.send(Caller::Anonymous, "POST", "/1.1/batch", Some(&batch));
     assert_eq!(body[0]["error"], forbidden_to_find().to_json(), "{body}");
     let (_, found) = app.find(
-        Who::Master,
+        Caller::Master,
         "Business",
         &[("where", json!({"name": "alice"}).to_string())],
     );
@@ -164,7 +148,7 @@ fn every_subquery_over_a_class_closed_to_find_is_refused_as_a_find_of_it_is() {
         .to_string();
     let req = Request::from_target("PUT", &format!("/1.1/classes/Business/{business}"))
         .with_query("where", probes[0].to_string());
-    let (status, body) = app.send_request(Who::Anonymous, req, Some(&json!({"name": "taken"})));
+    let (status, body) = app.send_request(Caller::Anonymous, req, Some(&json!({"name": "taken"})));
     assert_eq!(LcError::from_json(status, &body), Some(forbidden_to_find()));
     assert_eq!(app.dump(), before);
 }
@@ -199,15 +183,15 @@ fn a_subquery_over_an_open_class_counts_only_the_rows_the_caller_may_read() {
 
     let probe = json!({"owner": {"$inQuery": {"className": "_User", "where": {"email": {"$regex": "^a"}}}}});
     assert_eq!(
-        app.count(Who::Anonymous, "Business", &probe),
+        app.count(Caller::Anonymous, "Business", &probe),
         Err(forbidden_to_find())
     );
     assert_eq!(
-        app.count(Who::Session(bob_token), "Business", &probe),
+        app.count(Caller::User(bob_token), "Business", &probe),
         Ok(0)
     );
     assert_eq!(
-        app.count(Who::Session(alice_token), "Business", &probe),
+        app.count(Caller::User(alice_token), "Business", &probe),
         Ok(1)
     );
 }
@@ -220,16 +204,16 @@ fn app_with_hidden_notes() -> (App, Vec<String>) {
     let mut ids = Vec::new();
     for (note, stars, business) in [("zeta", 5, "Cafe"), ("alpha", 3, "Bar"), ("mid", 4, "Deli")] {
         ids.push(app.create(
-            Who::Anonymous,
+            Caller::Anonymous,
             "Review",
             json!({"moderatorNote": note, "stars": stars, "businessName": business,
                    "details": {"note": note}}),
         ));
-        app.create(Who::Anonymous, "Business", json!({"name": business}));
+        app.create(Caller::Anonymous, "Business", json!({"name": business}));
     }
-    app.create(Who::Anonymous, "Business", json!({"name": "zeta"}));
+    app.create(Caller::Anonymous, "Business", json!({"name": "zeta"}));
     app.create(
-        Who::Anonymous,
+        Caller::Anonymous,
         "Comment",
         json!({"review": pointer("Review", &ids[0])}),
     );
@@ -251,9 +235,9 @@ fn a_hidden_column_matches_as_if_absent_in_every_client_where() {
     let (app, _) = app_with_hidden_notes();
     let regex = |p: &str| json!({"moderatorNote": {"$regex": p}});
     // The probe: the same answer whatever the hidden values are.
-    assert_eq!(app.count(Who::Anonymous, "Review", &regex("^z")), Ok(0));
-    assert_eq!(app.count(Who::Anonymous, "Review", &regex("^q")), Ok(0));
-    assert_eq!(app.count(Who::Master, "Review", &regex("^z")), Ok(1));
+    assert_eq!(app.count(Caller::Anonymous, "Review", &regex("^z")), Ok(0));
+    assert_eq!(app.count(Caller::Anonymous, "Review", &regex("^q")), Ok(0));
+    assert_eq!(app.count(Caller::Master, "Review", &regex("^z")), Ok(1));
 
     let absent_for_clients = [
         (json!({"moderatorNote": {"$exists": false}}), 3, 0),
@@ -277,12 +261,12 @@ fn a_hidden_column_matches_as_if_absent_in_every_client_where() {
     ];
     for (r#where, client, master) in absent_for_clients {
         assert_eq!(
-            app.count(Who::Anonymous, "Review", &r#where),
+            app.count(Caller::Anonymous, "Review", &r#where),
             Ok(client),
             "{where}"
         );
         assert_eq!(
-            app.count(Who::Master, "Review", &r#where),
+            app.count(Caller::Master, "Review", &r#where),
             Ok(master),
             "{where}"
         );
@@ -295,20 +279,23 @@ fn a_hidden_column_is_absent_in_subqueries_select_keys_and_order() {
     // Businesses named by reviews whose hidden note starts with "z".
     let named = json!({"name": {"$select": {"key": "businessName", "query": {"className": "Review",
         "where": {"moderatorNote": {"$regex": "^z"}}}}}});
-    assert_eq!(app.count(Who::Anonymous, "Business", &named), Ok(0));
-    assert_eq!(app.count(Who::Master, "Business", &named), Ok(1));
+    assert_eq!(app.count(Caller::Anonymous, "Business", &named), Ok(0));
+    assert_eq!(app.count(Caller::Master, "Business", &named), Ok(1));
     // Businesses named like a hidden note: the business "zeta".
     let like_a_note = json!({"name": {"$select": {"key": "moderatorNote",
         "query": {"className": "Review", "where": {}}}}});
-    assert_eq!(app.count(Who::Anonymous, "Business", &like_a_note), Ok(0));
-    assert_eq!(app.count(Who::Master, "Business", &like_a_note), Ok(1));
+    assert_eq!(
+        app.count(Caller::Anonymous, "Business", &like_a_note),
+        Ok(0)
+    );
+    assert_eq!(app.count(Caller::Master, "Business", &like_a_note), Ok(1));
     let in_query = json!({"review": {"$inQuery": {"className": "Review",
         "where": {"moderatorNote": "zeta"}}}});
-    assert_eq!(app.count(Who::Anonymous, "Comment", &in_query), Ok(0));
-    assert_eq!(app.count(Who::Master, "Comment", &in_query), Ok(1));
+    assert_eq!(app.count(Caller::Anonymous, "Comment", &in_query), Ok(0));
+    assert_eq!(app.count(Caller::Master, "Comment", &in_query), Ok(1));
 
     // Ordered by a hidden key, clients get creation order either way.
-    let stars = |who: Who<'_>, order: &str| -> Vec<Value> {
+    let stars = |who: Caller<&str>, order: &str| -> Vec<Value> {
         let (status, body) = app.find(who, "Review", &[("order", order.to_string())]);
         assert_eq!(status, 200, "{body}");
         body["results"]
@@ -318,12 +305,12 @@ fn a_hidden_column_is_absent_in_subqueries_select_keys_and_order() {
             .map(|r| r["stars"].clone())
             .collect()
     };
-    assert_eq!(stars(Who::Anonymous, "moderatorNote"), [5, 3, 4]);
-    assert_eq!(stars(Who::Anonymous, "-moderatorNote"), [5, 3, 4]);
+    assert_eq!(stars(Caller::Anonymous, "moderatorNote"), [5, 3, 4]);
+    assert_eq!(stars(Caller::Anonymous, "-moderatorNote"), [5, 3, 4]);
     // The hidden key ties every row, so the next key decides.
-    assert_eq!(stars(Who::Anonymous, "-details.note,stars"), [3, 4, 5]);
-    assert_eq!(stars(Who::Master, "moderatorNote"), [3, 4, 5]);
-    assert_eq!(stars(Who::Master, "-moderatorNote"), [5, 4, 3]);
+    assert_eq!(stars(Caller::Anonymous, "-details.note,stars"), [3, 4, 5]);
+    assert_eq!(stars(Caller::Master, "moderatorNote"), [3, 4, 5]);
+    assert_eq!(stars(Caller::Master, "-moderatorNote"), [5, 4, 3]);
 }
 
 #[test]
@@ -336,7 +323,7 @@ fn a_conditional_write_on_a_hidden_column_tells_a_client_nothing_and_includes_hi
         json!({"moderatorNote": "other"}),
     ] {
         let req = Request::from_target("PUT", &target).with_query("where", condition.to_string());
-        let (status, body) = app.send_request(Who::Anonymous, req, Some(&json!({"stars": 1})));
+        let (status, body) = app.send_request(Caller::Anonymous, req, Some(&json!({"stars": 1})));
         assert_eq!(
             LcError::from_json(status, &body),
             Some(LcError::no_effect()),
@@ -346,17 +333,17 @@ fn a_conditional_write_on_a_hidden_column_tells_a_client_nothing_and_includes_hi
     assert_eq!(app.dump(), before);
     let req = Request::from_target("PUT", &target)
         .with_query("where", json!({"moderatorNote": "zeta"}).to_string());
-    let (status, _) = app.send_request(Who::Master, req, Some(&json!({"stars": 1})));
+    let (status, _) = app.send_request(Caller::Master, req, Some(&json!({"stars": 1})));
     assert_eq!(status, 200);
 
     let include = [("include", "review".to_string())];
-    let (_, client) = app.find(Who::Anonymous, "Comment", &include);
+    let (_, client) = app.find(Caller::Anonymous, "Comment", &include);
     let review = &client["results"][0]["review"];
     assert_eq!(review["stars"], 1, "{client}");
     assert!(
         review.get("moderatorNote").is_none() && review.get("details").is_none(),
         "{client}"
     );
-    let (_, master) = app.find(Who::Master, "Comment", &include);
+    let (_, master) = app.find(Caller::Master, "Comment", &include);
     assert_eq!(master["results"][0]["review"]["moderatorNote"], "zeta");
 }

@@ -7,13 +7,14 @@
 //! recursed once per segment or level would overflow here and abort the test binary. The
 //! limits are those of `lc_model::limits`, listed in the README's "Limits" table.
 
+use crate::support::{error, request, send};
 use lc_model::limits::{
     MAX_INCLUDE_DEPTH, MAX_OBJECT_DEPTH, MAX_PATH_SEGMENTS, MAX_QUERY_BRANCHES, MAX_QUERY_DEPTH,
     MAX_SUBQUERIES,
 };
 use lc_model::{Store, StoredObject};
 use leancloud::error::code;
-use leancloud::{LcError, Request};
+use leancloud::{Caller, LcError, Request};
 use mock_server::api::{Api, AppConfig};
 use mock_server::http::standalone::Standalone;
 use serde_json::{Map, Value, json};
@@ -31,37 +32,6 @@ fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
         .expect("a thread")
         .join()
         .expect("the thread ends without panicking")
-}
-
-#[derive(Clone, Copy)]
-enum Who {
-    Master,
-    Client,
-}
-
-fn send(api: &Api, who: Who, method: &str, target: &str, body: Option<&Value>) -> (u16, Value) {
-    let mut req = Request::from_target(method, target);
-    send_request(api, who, &mut req, body)
-}
-
-fn send_request(api: &Api, who: Who, req: &mut Request, body: Option<&Value>) -> (u16, Value) {
-    let cfg = api.config();
-    let key = match who {
-        Who::Master => format!("{},master", cfg.master_key),
-        Who::Client => cfg.app_key.clone(),
-    };
-    let mut out = std::mem::take(req)
-        .with_header("x-lc-id", &cfg.app_id)
-        .with_header("x-lc-key", key);
-    if let Some(body) = body {
-        out = out.with_json(body);
-    }
-    let resp = api.handle(&out);
-    (resp.status, resp.body_json().expect("every answer is JSON"))
-}
-
-fn error(status: u16, body: &Value) -> LcError {
-    LcError::from_json(status, body).unwrap_or_else(|| panic!("not an error: {status} {body}"))
 }
 
 /// A class's rows by id: fields and update time.
@@ -116,7 +86,7 @@ fn app_with_business() -> (Arc<Api>, String) {
     let api = Arc::new(Api::new(AppConfig::default()));
     let (status, created) = send(
         &api,
-        Who::Client,
+        &Caller::Anonymous,
         "POST",
         "/1.1/classes/Business",
         Some(&json!({"name": "Cafe", "address": {"city": "Paris"}})),
@@ -130,7 +100,7 @@ fn app_with_business() -> (Arc<Api>, String) {
 fn still_serves(api: &Api, id: &str) {
     let (status, got) = send(
         api,
-        Who::Client,
+        &Caller::Anonymous,
         "GET",
         &format!("/1.1/classes/Business/{id}"),
         None,
@@ -149,8 +119,8 @@ fn keys_and_include_of_twenty_thousand_segments_are_invalid_queries_and_the_app_
                 "/1.1/classes/Business?limit=1".to_string(),
                 format!("/1.1/classes/Business/{id}"),
             ] {
-                let mut req = Request::from_target("GET", &target).with_query(param, &path);
-                let (status, body) = send_request(&api, Who::Client, &mut req, None);
+                let req = Request::from_target("GET", &target).with_query(param, &path);
+                let (status, body) = request(&api, &Caller::Anonymous, req, None);
                 let e = error(status, &body);
                 assert_eq!(
                     (e.status, e.code),
@@ -166,7 +136,7 @@ fn keys_and_include_of_twenty_thousand_segments_are_invalid_queries_and_the_app_
             // The same in a batch item's params.
             let batch = json!({"requests": [{"method": "GET", "path": "/1.1/classes/Business",
                 "params": {param: path.clone()}}]});
-            let (status, body) = send(&api, Who::Client, "POST", "/1.1/batch", Some(&batch));
+            let (status, body) = send(&api, &Caller::Anonymous, "POST", "/1.1/batch", Some(&batch));
             assert_eq!(status, 200);
             assert_eq!(
                 body[0]["error"]["code"],
@@ -175,20 +145,18 @@ fn keys_and_include_of_twenty_thousand_segments_are_invalid_queries_and_the_app_
             );
         }
         // `order` and `where` keys are paths too.
-        let mut req =
-            Request::from_target("GET", "/1.1/classes/Business").with_query("order", &path);
-        let (status, body) = send_request(&api, Who::Client, &mut req, None);
+        let req = Request::from_target("GET", "/1.1/classes/Business").with_query("order", &path);
+        let (status, body) = request(&api, &Caller::Anonymous, req, None);
         assert_eq!(error(status, &body).code, code::INVALID_QUERY, "{body}");
         let r#where = json!({path.clone(): "Cafe"}).to_string();
-        let mut req =
-            Request::from_target("GET", "/1.1/classes/Business").with_query("where", r#where);
-        let (status, body) = send_request(&api, Who::Client, &mut req, None);
+        let req = Request::from_target("GET", "/1.1/classes/Business").with_query("where", r#where);
+        let (status, body) = request(&api, &Caller::Anonymous, req, None);
         assert_eq!(error(status, &body).code, code::INVALID_QUERY, "{body}");
 
         // At the limit a path is fine: it names nothing here, so nothing is shown of it.
-        let mut req = Request::from_target("GET", "/1.1/classes/Business")
+        let req = Request::from_target("GET", "/1.1/classes/Business")
             .with_query("keys", dotted(MAX_PATH_SEGMENTS));
-        let (status, body) = send_request(&api, Who::Client, &mut req, None);
+        let (status, body) = request(&api, &Caller::Anonymous, req, None);
         assert_eq!(status, 200, "{body}");
         still_serves(&api, &id);
         assert_eq!(dump(&api), before);
@@ -204,7 +172,7 @@ fn an_update_whose_body_key_has_nine_thousand_segments_is_refused_and_changes_no
         let target = format!("/1.1/classes/Business/{id}");
         let (status, body) = send(
             &api,
-            Who::Client,
+            &Caller::Anonymous,
             "PUT",
             &target,
             Some(&json!({key.clone(): 1})),
@@ -214,10 +182,10 @@ fn an_update_whose_body_key_has_nine_thousand_segments_is_refused_and_changes_no
         assert!(e.message.contains("9000 segments"), "{}", e.message);
         // The master key, an operation, a batch item: the same.
         let op = json!({key.clone(): {"__op": "Increment", "amount": 1}});
-        let (status, body) = send(&api, Who::Master, "PUT", &target, Some(&op));
+        let (status, body) = send(&api, &Caller::Master, "PUT", &target, Some(&op));
         assert_eq!(error(status, &body).code, code::GENERIC, "{body}");
         let batch = json!({"requests": [{"method": "PUT", "path": target, "body": {key: 1}}]});
-        let (_, body) = send(&api, Who::Client, "POST", "/1.1/batch", Some(&batch));
+        let (_, body) = send(&api, &Caller::Anonymous, "POST", "/1.1/batch", Some(&batch));
         assert_eq!(body[0]["error"]["code"], code::GENERIC, "{body}");
         still_serves(&api, &id);
         assert_eq!(dump(&api), before);
@@ -240,7 +208,7 @@ fn an_object_nested_past_a_hundred_levels_is_refused_whether_created_or_built_by
         // The object itself is the first level, as MongoDB counts.
         let (status, body) = send(
             &api,
-            Who::Client,
+            &Caller::Anonymous,
             "POST",
             "/1.1/classes/Deep",
             Some(&json!({"v": nested(MAX_OBJECT_DEPTH - 1)})),
@@ -249,7 +217,7 @@ fn an_object_nested_past_a_hundred_levels_is_refused_whether_created_or_built_by
         let before = dump(&api);
         let (status, body) = send(
             &api,
-            Who::Client,
+            &Caller::Anonymous,
             "POST",
             "/1.1/classes/Deep",
             Some(&json!({"v": nested(MAX_OBJECT_DEPTH)})),
@@ -263,7 +231,7 @@ fn an_object_nested_past_a_hundred_levels_is_refused_whether_created_or_built_by
         let target = format!("/1.1/classes/Business/{id}");
         let (status, body) = send(
             &api,
-            Who::Client,
+            &Caller::Anonymous,
             "PUT",
             &target,
             Some(&json!({key: nested(20)})),
@@ -283,14 +251,14 @@ fn bodies_and_wheres_nested_twenty_thousand_levels_are_malformed_json() {
         let body = format!("{{\"name\": {deep}}}");
         let mut req = Request::from_target("POST", "/1.1/classes/Business");
         req.body = body.into_bytes();
-        let (status, answer) = send_request(&api, Who::Client, &mut req, None);
+        let (status, answer) = request(&api, &Caller::Anonymous, req, None);
         assert_eq!(error(status, &answer).code, code::INVALID_JSON, "{answer}");
         let mut or = String::from("{\"name\":\"Cafe\"}");
         for _ in 0..20_000 {
             or = format!("{{\"$or\":[{or}]}}");
         }
-        let mut req = Request::from_target("GET", "/1.1/classes/Business").with_query("where", or);
-        let (status, answer) = send_request(&api, Who::Client, &mut req, None);
+        let req = Request::from_target("GET", "/1.1/classes/Business").with_query("where", or);
+        let (status, answer) = request(&api, &Caller::Anonymous, req, None);
         assert_eq!(error(status, &answer).code, code::INVALID_JSON, "{answer}");
         still_serves(&api, &id);
         assert_eq!(dump(&api), before);
@@ -315,17 +283,22 @@ fn nested_in_query(levels: usize) -> Value {
     w
 }
 
-fn find(api: &Api, who: Who, class: &str, r#where: &Value) -> (u16, Value) {
-    let mut req = Request::from_target("GET", &format!("/1.1/classes/{class}"))
+fn find(api: &Api, who: &Caller<&str>, class: &str, r#where: &Value) -> (u16, Value) {
+    let req = Request::from_target("GET", &format!("/1.1/classes/{class}"))
         .with_query("where", r#where.to_string());
-    send_request(api, who, &mut req, None)
+    request(api, who, req, None)
 }
 
 #[test]
 fn or_and_subqueries_nested_past_the_depth_limit_are_invalid_queries() {
     on_small_stack(|| {
         let (api, id) = app_with_business();
-        let (status, body) = find(&api, Who::Client, "Business", &nested_or(MAX_QUERY_DEPTH));
+        let (status, body) = find(
+            &api,
+            &Caller::Anonymous,
+            "Business",
+            &nested_or(MAX_QUERY_DEPTH),
+        );
         assert_eq!(
             (status, body["results"].as_array().map(Vec::len)),
             (200, Some(1)),
@@ -336,7 +309,7 @@ fn or_and_subqueries_nested_past_the_depth_limit_are_invalid_queries() {
             nested_or(60),
             nested_in_query(40),
         ] {
-            let (status, body) = find(&api, Who::Client, "Business", &r#where);
+            let (status, body) = find(&api, &Caller::Anonymous, "Business", &r#where);
             let e = error(status, &body);
             assert_eq!((e.status, e.code), (400, code::INVALID_QUERY), "{body}");
             assert!(
@@ -358,7 +331,7 @@ fn a_pointer_to_itself_included_four_thousand_four_hundred_deep_is_refused_and_a
         let me = json!({"__type": "Pointer", "className": "Business", "objectId": id});
         let (status, body) = send(
             &api,
-            Who::Client,
+            &Caller::Anonymous,
             "PUT",
             &target,
             Some(&json!({"next": me})),
@@ -366,15 +339,15 @@ fn a_pointer_to_itself_included_four_thousand_four_hundred_deep_is_refused_and_a
         assert_eq!(status, 200, "{body}");
         let before = dump(&api);
         let chain = |n: usize| vec!["next"; n].join(".");
-        let mut req = Request::from_target("GET", &target).with_query("include", chain(4_400));
-        let (status, body) = send_request(&api, Who::Client, &mut req, None);
+        let req = Request::from_target("GET", &target).with_query("include", chain(4_400));
+        let (status, body) = request(&api, &Caller::Anonymous, req, None);
         let e = error(status, &body);
         assert_eq!((e.status, e.code), (400, code::INVALID_QUERY), "{body}");
         assert!(e.message.contains("more than 100"), "{}", e.message);
 
-        let mut req = Request::from_target("GET", "/1.1/classes/Business")
+        let req = Request::from_target("GET", "/1.1/classes/Business")
             .with_query("include", chain(MAX_INCLUDE_DEPTH));
-        let (status, body) = send_request(&api, Who::Client, &mut req, None);
+        let (status, body) = request(&api, &Caller::Anonymous, req, None);
         assert_eq!(status, 200, "{body}");
         let mut at = &body["results"][0];
         for level in 0..MAX_INCLUDE_DEPTH {
@@ -396,22 +369,22 @@ fn includes_that_multiply_past_the_work_budget_time_out() {
         let many: Vec<Value> = (0..100).map(|_| me.clone()).collect();
         let blob = "x".repeat(512 * 1024);
         let body = json!({"all": many, "blob": blob});
-        let (status, body) = send(&api, Who::Client, "PUT", &target, Some(&body));
+        let (status, body) = send(&api, &Caller::Anonymous, "PUT", &target, Some(&body));
         assert_eq!(status, 200, "{body}");
         let before = dump(&api);
         // 100 × 100 × 100 copies of an object of half a megabyte, asked in 30 bytes.
         for include in ["all.all.all", "all.all"] {
-            let mut req = Request::from_target("GET", &target).with_query("include", include);
-            let (status, body) = send_request(&api, Who::Client, &mut req, None);
+            let req = Request::from_target("GET", &target).with_query("include", include);
+            let (status, body) = request(&api, &Caller::Anonymous, req, None);
             let e = error(status, &body);
             assert_eq!((e.status, e.code), (503, code::TIMEOUT), "{body}");
             assert_eq!(e, LcError::request_timeout());
         }
         // Within the budget (a hundred copies), the include is answered.
-        let mut req = Request::from_target("GET", "/1.1/classes/Business")
+        let req = Request::from_target("GET", "/1.1/classes/Business")
             .with_query("include", "all")
             .with_query("keys", "all.name");
-        let (status, body) = send_request(&api, Who::Client, &mut req, None);
+        let (status, body) = request(&api, &Caller::Anonymous, req, None);
         assert_eq!(status, 200);
         assert_eq!(body["results"][0]["all"][99]["name"], "Cafe");
         still_serves(&api, &id);
@@ -445,7 +418,7 @@ fn an_or_of_forty_thousand_select_branches_over_twenty_thousand_rows_times_out_a
         );
         let mut req = Request::from_target("POST", "/1.1/batch");
         req.body = batch.into_bytes();
-        let (status, body) = send_request(&api, Who::Client, &mut req, None);
+        let (status, body) = request(&api, &Caller::Anonymous, req, None);
         assert_eq!(status, 200);
         assert_eq!(
             body[0]["error"],
@@ -464,14 +437,14 @@ fn more_subqueries_or_branches_than_allowed_time_out_and_the_limits_themselves_p
         let in_query = json!({"self": {"$inQuery": {"className": "Big", "where": {"tag": "t1"}}}});
         let ok = find(
             &api,
-            Who::Client,
+            &Caller::Anonymous,
             "Business",
             &json!({"$or": vec![in_query.clone(); MAX_SUBQUERIES]}),
         );
         assert_eq!(ok.0, 200, "{}", ok.1);
         let over = find(
             &api,
-            Who::Client,
+            &Caller::Anonymous,
             "Business",
             &json!({"$or": vec![in_query; MAX_SUBQUERIES + 1]}),
         );
@@ -480,7 +453,7 @@ fn more_subqueries_or_branches_than_allowed_time_out_and_the_limits_themselves_p
         let eq = json!({"name": "Cafe"});
         let ok = find(
             &api,
-            Who::Client,
+            &Caller::Anonymous,
             "Business",
             &json!({"$or": vec![eq.clone(); MAX_QUERY_BRANCHES]}),
         );
@@ -494,7 +467,7 @@ fn more_subqueries_or_branches_than_allowed_time_out_and_the_limits_themselves_p
             json!(vec![eq.clone(); MAX_QUERY_BRANCHES + 1]),
             json!({"$or": [{"$and": vec![eq.clone(); 600]}, {"$or": vec![eq; 600]}]}),
         ] {
-            let (status, body) = find(&api, Who::Client, "Business", &r#where);
+            let (status, body) = find(&api, &Caller::Anonymous, "Business", &r#where);
             assert_eq!(error(status, &body), LcError::request_timeout());
         }
         still_serves(&api, &id);
@@ -513,27 +486,31 @@ fn a_scan_that_costs_more_than_the_work_budget_times_out_and_a_cheaper_one_answe
             .collect();
         let r#where = json!({"$or": branches});
         for (param, value) in [("order", "n"), ("count", "1")] {
-            let mut req = Request::from_target("GET", "/1.1/classes/Big")
+            let req = Request::from_target("GET", "/1.1/classes/Big")
                 .with_query("where", r#where.to_string())
                 .with_query(param, value);
-            let (status, body) = send_request(&api, Who::Client, &mut req, None);
+            let (status, body) = request(&api, &Caller::Anonymous, req, None);
             assert_eq!(error(status, &body), LcError::request_timeout(), "{param}");
         }
         // A conditional write's subqueries are held to the same budget.
         let costly = json!({"self": {"$inQuery": {"className": "Big", "where": r#where,
             "order": "n"}}});
-        let mut req = Request::from_target("PUT", &format!("/1.1/classes/Business/{id}"))
+        let req = Request::from_target("PUT", &format!("/1.1/classes/Business/{id}"))
             .with_query("where", costly.to_string());
-        let (status, body) =
-            send_request(&api, Who::Client, &mut req, Some(&json!({"name": "Gone"})));
+        let (status, body) = request(
+            &api,
+            &Caller::Anonymous,
+            req,
+            Some(&json!({"name": "Gone"})),
+        );
         assert_eq!(error(status, &body), LcError::request_timeout());
 
         // A whole-class count with a few conditions is well within it.
-        let mut req = Request::from_target("GET", "/1.1/classes/Big")
+        let req = Request::from_target("GET", "/1.1/classes/Big")
             .with_query("where", json!({"tag": "t3", "n": {"$gte": 0}}).to_string())
             .with_query("count", "1")
             .with_query("limit", "0");
-        let (status, body) = send_request(&api, Who::Client, &mut req, None);
+        let (status, body) = request(&api, &Caller::Anonymous, req, None);
         assert_eq!((status, &body["count"]), (200, &json!(500)), "{body}");
         still_serves(&api, &id);
         assert_eq!(dump(&api), before);
@@ -595,7 +572,7 @@ fn a_regex_of_twenty_thousand_nested_groups_is_an_invalid_query() {
         let pattern = format!("{}a{}", "(".repeat(20_000), ")".repeat(20_000));
         let (status, body) = find(
             &api,
-            Who::Client,
+            &Caller::Anonymous,
             "Business",
             &json!({"name": {"$regex": pattern}}),
         );
@@ -611,7 +588,7 @@ fn an_answer_nested_two_hundred_levels_deep_is_written_whole() {
         let target = format!("/1.1/classes/Business/{id}");
         let me = json!({"__type": "Pointer", "className": "Business", "objectId": id});
         let body = json!({"next": me, "v": nested(MAX_OBJECT_DEPTH - 2)});
-        let (status, answer) = send(&api, Who::Client, "PUT", &target, Some(&body));
+        let (status, answer) = send(&api, &Caller::Anonymous, "PUT", &target, Some(&body));
         assert_eq!(status, 200, "{answer}");
         // Each of the 100 included copies carries the 98 levels of `v`: deeper than a
         // serde_json reader takes (128), so the text is checked as text.

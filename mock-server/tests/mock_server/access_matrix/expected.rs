@@ -18,9 +18,10 @@
 use leancloud::error::code;
 use std::fmt;
 
-/// Who sends the request.
+/// Persona sends the request, as the matrix names the people of its world (each is a
+/// [`leancloud::Caller`] on the wire).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Who {
+pub enum Persona {
     /// The app key, no session.
     Anonymous,
     /// A signed-in user named in no ACL, class permission or role.
@@ -38,29 +39,34 @@ pub enum Who {
     UnknownToken,
 }
 
-pub const PRINCIPALS: [Who; 7] = [
-    Who::Anonymous,
-    Who::Stranger,
-    Who::Owner,
-    Who::Member,
-    Who::Inheritor,
-    Who::Master,
-    Who::UnknownToken,
+pub const PRINCIPALS: [Persona; 7] = [
+    Persona::Anonymous,
+    Persona::Stranger,
+    Persona::Owner,
+    Persona::Member,
+    Persona::Inheritor,
+    Persona::Master,
+    Persona::UnknownToken,
 ];
 
 /// Signed-in principals with a valid session.
-const SIGNED_IN: &[Who] = &[Who::Stranger, Who::Owner, Who::Member, Who::Inheritor];
-/// Everyone the app key speaks for with a valid (or no) session.
-const EVERYONE: &[Who] = &[
-    Who::Anonymous,
-    Who::Stranger,
-    Who::Owner,
-    Who::Member,
-    Who::Inheritor,
+const SIGNED_IN: &[Persona] = &[
+    Persona::Stranger,
+    Persona::Owner,
+    Persona::Member,
+    Persona::Inheritor,
 ];
-const EDITORS: &[Who] = &[Who::Member, Who::Inheritor];
+/// Everyone the app key speaks for with a valid (or no) session.
+const EVERYONE: &[Persona] = &[
+    Persona::Anonymous,
+    Persona::Stranger,
+    Persona::Owner,
+    Persona::Member,
+    Persona::Inheritor,
+];
+const EDITORS: &[Persona] = &[Persona::Member, Persona::Inheritor];
 /// Inheritance runs one way: Editors' own members do not hold Chiefs.
-const CHIEFS: &[Who] = &[Who::Inheritor];
+const CHIEFS: &[Persona] = &[Persona::Inheritor];
 
 /// The class permission set on the class for the operation under test (§6.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,12 +101,12 @@ pub const CLASS_PERMS: [ClassPerm; 8] = [
     ClassPerm::Nobody,
 ];
 
-/// Who passes a class permission (the master key aside).
-fn passes(perm: ClassPerm) -> &'static [Who] {
+/// Persona passes a class permission (the master key aside).
+fn passes(perm: ClassPerm) -> &'static [Persona] {
     match perm {
         ClassPerm::Everyone => EVERYONE,
         ClassPerm::SignedIn => SIGNED_IN,
-        ClassPerm::OwnerById | ClassPerm::OwnerByName => &[Who::Owner],
+        ClassPerm::OwnerById | ClassPerm::OwnerByName => &[Persona::Owner],
         ClassPerm::RoleByName | ClassPerm::RoleById => EDITORS,
         ClassPerm::InheritingRole => CHIEFS,
         ClassPerm::Nobody => &[],
@@ -133,12 +139,12 @@ pub const ACL_SHAPES: [AclShape; 6] = [
     AclShape::Nobody,
 ];
 
-/// Who may read and who may write an object with the ACL (the master key aside).
-fn readers_writers(acl: AclShape) -> (&'static [Who], &'static [Who]) {
+/// Persona may read and who may write an object with the ACL (the master key aside).
+fn readers_writers(acl: AclShape) -> (&'static [Persona], &'static [Persona]) {
     match acl {
         AclShape::PublicReadWrite => (EVERYONE, EVERYONE),
         AclShape::PublicReadOnly => (EVERYONE, &[]),
-        AclShape::OwnerOnly => (&[Who::Owner], &[Who::Owner]),
+        AclShape::OwnerOnly => (&[Persona::Owner], &[Persona::Owner]),
         AclShape::EditorsOnly => (EDITORS, EDITORS),
         AclShape::ChiefsOnly => (CHIEFS, CHIEFS),
         AclShape::Nobody => (&[], &[]),
@@ -192,7 +198,7 @@ pub struct Case {
     pub op: Op,
     pub perm: ClassPerm,
     pub acl: AclShape,
-    pub who: Who,
+    pub who: Persona,
 }
 
 impl fmt::Display for Case {
@@ -296,10 +302,10 @@ fn denied(status: u16, code: i64, error: impl Into<String>) -> Outcome {
 
 /// The expected outcome of a case.
 pub fn expect(case: &Case) -> Outcome {
-    if case.who == Who::UnknownToken {
+    if case.who == Persona::UnknownToken {
         return denied(400, code::USER_NOT_FOUND, "Could not find user.");
     }
-    let master = case.who == Who::Master;
+    let master = case.who == Persona::Master;
     if !master
         && let Some(op) = case.op.class_op()
         && !passes(case.perm).contains(&case.who)

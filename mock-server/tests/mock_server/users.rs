@@ -2,9 +2,10 @@
 //! password changes, linked accounts, and the `_User` rules on the class paths. Every
 //! answer any test here gets is checked for passwords (see [`App::send`]).
 
+use crate::support::{self, error};
 use lc_model::{Clock, SeededIds, Store};
 use leancloud::error::code;
-use leancloud::{LcError, Request};
+use leancloud::{Caller, LcError, Request};
 use mock_server::api::{Api, AppConfig};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -30,13 +31,6 @@ struct App {
     clock: Arc<HandClock>,
 }
 
-#[derive(Clone, Copy)]
-enum Who<'a> {
-    Master,
-    Anonymous,
-    Session(&'a str),
-}
-
 impl App {
     fn new() -> App {
         let clock = Arc::new(HandClock(AtomicI64::new(1_700_000_000_000)));
@@ -52,16 +46,15 @@ impl App {
     }
 
     /// One request; the answer is checked for any trace of a password.
-    fn send(&self, who: Who<'_>, method: &str, target: &str, body: Option<Value>) -> (u16, Value) {
+    fn send(
+        &self,
+        who: Caller<&str>,
+        method: &str,
+        target: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let cfg = self.api.config();
-        let mut req = Request::from_target(method, target).with_header("x-lc-id", &cfg.app_id);
-        req = match who {
-            Who::Master => req.with_header("x-lc-key", format!("{},master", cfg.master_key)),
-            Who::Anonymous => req.with_header("x-lc-key", &cfg.app_key),
-            Who::Session(t) => req
-                .with_header("x-lc-key", &cfg.app_key)
-                .with_header("x-lc-session", t),
-        };
+        let mut req = who.sign(Request::from_target(method, target), &support::keys(cfg));
         if let Some(body) = body {
             req = req.with_json(&body);
         }
@@ -83,7 +76,7 @@ impl App {
     }
 
     fn sign_up(&self, body: Value) -> (u16, Value) {
-        self.send(Who::Anonymous, "POST", "/1.1/users", Some(body))
+        self.send(Caller::Anonymous, "POST", "/1.1/users", Some(body))
     }
 
     /// A signed-up user: (objectId, sessionToken).
@@ -94,12 +87,12 @@ impl App {
     }
 
     fn log_in(&self, body: Value) -> (u16, Value) {
-        self.send(Who::Anonymous, "POST", "/1.1/login", Some(body))
+        self.send(Caller::Anonymous, "POST", "/1.1/login", Some(body))
     }
 
     /// Every user, as the master key finds them.
     fn all_users(&self) -> Value {
-        let (status, body) = self.send(Who::Master, "GET", "/1.1/users?returnACL=true", None);
+        let (status, body) = self.send(Caller::Master, "GET", "/1.1/users?returnACL=true", None);
         assert_eq!(status, 200, "{body}");
         body["results"].clone()
     }
@@ -124,10 +117,6 @@ fn str_of(v: &Value, key: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("no string {key} in {v}"))
         .to_string()
-}
-
-fn error(status: u16, body: &Value) -> LcError {
-    LcError::from_json(status, body).unwrap_or_else(|| panic!("not an error: {status} {body}"))
 }
 
 fn keys(v: &Value) -> Vec<String> {
@@ -216,7 +205,7 @@ fn a_new_user_is_readable_by_everyone_and_writable_only_by_themselves() {
         users[0]["ACL"],
         json!({"*": {"read": true}, id.clone(): {"write": true}})
     );
-    let (s, b) = app.send(Who::Anonymous, "GET", &format!("/1.1/users/{id}"), None);
+    let (s, b) = app.send(Caller::Anonymous, "GET", &format!("/1.1/users/{id}"), None);
     assert_eq!((s, b["username"].clone()), (200, json!("ann")));
 }
 
@@ -387,7 +376,7 @@ fn more_than_six_failed_log_ins_in_fifteen_minutes_lock_the_user_for_fifteen_min
 fn users_me_answers_the_sessions_user_and_211_without_a_valid_token() {
     let app = App::new();
     let (id, token) = app.user("ann");
-    let (s, b) = app.send(Who::Session(&token), "GET", "/1.1/users/me", None);
+    let (s, b) = app.send(Caller::User(token.as_str()), "GET", "/1.1/users/me", None);
     assert_eq!(s, 200);
     assert_eq!(
         (str_of(&b, "objectId"), str_of(&b, "sessionToken")),
@@ -395,9 +384,9 @@ fn users_me_answers_the_sessions_user_and_211_without_a_valid_token() {
     );
     let recorded_211 = json!({"code": 211, "error": "Could not find user."});
     for who in [
-        Who::Session("0000000000000000000000000"),
-        Who::Anonymous,
-        Who::Master,
+        Caller::User("0000000000000000000000000"),
+        Caller::Anonymous,
+        Caller::Master,
     ] {
         let (s, b) = app.send(who, "GET", "/1.1/users/me", None);
         assert_eq!((s, b), (400, recorded_211.clone()));
@@ -413,9 +402,13 @@ fn a_user_is_shown_with_a_token_only_to_themselves_and_a_missing_one_is_211() {
         format!("/1.1/users/{ann}"),
         format!("/1.1/classes/_User/{ann}"),
     ] {
-        let (s, b) = app.send(Who::Session(&ann_token), "GET", &path, None);
+        let (s, b) = app.send(Caller::User(ann_token.as_str()), "GET", &path, None);
         assert_eq!((s, str_of(&b, "sessionToken")), (200, ann_token.clone()));
-        for who in [Who::Session(&bob_token), Who::Anonymous, Who::Master] {
+        for who in [
+            Caller::User(bob_token.as_str()),
+            Caller::Anonymous,
+            Caller::Master,
+        ] {
             let (s, b) = app.send(who, "GET", &path, None);
             assert_eq!(s, 200);
             assert_eq!(b["username"], "ann");
@@ -426,7 +419,7 @@ fn a_user_is_shown_with_a_token_only_to_themselves_and_a_missing_one_is_211() {
         "/1.1/users/5d831ad3f40d3a0007541fbc",
         "/1.1/classes/_User/5d831ad3f40d3a0007541fbc",
     ] {
-        let (s, b) = app.send(Who::Master, "GET", path, None);
+        let (s, b) = app.send(Caller::Master, "GET", path, None);
         assert_eq!(error(s, &b), LcError::user_not_found(), "{path}");
     }
 }
@@ -435,7 +428,7 @@ fn a_user_is_shown_with_a_token_only_to_themselves_and_a_missing_one_is_211() {
 fn finding_users_is_refused_to_clients_and_allowed_to_the_master_key() {
     let app = App::new();
     let (_, token) = app.user("ann");
-    for who in [Who::Anonymous, Who::Session(&token)] {
+    for who in [Caller::Anonymous, Caller::User(token.as_str())] {
         for path in ["/1.1/users", "/1.1/classes/_User"] {
             let (s, b) = app.send(who, "GET", path, None);
             assert_eq!(
@@ -446,7 +439,7 @@ fn finding_users_is_refused_to_clients_and_allowed_to_the_master_key() {
         }
     }
     let (s, b) = app.send(
-        Who::Master,
+        Caller::Master,
         "GET",
         "/1.1/users?where=%7B%22username%22%3A%22ann%22%7D",
         None,
@@ -466,7 +459,7 @@ fn a_user_cannot_change_or_delete_another_user_but_can_change_themselves() {
         format!("/1.1/users/{ann}"),
         format!("/1.1/classes/_User/{ann}"),
     ] {
-        for who in [Who::Session(&bob_token), Who::Anonymous] {
+        for who in [Caller::User(bob_token.as_str()), Caller::Anonymous] {
             let (s, b) = app.send(who, "PUT", &path, Some(json!({"nick": "x"})));
             assert_eq!(error(s, &b), LcError::user_cannot_be_altered(), "{path}");
             let (s, b) = app.send(who, "DELETE", &path, None);
@@ -474,7 +467,7 @@ fn a_user_cannot_change_or_delete_another_user_but_can_change_themselves() {
         }
     }
     let (s, b) = app.send(
-        Who::Session(&ann_token),
+        Caller::User(ann_token.as_str()),
         "PUT",
         &format!("/1.1/users/{ann}"),
         Some(json!({"nick": "annie"})),
@@ -483,22 +476,27 @@ fn a_user_cannot_change_or_delete_another_user_but_can_change_themselves() {
         (s, keys(&b)),
         (200, vec!["objectId".to_string(), "updatedAt".to_string()])
     );
-    let (_, b) = app.send(Who::Anonymous, "GET", &format!("/1.1/users/{ann}"), None);
+    let (_, b) = app.send(Caller::Anonymous, "GET", &format!("/1.1/users/{ann}"), None);
     assert_eq!(b["nick"], "annie");
     let (s, b) = app.send(
-        Who::Session(&bob_token),
+        Caller::User(bob_token.as_str()),
         "DELETE",
         &format!("/1.1/users/{bob}"),
         None,
     );
     assert_eq!((s, b), (200, json!({})));
-    let (s, b) = app.send(Who::Session(&bob_token), "GET", "/1.1/users/me", None);
+    let (s, b) = app.send(
+        Caller::User(bob_token.as_str()),
+        "GET",
+        "/1.1/users/me",
+        None,
+    );
     assert_eq!(
         error(s, &b),
         LcError::user_not_found(),
         "a deleted user's token stops working"
     );
-    let (s, _) = app.send(Who::Master, "DELETE", &format!("/1.1/users/{ann}"), None);
+    let (s, _) = app.send(Caller::Master, "DELETE", &format!("/1.1/users/{ann}"), None);
     assert_eq!(s, 200);
     assert_eq!(app.all_users(), json!([]));
 }
@@ -508,7 +506,7 @@ fn changing_the_password_with_put_rehashes_it_and_keeps_the_token() {
     let app = App::new();
     let (ann, token) = app.user("ann");
     let (s, b) = app.send(
-        Who::Session(&token),
+        Caller::User(token.as_str()),
         "PUT",
         &format!("/1.1/users/{ann}"),
         Some(json!({"password": "Pass-Two!"})),
@@ -519,14 +517,14 @@ fn changing_the_password_with_put_rehashes_it_and_keeps_the_token() {
     let (s, b) = app.log_in(json!({"username": "ann", "password": "Pass-Two!"}));
     assert_eq!((s, str_of(&b, "sessionToken")), (200, token.clone()));
     let (s, b) = app.send(
-        Who::Session(&token),
+        Caller::User(token.as_str()),
         "PUT",
         &format!("/1.1/users/{ann}"),
         Some(json!({"password": ""})),
     );
     assert_eq!(error(s, &b), LcError::password_missing());
     let (s, b) = app.send(
-        Who::Session(&token),
+        Caller::User(token.as_str()),
         "PUT",
         &format!("/1.1/users/{ann}"),
         Some(json!({"password": {"__op": "Delete"}})),
@@ -550,11 +548,16 @@ fn uniqueness_and_formats_hold_on_update_too() {
             LcError::invalid_mobile_phone(),
         ),
     ] {
-        let (s, b) = app.send(Who::Session(&token), "PUT", &path, Some(body.clone()));
+        let (s, b) = app.send(
+            Caller::User(token.as_str()),
+            "PUT",
+            &path,
+            Some(body.clone()),
+        );
         assert_eq!(error(s, &b), want, "{body}");
     }
     let (s, _) = app.send(
-        Who::Session(&token),
+        Caller::User(token.as_str()),
         "PUT",
         &path,
         Some(json!({"email": "b@x.io"})),
@@ -568,22 +571,22 @@ fn refreshing_the_session_token_replaces_it_and_the_old_one_stops_working() {
     let (ann, old) = app.user("ann");
     let (_, bob_token) = app.user("bob");
     let path = format!("/1.1/users/{ann}/refreshSessionToken");
-    let (s, b) = app.send(Who::Session(&bob_token), "PUT", &path, None);
+    let (s, b) = app.send(Caller::User(bob_token.as_str()), "PUT", &path, None);
     assert_eq!(error(s, &b), LcError::user_cannot_be_altered());
-    let (s, b) = app.send(Who::Session(&old), "PUT", &path, None);
+    let (s, b) = app.send(Caller::User(old.as_str()), "PUT", &path, None);
     assert_eq!(s, 200);
     assert_eq!(b["username"], "ann");
     let new = str_of(&b, "sessionToken");
     assert!(is_token(&b["sessionToken"]) && new != old);
-    let (s, b) = app.send(Who::Session(&old), "GET", "/1.1/users/me", None);
+    let (s, b) = app.send(Caller::User(old.as_str()), "GET", "/1.1/users/me", None);
     assert_eq!(error(s, &b), LcError::user_not_found());
-    let (s, b) = app.send(Who::Session(&new), "GET", "/1.1/users/me", None);
+    let (s, b) = app.send(Caller::User(new.as_str()), "GET", "/1.1/users/me", None);
     assert_eq!((s, str_of(&b, "objectId")), (200, ann.clone()));
-    let (s, b) = app.send(Who::Master, "PUT", &path, None);
+    let (s, b) = app.send(Caller::Master, "PUT", &path, None);
     assert_eq!(s, 200);
     assert_ne!(str_of(&b, "sessionToken"), new);
     let (s, b) = app.send(
-        Who::Master,
+        Caller::Master,
         "PUT",
         "/1.1/users/5d831ad3f40d3a0007541fbc/refreshSessionToken",
         None,
@@ -597,7 +600,7 @@ fn update_password_answers_the_recorded_keys_with_a_new_token_and_the_old_one_st
     let (ann, old) = app.user("ann");
     let path = format!("/1.1/users/{ann}/updatePassword");
     let (s, b) = app.send(
-        Who::Session(&old),
+        Caller::User(old.as_str()),
         "PUT",
         &path,
         Some(json!({"old_password": "Wrong-Pass!", "new_password": "Pass-New!"})),
@@ -605,14 +608,14 @@ fn update_password_answers_the_recorded_keys_with_a_new_token_and_the_old_one_st
     assert_eq!(error(s, &b), LcError::password_mismatch());
     let (_, bob_token) = app.user("bob");
     let (s, b) = app.send(
-        Who::Session(&bob_token),
+        Caller::User(bob_token.as_str()),
         "PUT",
         &path,
         Some(json!({"old_password": PW, "new_password": "Pass-New!"})),
     );
     assert_eq!(error(s, &b), LcError::user_cannot_be_altered());
     let (s, b) = app.send(
-        Who::Session(&old),
+        Caller::User(old.as_str()),
         "PUT",
         &path,
         Some(json!({"old_password": PW})),
@@ -620,7 +623,7 @@ fn update_password_answers_the_recorded_keys_with_a_new_token_and_the_old_one_st
     assert_eq!(error(s, &b), LcError::password_missing());
     app.advance_ms(5);
     let (s, b) = app.send(
-        Who::Session(&old),
+        Caller::User(old.as_str()),
         "PUT",
         &path,
         Some(json!({"old_password": PW, "new_password": "Pass-New!"})),
@@ -630,7 +633,7 @@ fn update_password_answers_the_recorded_keys_with_a_new_token_and_the_old_one_st
     assert_eq!(str_of(&b, "objectId"), ann);
     let new = str_of(&b, "sessionToken");
     assert!(is_token(&b["sessionToken"]) && new != old);
-    let (s, _) = app.send(Who::Session(&old), "GET", "/1.1/users/me", None);
+    let (s, _) = app.send(Caller::User(old.as_str()), "GET", "/1.1/users/me", None);
     assert_eq!(s, 400);
     // The recordings log in with the new password and get the new token.
     let (s, b) = app.log_in(json!({"username": "ann", "password": "Pass-New!"}));
@@ -658,7 +661,7 @@ fn an_anonymous_user_logs_in_again_with_the_same_id_and_fail_on_not_exist_is_211
     assert_eq!(again["sessionToken"], first["sessionToken"]);
     let other = json!({"authData": {"anonymous": {"id": "another"}}});
     let (s, b) = app.send(
-        Who::Anonymous,
+        Caller::Anonymous,
         "POST",
         "/1.1/users?failOnNotExist=true",
         Some(other),
@@ -668,7 +671,7 @@ fn an_anonymous_user_logs_in_again_with_the_same_id_and_fail_on_not_exist_is_211
         (400, json!({"code": 211, "error": "Could not find user."}))
     );
     let (s, b) = app.send(
-        Who::Anonymous,
+        Caller::Anonymous,
         "POST",
         "/1.1/users?failOnNotExist=true",
         Some(anon),
@@ -683,7 +686,7 @@ fn an_anonymous_user_who_signs_up_with_a_password_loses_the_anonymous_link() {
     let (_, first) = app.sign_up(json!({"authData": {"anonymous": {"id": "a-1"}}}));
     let (id, token) = (str_of(&first, "objectId"), str_of(&first, "sessionToken"));
     let (s, b) = app.send(
-        Who::Session(&token),
+        Caller::User(token.as_str()),
         "PUT",
         &format!("/1.1/classes/_User/{id}"),
         Some(json!({"username": "justsomeuniquename", "password": PW})),
@@ -705,7 +708,7 @@ fn accounts_are_linked_and_unlinked_with_put_and_one_account_links_one_user() {
     let (bob, bob_token) = app.user("bob");
     let weixin = json!({"openid": "o-1", "access_token": "t"});
     let (s, b) = app.send(
-        Who::Session(&ann_token),
+        Caller::User(ann_token.as_str()),
         "PUT",
         &format!("/1.1/users/{ann}"),
         Some(json!({"authData": {"weixin": weixin}})),
@@ -720,21 +723,21 @@ fn accounts_are_linked_and_unlinked_with_put_and_one_account_links_one_user() {
     );
     assert_eq!(str_of(&b, "sessionToken"), ann_token);
     let (s, b) = app.send(
-        Who::Session(&bob_token),
+        Caller::User(bob_token.as_str()),
         "PUT",
         &format!("/1.1/users/{bob}"),
         Some(json!({"authData.weixin": {"openid": "o-1"}})),
     );
     assert_eq!(error(s, &b), LcError::auth_data_taken());
     let (s, _) = app.send(
-        Who::Session(&ann_token),
+        Caller::User(ann_token.as_str()),
         "PUT",
         &format!("/1.1/users/{ann}"),
         Some(json!({"authData.weixin": {"__op": "Delete"}})),
     );
     assert_eq!(s, 200);
     let (s, b) = app.send(
-        Who::Anonymous,
+        Caller::Anonymous,
         "POST",
         "/1.1/users?failOnNotExist=true",
         Some(json!({"authData": {"weixin": {"openid": "o-1"}}})),
@@ -748,23 +751,23 @@ fn email_requests_answer_empty_for_a_known_email_and_205_otherwise() {
     app.sign_up(json!({"username": "ann", "password": PW, "email": "a@x.io"}));
     for path in ["/1.1/requestPasswordReset", "/1.1/requestEmailVerify"] {
         let (s, b) = app.send(
-            Who::Anonymous,
+            Caller::Anonymous,
             "POST",
             path,
             Some(json!({"email": "a@x.io"})),
         );
         assert_eq!((s, b), (200, json!({})), "{path}");
         let (s, b) = app.send(
-            Who::Anonymous,
+            Caller::Anonymous,
             "POST",
             path,
             Some(json!({"email": "b@x.io"})),
         );
         assert_eq!(error(s, &b), LcError::email_not_found(), "{path}");
-        let (s, b) = app.send(Who::Anonymous, "POST", path, Some(json!({})));
+        let (s, b) = app.send(Caller::Anonymous, "POST", path, Some(json!({})));
         assert_eq!(error(s, &b), LcError::email_missing(), "{path}");
         let (s, b) = app.send(
-            Who::Anonymous,
+            Caller::Anonymous,
             "POST",
             path,
             Some(json!({"email": ["a@x.io"]})),
@@ -776,7 +779,7 @@ fn email_requests_answer_empty_for_a_known_email_and_205_otherwise() {
 #[test]
 fn signing_up_and_logging_in_ignore_a_stale_session_token_as_the_recordings_do() {
     let app = App::new();
-    let stale = Who::Session("f4pwahaqjqz3anq8tnsivfw3i");
+    let stale = Caller::User("f4pwahaqjqz3anq8tnsivfw3i");
     let (s, up) = app.send(stale, "POST", "/1.1/users", Some(tester1()));
     assert_eq!(s, 201, "{up}");
     let (s, b) = app.send(
@@ -796,7 +799,7 @@ fn user_routes_answer_inside_a_batch() {
     let app = App::new();
     let (ann, token) = app.user("ann");
     let (s, b) = app.send(
-        Who::Session(&token),
+        Caller::User(token.as_str()),
         "POST",
         "/1.1/batch",
         Some(json!({"requests": [
