@@ -1,8 +1,6 @@
 //! `where` operators, order, limit/skip/count, on a store filled directly.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use lc_model::query::{self, FindParams, Matcher, OrderKey};
 use lc_model::{Store, StoredObject};
 use leancloud::LcError;
@@ -501,10 +499,6 @@ fn dot_paths_reach_into_object_fields() {
 }
 
 // ---- where: subqueries ----------------------------------------------------------------
-
-fn pointer(class: &str, n: u32) -> Value {
-    json!({"__type": "Pointer", "className": class, "objectId": id(n)})
-}
 
 fn blog() -> Store {
     let mut s = store();

@@ -1,8 +1,6 @@
 //! How objects are shown: built-ins, `returnACL`, `keys`, `include`.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use lc_model::render::{self, View};
 use lc_model::{Store, StoredObject};
 use leancloud::error::code;
@@ -15,10 +13,6 @@ fn view(query: &[(&str, &str)]) -> View {
 fn show(store: &Store, class: &str, n: u32, query: &[(&str, &str)]) -> Value {
     let obj = store.object(class, &id(n)).expect("fixture object");
     render::render(store, class, obj, &view(query), &everyone).expect("rendered")
-}
-
-fn pointer(class: &str, n: u32) -> Value {
-    json!({"__type": "Pointer", "className": class, "objectId": id(n)})
 }
 
 const PUBLIC: fn() -> Value = || json!({"*": {"read": true, "write": true}});

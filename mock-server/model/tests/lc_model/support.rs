@@ -1,8 +1,6 @@
 //! Fixtures shared by the query and render tests: a store filled directly, and a find
 //! that answers object ids.
 
-#![allow(dead_code)]
-
 use lc_model::query::{self, FindParams};
 use lc_model::{FixedClock, SeededIds, Store, StoredObject};
 use leancloud::LcError;
@@ -19,6 +17,11 @@ pub fn store() -> Store {
 /// The id of the n-th object: ids sort in the order `n` does.
 pub fn id(n: u32) -> String {
     format!("{n:024x}")
+}
+
+/// A pointer to object `n` of `class`.
+pub fn pointer(class: &str, n: u32) -> Value {
+    leancloud::value::pointer(class, &id(n))
 }
 
 /// Insert object `n` of `class`, created `n` seconds after `T0`.
