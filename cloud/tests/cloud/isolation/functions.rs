@@ -1,8 +1,8 @@
 //! The cloud functions: nearbyBusinesses, businessSummary, moderateBusiness and
 //! normalizePhone, called as a client calls them.
 
+use super::{BEIJING, active_business, beijing_address, business_fields, review};
 use crate::support::{Caller, World, id, pointer, refusal};
-use crate::{BEIJING, active_business, beijing_address, business_fields, review};
 use leancloud::error::code;
 use serde_json::{Value, json};
 

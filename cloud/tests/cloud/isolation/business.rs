@@ -1,7 +1,7 @@
 //! `Business` beforeSave, afterSave, beforeUpdate, afterUpdate and afterDelete.
 
+use super::{BEIJING, active_business, beijing_address, business_fields, review};
 use crate::support::{World, geo, id, pointer, refusal};
-use crate::{BEIJING, active_business, beijing_address, business_fields, review};
 use leancloud::error::code;
 use serde_json::{Value, json};
 

@@ -1,7 +1,7 @@
 //! `Review` beforeSave, beforeUpdate, afterSave, afterUpdate and afterDelete.
 
+use super::{BEIJING, active_business, business_fields, review};
 use crate::support::{World, id, pointer, refusal};
-use crate::{BEIJING, active_business, business_fields, review};
 use leancloud::error::code;
 use serde_json::{Value, json};
 

@@ -4,8 +4,7 @@
 //! finish its after-hooks (`idle`), and the counters are recomputed from the reviews,
 //! independently of the cloud code, and compared with what is stored.
 
-mod support;
-
+use crate::support::{self, pointer};
 use harness::{Caller, Target, TestApp};
 use leancloud::LcError;
 use leancloud::client::Client;
@@ -33,10 +32,6 @@ async fn signed_in(app: &TestApp, username: &str) -> (Client, String) {
         .unwrap_or_else(|e| panic!("{username} logs in: {e}"));
     let id = user["objectId"].as_str().unwrap().to_string();
     (client.with_session_of(&user), id)
-}
-
-fn pointer(class: &str, id: &str) -> Value {
-    json!({"__type": "Pointer", "className": class, "objectId": id})
 }
 
 async fn all(client: &Client, class: &str) -> Vec<Value> {

@@ -8,7 +8,7 @@
 //! engine the request the platform would send, and whatever the hook writes lands in the
 //! emulator without firing further hooks.
 
-// Each test binary uses a different part of this module.
+// The snapshot binary (tests/snapshots.rs) uses only the fixture runner of this module.
 #![allow(dead_code)]
 
 use leancloud::caller::Keys;
@@ -194,9 +194,7 @@ pub fn id(object: &Value) -> &str {
     object["objectId"].as_str().expect("an objectId")
 }
 
-pub fn pointer(class: &str, id: &str) -> Value {
-    json!({"__type": "Pointer", "className": class, "objectId": id})
-}
+pub use leancloud::value::pointer;
 
 pub fn geo(latitude: f64, longitude: f64) -> Value {
     json!({"__type": "GeoPoint", "latitude": latitude, "longitude": longitude})

@@ -3,17 +3,14 @@
 //! emulator seeded for the case. The emulator runs no cloud code itself, so what a hook
 //! writes is all that changes.
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod address;
 mod business;
 mod functions;
 mod review;
 mod users;
 
+use crate::support::{self, World, geo, pointer};
 use serde_json::{Value, json};
-use support::{World, geo, pointer};
 
 /// Tiananmen, Beijing.
 pub const BEIJING: (f64, f64) = (39.9087, 116.3975);

@@ -1,7 +1,7 @@
 //! `Address` beforeSave, beforeUpdate and afterUpdate.
 
+use super::{BEIJING, beijing_address, business_fields};
 use crate::support::{World, geo, pointer, refusal};
-use crate::{BEIJING, beijing_address, business_fields};
 use leancloud::error::code;
 use serde_json::{Value, json};
 
