@@ -6,7 +6,8 @@
 //! [`every_request_of_the_node_transcript_gets_the_node_engines_answer`] also replays the
 //! file itself and checks that the hard-coded table still says the same.
 
-mod transcripts;
+use crate::support::send;
+use crate::transcripts;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -230,20 +231,6 @@ impl Case {
         }
         request
     }
-}
-
-async fn send(engine: &RunningEngine, request: Request) -> (u16, Value) {
-    let response = HttpTransport::new(&engine.uri())
-        .send(request)
-        .await
-        .unwrap();
-    let body = response.body_json().unwrap_or_else(|e| {
-        panic!(
-            "non-JSON answer {}: {e}",
-            String::from_utf8_lossy(&response.body)
-        )
-    });
-    (response.status, body)
 }
 
 fn post(path: &str, headers: &[&str], body: &str) -> Request {

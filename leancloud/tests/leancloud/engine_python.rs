@@ -28,7 +28,7 @@
 
 #![cfg(feature = "engine")]
 
-mod transcripts;
+use crate::transcripts;
 
 use leancloud::cloud::{CloudError, FunctionRequest, Registry};
 use leancloud::engine::{Engine, EngineConfig, start};

@@ -1,9 +1,6 @@
 //! What the transcript tests share: reading curl command lines and the transcript files
 //! beside the workspace.
 
-// Each test binary uses a part of this module.
-#![allow(dead_code)]
-
 use std::path::PathBuf;
 
 /// Words of a command line: split at blanks, except inside single quotes, which go

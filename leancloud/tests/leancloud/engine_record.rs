@@ -1,13 +1,13 @@
 //! An engine that records: every request it receives and its answer become one line of
 //! the recordings format, written before the answer leaves, without the app's keys.
 
+use crate::support::send;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use leancloud::cloud::{CloudError, Registry};
 use leancloud::engine::{Engine, EngineConfig, RECORDING_SUITE, RunningEngine, start_recording};
 use leancloud::error::code;
 use leancloud::recording::{REDACTED, Writer};
-use leancloud::transport::HttpTransport;
 use leancloud::{LcError, Request, Response, Transport};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -117,14 +117,6 @@ const JSON: (&str, &str) = ("content-type", "application/json");
 const ID: (&str, &str) = ("x-lc-id", APP_ID);
 const KEY: (&str, &str) = ("x-lc-key", APP_KEY);
 const HOOK: (&str, &str) = ("x-lc-hook-key", HOOK_KEY);
-
-async fn send(engine: &RunningEngine, request: Request) -> (u16, Value) {
-    let response = HttpTransport::new(&engine.uri())
-        .send(request)
-        .await
-        .unwrap();
-    (response.status, response.body_json().unwrap())
-}
 
 /// The fields of a line that say which case it is and what was sent and answered.
 fn summary(line: &Value) -> Value {
