@@ -1,7 +1,7 @@
 //! The target switch (`LC_TARGET`), the remote target's settings (variables, profiles,
 //! the production guard, keys kept out of every text), answers' error checks and
 //! polling. The flows that need the app (its hooks on each target, the cleanup of a
-//! run) are the system crate's (`system/tests/targets/`), which knows the app.
+//! run) are the system crate's (`system/tests/system/targets/`), which knows the app.
 
 use harness::{Answer, RemoteConfig, Secret, StartError, Target, TestApp};
 use leancloud::error::code;

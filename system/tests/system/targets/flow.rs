@@ -4,6 +4,7 @@
 //! and nothing of the run is left.
 
 use harness::{Caller, TestApp, eventually};
+use leancloud::Resource;
 use leancloud::error::code;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -23,7 +24,7 @@ pub async fn counters(app: &TestApp, business: &str) -> (i64, i64) {
         .send(
             &Caller::Master,
             "GET",
-            &format!("/1.1/classes/Business/{business}"),
+            &Resource::object("Business", business).path(),
             None,
         )
         .await;
@@ -109,7 +110,7 @@ pub async fn review_flow(app: &TestApp) -> String {
         .send(
             &Caller::Master,
             "GET",
-            &format!("/1.1/users/{user_id}"),
+            &Resource::User(user_id.to_string()).path(),
             None,
         )
         .await;

@@ -1,9 +1,9 @@
 //! The stack target: `lc-mock serve` and the app's `cloud-engine` as two processes, wired
 //! by the real hook protocol. The first test to start a stack builds both programs.
 //!
-//! `cargo test -p system --test targets stack -- --nocapture` prints the start-up times.
+//! `cargo test -p system --test system targets::stack -- --nocapture` prints the start-up times.
 
-use crate::flow::{KUANZHAI_HOT_POT, cleanup_leaves_nothing, counters, review_flow};
+use super::flow::{KUANZHAI_HOT_POT, cleanup_leaves_nothing, counters, review_flow};
 use harness::{Caller, StackMode, Target, TestApp};
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! "remote" app (the app on an emulator reached over HTTP only, as a deployed app would
 //! be), failures named without keys, and recorder cases.
 
-use crate::flow::{KUANZHAI_HOT_POT, cleanup_leaves_nothing, counters, review_flow};
+use super::flow::{KUANZHAI_HOT_POT, cleanup_leaves_nothing, counters, review_flow};
 use harness::{Caller, RemoteConfig, Secret, Target, TestApp};
 use leancloud::error::code;
 use mock_server::MockLeanCloud;

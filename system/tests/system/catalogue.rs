@@ -6,7 +6,7 @@
 //! the file. When they differ it fails and prints the regenerated text; regenerate with
 //!
 //! ```sh
-//! UPDATE_STEPS=1 cargo test -p system --test catalogue
+//! UPDATE_STEPS=1 cargo test -p system --test system catalogue
 //! ```
 
 use cucumber::World as _;
@@ -318,9 +318,9 @@ fn render(modules: &[Module]) -> String {
     let mut out = String::new();
     out.push_str("# Step catalogue\n\n");
     out.push_str(
-        "<!-- Generated from system/src/steps/*.rs by `cargo test -p system --test catalogue`.\n\
+        "<!-- Generated from system/src/steps/*.rs by `cargo test -p system --test system catalogue`.\n\
          Do not edit: change the step's doc comment, then run\n\
-         UPDATE_STEPS=1 cargo test -p system --test catalogue -->\n\n",
+         UPDATE_STEPS=1 cargo test -p system --test system catalogue -->\n\n",
     );
     out.push_str(&format!(
         "Every step the features can use ({count} patterns), with an example each. \
@@ -488,7 +488,7 @@ fn the_catalogue_lists_exactly_the_steps() {
     }
     panic!(
         "features/STEPS.md is not what the step definitions say. Regenerate it with\n\n    \
-         UPDATE_STEPS=1 cargo test -p system --test catalogue\n\n\
+         UPDATE_STEPS=1 cargo test -p system --test system catalogue\n\n\
          The regenerated text:\n\n{generated}"
     );
 }
