@@ -23,6 +23,7 @@
 use generative::app::{
     self, AppModel, AppState, Cell, Expect, ObjRef, Outcome, Request, Step, Who, expectation,
 };
+use generative::values::same_value;
 use harness::{Answer, Caller, Target, TestApp};
 use proptest::test_runner::{Config, FileFailurePersistence, TestError, TestRunner};
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
@@ -438,7 +439,7 @@ impl Sut {
                             _ => {}
                         }
                         let got = system::at_path(stored, path);
-                        if !system::same(got, &want) {
+                        if !same_value(got, &want) {
                             out.push(format!(
                                 "{} {name:?}: {path} is {got}, the model says {want}",
                                 o.class()
@@ -858,7 +859,7 @@ async fn apply_step(sut: &mut Sut, after: &AppState, step: &Step) {
         let want = sut.value(&cell);
         let got = system::at_path(&answer.body, &path);
         assert!(
-            system::same(got, &want),
+            same_value(got, &want),
             "{}step {}: the answer's {path} is {got}, the model says {want}",
             sut.history(),
             sut.steps + 1
