@@ -200,14 +200,11 @@ type Get = (String, Vec<(String, String)>);
 
 impl Sut {
     fn who(&self, who: Option<Who>) -> Caller {
-        match who {
-            None => Caller::Anonymous,
-            Some(Who::Master) => Caller::Master,
-            Some(Who::User(u)) => match &self.users[u] {
-                Some(a) => Caller::User(a.token.clone()),
+        who.map_or(Caller::Anonymous, Caller::from)
+            .map(|u| match &self.users[u] {
+                Some(a) => a.token.clone(),
                 None => panic!("{} has no session", self.model.users[u].username),
-            },
-        }
+            })
     }
 
     fn id(&self, object: ObjRef) -> Option<&str> {

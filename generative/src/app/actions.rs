@@ -2,14 +2,27 @@
 //! phones, postal codes, stars and texts as typed, and the [`Step`]s themselves.
 
 use super::*;
+use leancloud::Caller;
 use serde_json::{Value, json};
 
-/// Who sends a request: the master key, or a user of the model (an index into
-/// [`AppState::users`]) with their session.
+/// Who sends a step: the master key, or a user of the model (an index into
+/// [`AppState::users`]) with their session. Narrower than [`leancloud::Caller`] on purpose:
+/// the model never sends without keys or as nobody signed in (a signed-out reader is
+/// `None` where a step may have one), so its predictions need not say what such a step
+/// would do; [`Caller::from`] names a sender in the shared vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Who {
     Master,
     User(usize),
+}
+
+impl From<Who> for Caller<usize> {
+    fn from(who: Who) -> Self {
+        match who {
+            Who::Master => Caller::Master,
+            Who::User(user) => Caller::User(user),
+        }
+    }
 }
 
 /// A business name as typed.
