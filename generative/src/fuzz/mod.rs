@@ -121,7 +121,7 @@ pub struct Case {
     pub steps: Vec<Step>,
 }
 
-/// Which app a case runs against. Both hold the database settings and rows of
+/// Which app a case runs against. All hold the database settings and rows of
 /// `fixtures/database_settings`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -130,6 +130,10 @@ pub enum App {
     Plain,
     /// With the app's cloud code (`cloud::registry()`) attached in-process.
     Cloud,
+    /// With the app's cloud code behind an engine that often answers wrongly: closes
+    /// the connection, answers non-JSON, `null`, an error body with 200, a 5xx without
+    /// a LeanCloud body. Which hook or function fails how follows from the number.
+    Faulty(u32),
 }
 
 /// Where a step goes.

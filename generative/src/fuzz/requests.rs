@@ -821,7 +821,11 @@ pub fn arb_step(surface: Arc<Surface>) -> impl Strategy<Value = Step> {
 
 /// A case: an app, a few setup steps, then up to `surface.max_steps` steps.
 pub fn arb_case(surface: Arc<Surface>) -> impl Strategy<Value = Case> {
-    let app = prop_oneof![Just(App::Plain), Just(App::Cloud)];
+    let app = prop_oneof![
+        4 => Just(App::Plain),
+        4 => Just(App::Cloud),
+        1 => any::<u32>().prop_map(App::Faulty),
+    ];
     (
         app,
         prop::collection::vec(setup_step(), 0..4),

@@ -56,13 +56,18 @@ impl Problem {
 }
 
 /// The open finding a problem is, by its property and request: finding 3 (traces keep
-/// secrets), finding 4 (a cloud function's failure answered with 200).
+/// secrets), finding 4 (a cloud function's engine failure answered with 200, or as the
+/// engine answered it: no status, not JSON, not LeanCloud-shaped).
 fn attribute(property: Property, request: &Request) -> Option<u32> {
     let function =
         request.path.starts_with("/1.1/functions/") || request.path.starts_with("/1.1/call/");
     let finding = match property {
         Property::SecretInTraces => 3,
-        Property::ErrorWith200 | Property::NotJson if function => 4,
+        Property::ErrorWith200 | Property::NotJson | Property::ErrorShape | Property::Status
+            if function =>
+        {
+            4
+        }
         _ => return None,
     };
     is_open(finding).then_some(finding)
@@ -198,12 +203,21 @@ pub fn binding(target: Target, request: &Request, resp: &Response) -> Binding {
     }
 }
 
-/// Whether a trace (as `Api::traces` shows it) records a write that cloud code made:
-/// a request under one of its hooks, not a read, that was accepted.
-pub fn cloud_code_wrote(trace: &Value) -> bool {
-    let mut stack: Vec<(&Value, bool)> = vec![(trace, false)];
-    while let Some((node, under_hook)) = stack.pop() {
-        if under_hook {
+/// Whether cloud code wrote during the request `line` (`METHOD path`), by the traces
+/// (as `Api::traces` shows them, the request's own last): an accepted write under one
+/// of its hooks, or among the top-level requests after it, which cloud functions' code
+/// made while it ran (requests run one at a time here).
+pub fn cloud_code_wrote(traces: &[Value], line: &str) -> bool {
+    let Some(own) = traces
+        .iter()
+        .rposition(|t| t.get("request").and_then(Value::as_str) == Some(line))
+    else {
+        return false;
+    };
+    let mut stack: Vec<(&Value, bool)> = vec![(&traces[own], false)];
+    stack.extend(traces[own + 1..].iter().map(|t| (t, true)));
+    while let Some((node, by_cloud_code)) = stack.pop() {
+        if by_cloud_code {
             let write = node
                 .get("request")
                 .and_then(Value::as_str)

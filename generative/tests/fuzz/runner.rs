@@ -2,17 +2,19 @@
 //! sent in-process and checked.
 
 use crate::check::{self, Binding, Problem, Property};
+use crate::faults::Faulty;
 use crate::fingerprint;
 use generative::fuzz::{App, Case, Resolve, Step, Target, expand, truncate};
 use leancloud::engine::{Engine, EngineConfig};
 use leancloud::{Request, Response};
+use mock_server::api::cloud::HookTimeouts;
 use mock_server::api::{Api, AppConfig, InProcess};
 use mock_server::settings::Settings;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -31,10 +33,21 @@ pub struct Subject {
     pub engine: Engine,
 }
 
-/// Both apps, made once per process and reset before each case.
+impl Subject {
+    pub fn new(api: Arc<Api>) -> Subject {
+        Subject {
+            engine: engine_for(&api),
+            api,
+        }
+    }
+}
+
+/// The apps, made once per process and reset before each case.
 pub struct Apps {
     pub plain: Subject,
     pub cloud: Subject,
+    pub faulty: Subject,
+    faults: Arc<Faulty>,
 }
 
 fn fixtures() -> Settings {
@@ -69,6 +82,16 @@ impl Apps {
             cloud
                 .attach_registry(cloud::registry())
                 .expect("the cloud code attaches");
+            let faulty = Arc::new(
+                Api::with_settings(AppConfig::default(), &settings).expect("fixtures apply"),
+            );
+            let faults = Arc::new(Faulty {
+                engine: engine_for(&faulty),
+                case: AtomicU32::new(0),
+            });
+            faulty
+                .attach_cloud_with(faults.clone(), HookTimeouts::default())
+                .expect("the faulty engine attaches");
             Apps {
                 plain: Subject {
                     engine: engine_for(&plain),
@@ -78,14 +101,24 @@ impl Apps {
                     engine: engine_for(&cloud),
                     api: cloud,
                 },
+                faulty: Subject {
+                    engine: engine_for(&faulty),
+                    api: faulty,
+                },
+                faults,
             }
         })
     }
 
+    /// The app a case runs on (for `App::Faulty`, its faults set for the case).
     pub fn of(&self, app: App) -> &Subject {
         match app {
             App::Plain => &self.plain,
             App::Cloud => &self.cloud,
+            App::Faulty(n) => {
+                self.faults.case.store(n, Ordering::SeqCst);
+                &self.faulty
+            }
         }
     }
 }
@@ -97,7 +130,8 @@ struct Pool {
     all: Vec<String>,
     /// `(id, username)`
     users: Vec<(String, String)>,
-    tokens: Vec<String>,
+    /// `(user id, token)`, by user.
+    sessions: Vec<(String, String)>,
 }
 
 impl Pool {
@@ -127,28 +161,31 @@ impl Pool {
                     .collect()
             })
             .unwrap_or_default();
-        let mut sessions: Vec<(&String, &String)> =
-            store.sessions.iter().map(|(t, u)| (u, t)).collect();
+        let mut sessions: Vec<(String, String)> = store
+            .sessions
+            .iter()
+            .map(|(t, u)| (u.clone(), t.clone()))
+            .collect();
         sessions.sort();
-        let tokens = sessions.into_iter().map(|(_, t)| t.clone()).collect();
         Pool {
             config: api.config().clone(),
             by_class,
             all,
             users,
-            tokens,
+            sessions,
         }
     }
 
-    /// Passwords (`<username>-pass`, as the fixtures and generated sign-ups use) and
-    /// session tokens: what traces must never hold.
+    /// What traces must never hold: the session tokens, and the passwords of the users
+    /// who hold one (they signed up or logged in with it; passwords are
+    /// `<username>-pass`, as in the fixtures and generated sign-ups).
     fn secrets(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .users
-            .iter()
-            .map(|(_, n)| format!("{n}-pass"))
-            .collect();
-        out.extend(self.tokens.iter().cloned());
+        let mut out: Vec<String> = self.sessions.iter().map(|(_, t)| t.clone()).collect();
+        for (user, _) in &self.sessions {
+            if let Some((_, name)) = self.users.iter().find(|(id, _)| id == user) {
+                out.push(format!("{name}-pass"));
+            }
+        }
         out
     }
 }
@@ -189,8 +226,8 @@ impl Resolve for Pool {
             ("pass", [n]) => pick(&self.users, n)
                 .map(|u| format!("{}-pass", u.1))
                 .unwrap_or_default(),
-            ("token", [n]) => pick(&self.tokens, n)
-                .cloned()
+            ("token", [n]) => pick(&self.sessions, n)
+                .map(|s| s.1.clone())
                 .unwrap_or_else(|| "r:no-session-yet".into()),
             _ => return None,
         })
@@ -267,6 +304,7 @@ impl Panics {
 pub struct Stats {
     pub cases: u64,
     pub cloud_cases: u64,
+    pub faulty_cases: u64,
     pub api_requests: u64,
     pub engine_requests: u64,
     pub statuses: [u64; 6],
@@ -287,6 +325,7 @@ impl Stats {
     pub fn merge(&mut self, other: &Stats) {
         self.cases += other.cases;
         self.cloud_cases += other.cloud_cases;
+        self.faulty_cases += other.faulty_cases;
         self.api_requests += other.api_requests;
         self.engine_requests += other.engine_requests;
         for (a, b) in self.statuses.iter_mut().zip(other.statuses) {
@@ -357,11 +396,13 @@ fn send(
 }
 
 /// The request every case ends with: the app must still answer it.
+/// (`_User`, which every app has; with the master key, since the fixtures close its
+/// `find` to clients.)
 fn plain_find(api: &Api) -> Result<(), String> {
     let cfg = api.config();
-    let req = Request::from_target("GET", "/1.1/classes/Business?limit=1")
+    let req = Request::from_target("GET", "/1.1/classes/_User?limit=1")
         .with_header("x-lc-id", &cfg.app_id)
-        .with_header("x-lc-key", &cfg.app_key);
+        .with_header("x-lc-key", format!("{},master", cfg.master_key));
     let resp = api.handle(&req);
     let fine = resp.status == 200
         && resp
@@ -385,16 +426,27 @@ pub fn run_case(
     stats: &mut Stats,
     strict: Option<u32>,
 ) -> Result<(), Failure> {
+    run_case_on(apps.of(case.app), case, stats, strict)
+}
+
+/// [`run_case`] on a given app (`case.app` only says whether it has cloud code).
+pub fn run_case_on(
+    target: &Subject,
+    case: &Case,
+    stats: &mut Stats,
+    strict: Option<u32>,
+) -> Result<(), Failure> {
     let excused = |p: &Problem| p.finding.is_some() && p.finding != strict;
-    let target = apps.of(case.app);
     let api = &target.api;
     let panics = Panics::get();
     api.idle_blocking(IDLE_WAIT);
     api.reset();
     api.clear_traces();
     stats.cases += 1;
-    if case.app == App::Cloud {
-        stats.cloud_cases += 1;
+    match case.app {
+        App::Plain => {}
+        App::Cloud => stats.cloud_cases += 1,
+        App::Faulty(_) => stats.faulty_cases += 1,
     }
     let mut pool = Pool::of(api);
     let mut print = fingerprint::of(&api.store());
@@ -453,7 +505,8 @@ pub fn run_case(
                     stats.batches_all_failed += 1;
                 }
                 if after != print {
-                    let wrote = api.traces().last().is_some_and(check::cloud_code_wrote);
+                    let line = format!("{} {}", req.method, req.path);
+                    let wrote = check::cloud_code_wrote(&api.traces(), &line);
                     if step.to == Target::Api && wrote {
                         stats.written_by_cloud_code += 1;
                     } else {
@@ -478,12 +531,14 @@ pub fn run_case(
         request: "after the case".into(),
     };
     plain_find(api).map_err(|e| end(Problem::new(Property::NoAnswer, e)))?;
-    let traces = serde_json::to_string(&api.traces()).unwrap_or_default();
-    if let Some(secret) = pool
-        .secrets()
-        .into_iter()
-        .find(|s| traces.contains(s.as_str()))
-    {
+    // Rendering the traces costs: only when there is a secret to look for.
+    let secrets = pool.secrets();
+    let traces = if secrets.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(&api.traces()).unwrap_or_default()
+    };
+    if let Some(secret) = secrets.into_iter().find(|s| traces.contains(s.as_str())) {
         let problem = Problem {
             property: Property::SecretInTraces,
             detail: format!("the traces hold {}", truncate(&secret, 12)),
