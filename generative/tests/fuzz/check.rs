@@ -173,11 +173,17 @@ pub enum Binding {
     Refused,
     /// Refused, but what it called writes by design: a direct call of an after-hook.
     Exempt,
+    /// A read (`GET` to the api), whatever it answered: the store must be as before.
+    Read,
 }
 
 /// Whether an answer is a refusal: any status from 400 up; for a batch (which answers
-/// 200 whatever its items did), every item failed, and there was at least one.
+/// 200 whatever its items did), every item failed, and there was at least one. A `GET`
+/// to the api is a read either way.
 pub fn binding(target: Target, request: &Request, resp: &Response) -> Binding {
+    if target == Target::Api && request.method == "GET" {
+        return Binding::Read;
+    }
     let refused = if resp.status >= 400 {
         true
     } else if target == Target::Api && is_batch(request) && resp.status == 200 {

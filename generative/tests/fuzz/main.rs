@@ -32,7 +32,7 @@
 //!    one only with 2xx); every 4xx/5xx body exactly `{"code": int, "error": string}`;
 //!    no such error body with a 2xx; every batch item `{"success": ...}` or
 //!    `{"error": {"code", "error"}}`; no 5xx from the app without cloud code.
-//! 3. **A refused request changes nothing stored.** Refused means: answered 400 or
+//! 3. **A refused request, and any read, changes nothing stored.** Refused means: answered 400 or
 //!    more; or a batch (which answers 200 whatever its items do) whose every item failed
 //!    (a batch where some item succeeded may leave that item's write, as on the real
 //!    service: items are not atomic). The store is compared by a fingerprint (every
@@ -44,7 +44,7 @@
 //!    made by a cloud function while it ran): that write is the cloud code's, not the
 //!    request's. Both are counted. Before-hooks and functions called directly on the
 //!    engine are held to it (the app's before-hooks do not write; its functions write
-//!    last).
+//!    last). A read is a `GET` to the api, whatever it answers.
 //! 4. **After-hooks finish** (within 30 s; the run waits for them after each step, so
 //!    their writes are never mistaken for the next step's).
 //!
@@ -118,18 +118,17 @@ fn report(stats: &Stats, took: Duration) {
     let secs = took.as_secs_f64().max(1e-9);
     let s = &stats.statuses;
     say(&format!(
-        "{} cases ({} with cloud code, {} with a faulty engine); statuses 2xx {} 3xx {} 4xx {} 5xx {}; refused {} \
-         (of them batches whose every item failed {}), store unchanged after each except \
-         {} where cloud code wrote; {} direct after-hook calls not held",
-        stats.cases,
-        stats.cloud_cases,
-        stats.faulty_cases,
-        s[2],
-        s[3],
-        s[4],
-        s[5],
+        "{} cases ({} with cloud code, {} with a faulty engine); statuses 2xx {} 3xx {} \
+         4xx {} 5xx {}",
+        stats.cases, stats.cloud_cases, stats.faulty_cases, s[2], s[3], s[4], s[5],
+    ));
+    say(&format!(
+        "store unchanged after {} refusals ({} of them batches whose every item failed) \
+         and {} reads, except {} times where cloud code wrote; {} direct after-hook calls \
+         not held",
         stats.refused,
         stats.batches_all_failed,
+        stats.reads,
         stats.written_by_cloud_code,
         stats.exempt,
     ));

@@ -309,6 +309,7 @@ pub struct Stats {
     pub engine_requests: u64,
     pub statuses: [u64; 6],
     pub refused: u64,
+    pub reads: u64,
     pub batches_all_failed: u64,
     pub exempt: u64,
     pub written_by_cloud_code: u64,
@@ -332,6 +333,7 @@ impl Stats {
             *a += b;
         }
         self.refused += other.refused;
+        self.reads += other.reads;
         self.batches_all_failed += other.batches_all_failed;
         self.exempt += other.exempt;
         self.written_by_cloud_code += other.written_by_cloud_code;
@@ -496,28 +498,36 @@ pub fn run_case_on(
         }
         let binding = check::binding(step.to, &req, &resp);
         let after = fingerprint::of(&api.store());
-        match binding {
-            Binding::Accepted => {}
-            Binding::Exempt => stats.exempt += 1,
+        let held = match binding {
+            Binding::Accepted => false,
+            Binding::Exempt => {
+                stats.exempt += 1;
+                false
+            }
+            Binding::Read => {
+                stats.reads += 1;
+                true
+            }
             Binding::Refused => {
                 stats.refused += 1;
                 if resp.status < 400 {
                     stats.batches_all_failed += 1;
                 }
-                if after != print {
-                    let line = format!("{} {}", req.method, req.path);
-                    let wrote = check::cloud_code_wrote(&api.traces(), &line);
-                    if step.to == Target::Api && wrote {
-                        stats.written_by_cloud_code += 1;
-                    } else {
-                        let diff = after.diff(&print, &api.store());
-                        let answer = truncate(&String::from_utf8_lossy(&resp.body), 200);
-                        return Err(fail(Problem::new(
-                            Property::StoreChanged,
-                            format!("answered {} {answer}, yet {diff}", resp.status),
-                        )));
-                    }
-                }
+                true
+            }
+        };
+        if held && after != print {
+            let line = format!("{} {}", req.method, req.path);
+            let wrote = check::cloud_code_wrote(&api.traces(), &line);
+            if step.to == Target::Api && wrote {
+                stats.written_by_cloud_code += 1;
+            } else {
+                let diff = after.diff(&print, &api.store());
+                let answer = truncate(&String::from_utf8_lossy(&resp.body), 200);
+                return Err(fail(Problem::new(
+                    Property::StoreChanged,
+                    format!("answered {} {answer}, yet {diff}", resp.status),
+                )));
             }
         }
         if after != print {

@@ -122,6 +122,15 @@ fn refusals_are_told_apart() {
         check::binding(Target::Engine, &before, &resp(400, "{}")),
         Binding::Refused
     );
+    let get = Request::new("GET", "/1.1/classes/Thing");
+    assert_eq!(
+        check::binding(Target::Api, &get, &resp(200, "{}")),
+        Binding::Read
+    );
+    assert_eq!(
+        check::binding(Target::Engine, &get, &resp(200, "{}")),
+        Binding::Accepted
+    );
 }
 
 #[test]
