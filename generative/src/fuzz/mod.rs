@@ -58,6 +58,7 @@
 //! [proptest]: https://docs.rs/proptest
 
 mod documents;
+mod engine;
 mod requests;
 
 pub use documents::{

@@ -5,9 +5,9 @@
 
 use super::documents::{
     CLASSES, arb_field_value, arb_include, arb_keys, arb_literal, arb_object_body, arb_order,
-    arb_path, arb_where,
+    arb_where,
 };
-use super::{App, Body, Case, Depths, Step, Target, placeholder, rep};
+use super::{App, Body, Case, Depths, Step, placeholder, rep};
 use base64::Engine as _;
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -40,7 +40,7 @@ impl Surface {
 }
 
 /// The app's cloud functions, and names that are not.
-const FUNCTIONS: &[&str] = &[
+pub(super) const FUNCTIONS: &[&str] = &[
     "normalizePhone",
     "nearbyBusinesses",
     "businessSummary",
@@ -102,7 +102,7 @@ const RAW_SEGMENTS: &[&str] = &[
     "%C3%28",
 ];
 
-fn n() -> impl Strategy<Value = usize> {
+pub(super) fn n() -> impl Strategy<Value = usize> {
     0..40usize
 }
 
@@ -121,7 +121,7 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b'{')
     .add(b'}');
 
-fn encode(segment: &str) -> String {
+pub(super) fn encode(segment: &str) -> String {
     percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string()
 }
 
@@ -249,7 +249,7 @@ fn arb_query(method: &str, depths: Depths) -> BoxedStrategy<Vec<(String, String)
 
 /// Bodies no route accepts: broken JSON, JSON that is not an object, binary, nesting
 /// past the parser's limit, huge strings, a body over the 20 MB limit.
-fn arb_wrong_body() -> impl Strategy<Value = Body> {
+pub(super) fn arb_wrong_body() -> impl Strategy<Value = Body> {
     prop_oneof![
         9 => select(&["{", "nul", "{\"a\":}", "[1,", "\u{feff}{}", "{}}", "{\"a\":1}{}", "a=1&b=2"][..])
             .prop_map(|t| Body::Text(t.to_string())),
@@ -319,7 +319,7 @@ fn role_body(depths: Depths) -> impl Strategy<Value = Value> {
     ]
 }
 
-fn function_body() -> impl Strategy<Value = Value> {
+pub(super) fn function_body() -> impl Strategy<Value = Value> {
     prop_oneof![
         2 => (select(&["13800138000", "+86 138 0013 8000", "", "abc"][..]), select(&["CN", "us", "", "ZZ"][..]))
             .prop_map(|(p, c)| json!({"phone": p, "country": c})),
@@ -629,138 +629,6 @@ fn override_step(surface: &Surface) -> BoxedStrategy<Step> {
         .boxed()
 }
 
-const HOOKS: &[&str] = &[
-    "beforeSave",
-    "afterSave",
-    "beforeUpdate",
-    "afterUpdate",
-    "beforeDelete",
-    "afterDelete",
-    "onLogin",
-    "onAuthData",
-    "beforeFind",
-    "nope",
-];
-
-/// The hooks the app's cloud code defines (`cloud/src/`).
-const APP_HOOKS: &[&str] = &[
-    "Business/beforeSave",
-    "Business/afterSave",
-    "Business/beforeUpdate",
-    "Business/afterUpdate",
-    "Business/afterDelete",
-    "Review/beforeSave",
-    "Review/afterSave",
-    "Review/beforeUpdate",
-    "Review/afterUpdate",
-    "Review/afterDelete",
-    "Address/beforeSave",
-    "Address/beforeUpdate",
-    "Address/afterUpdate",
-    "_User/beforeSave",
-    "_User/beforeUpdate",
-    "_User/onLogin",
-];
-
-/// A call to a cloud engine as the platform makes it (protocol notes §5): a hook with
-/// `{"object", "user"}`, a function, the metadata list, the ping; with the right and
-/// wrong keys, hook key and bodies.
-fn engine_step(depths: Depths) -> impl Strategy<Value = Step> {
-    let any_hook = (
-        select(&["Business", "Review", "Address", "_User", "Thing", "Nope"][..]),
-        select(HOOKS),
-    )
-        .prop_map(|(c, h)| format!("/1.1/functions/{c}/{h}"));
-    let path = prop_oneof![
-        12 => select(APP_HOOKS).prop_map(|h| format!("/1.1/functions/{h}")),
-        2 => any_hook,
-        1 => select(&["sms", "email", "nope"][..]).prop_map(|t| format!("/1.1/functions/onVerified/{t}")),
-        3 => (select(&["functions", "call"][..]), select(FUNCTIONS))
-            .prop_map(|(e, f)| format!("/1.1/{e}/{}", encode(f))),
-        1 => select(&["/1.1/functions/_ops/metadatas", "/__engine/1/ping", "/__engine/1.1/ping",
-                      "/1/functions/Review/beforeSave", "/__engine/1.1/functions/normalizePhone",
-                      "/1.1/functions", "/1.1/functions/", "/1.1/functions/a/b/c", "/", "/1.1/classes/Thing"][..])
-            .prop_map(str::to_string),
-    ];
-    let keys = prop_oneof![
-        12 => Just(vec![("x-lc-id", "⟨id⟩"), ("x-lc-key", "⟨key⟩")]),
-        6 => Just(vec![("x-lc-id", "⟨id⟩"), ("x-lc-key", "⟨master⟩,master")]),
-        1 => Just(vec![("x-lc-id", "⟨id⟩"), ("x-lc-sign", "⟨sign:app⟩")]),
-        1 => Just(vec![("x-lc-id", "⟨id⟩"), ("x-lc-sign", "⟨sign:wrong⟩")]),
-        1 => Just(vec![]),
-        1 => Just(vec![("x-lc-id", "other"), ("x-lc-key", "wrong")]),
-    ];
-    let hook_key =
-        prop_oneof![14 => Just(Some("⟨hook⟩")), 1 => Just(Some("wrong")), 1 => Just(None)];
-    let session = prop_oneof![4 => Just(None), 2 => n().prop_map(|i| Some(placeholder(&format!("token:{i}"))))];
-    let user = prop_oneof![
-        2 => Just(None),
-        3 => n().prop_map(|i| Some(json!({
-            "objectId": placeholder(&format!("user:{i}")),
-            "username": placeholder(&format!("name:{i}")),
-            "sessionToken": placeholder(&format!("token:{i}")),
-        }))),
-        1 => arb_literal().prop_map(Some),
-    ];
-    let object = (
-        select(&["Business", "Review", "Address", "_User", "Thing"][..]),
-        n(),
-        arb_object_body(depths),
-        prop::option::of(prop::collection::vec(arb_path(depths), 0..3)),
-    )
-        .prop_map(|(class, i, body, updated)| {
-            let mut m = body.as_object().cloned().unwrap_or_default();
-            m.insert(
-                "objectId".into(),
-                json!(placeholder(&format!("obj:{class}:{i}"))),
-            );
-            if let Some(keys) = updated {
-                m.insert("_updatedKeys".into(), json!(keys));
-            }
-            Value::Object(m)
-        });
-    let body = prop_oneof![
-        12 => (object, user).prop_map(|(object, user)| {
-            let mut m = Map::new();
-            m.insert("object".into(), object);
-            if let Some(u) = user {
-                m.insert("user".into(), u);
-            }
-            Body::Json(Value::Object(m))
-        }),
-        2 => function_body().prop_map(Body::Json),
-        1 => arb_literal().prop_map(|v| Body::Json(json!({"object": v}))),
-        2 => arb_wrong_body(),
-        1 => Just(Body::None),
-    ];
-    let content_type = prop_oneof![
-        8 => Just("application/json"),
-        1 => Just("text/plain"),
-        1 => Just("application/x-www-form-urlencoded"),
-        1 => Just(""),
-    ];
-    let method = prop_oneof![10 => Just("POST"), 1 => Just("GET"), 1 => Just("OPTIONS")];
-    (method, path, keys, hook_key, session, body, content_type).prop_map(
-        |(method, path, keys, hook_key, session, body, ct)| {
-            let mut step = Step::api(method, path);
-            step.to = Target::Engine;
-            for (k, v) in keys {
-                step = step.header(k, v);
-            }
-            if let Some(h) = hook_key {
-                step = step.header("x-lc-hook-key", h);
-            }
-            if let Some(s) = session {
-                step = step.header("x-lc-session", s);
-            }
-            if !ct.is_empty() {
-                step = step.header("content-type", ct);
-            }
-            step.body(body)
-        },
-    )
-}
-
 fn app_keys() -> Vec<(String, String)> {
     vec![
         ("x-lc-id".into(), "⟨id⟩".into()),
@@ -814,7 +682,7 @@ pub fn arb_step(surface: Arc<Surface>) -> impl Strategy<Value = Step> {
         }),
         2 => odd_path_step(),
         1 => override_step(&surface),
-        3 => engine_step(surface.depths),
+        3 => super::engine::engine_step(surface.depths),
         2 => setup_step(),
     ]
 }
