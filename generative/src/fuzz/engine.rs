@@ -51,17 +51,28 @@ pub(super) fn engine_step(depths: Depths) -> impl Strategy<Value = Step> {
         select(HOOKS),
     )
         .prop_map(|(c, h)| format!("/1.1/functions/{c}/{h}"));
-    let path = prop_oneof![
+    let hook_path = prop_oneof![
         12 => select(APP_HOOKS).prop_map(|h| format!("/1.1/functions/{h}")),
         2 => any_hook,
         1 => select(&["sms", "email", "nope"][..]).prop_map(|t| format!("/1.1/functions/onVerified/{t}")),
-        3 => (select(&["functions", "call"][..]), select(FUNCTIONS))
-            .prop_map(|(e, f)| format!("/1.1/{e}/{}", encode(f))),
-        1 => select(&["/1.1/functions/_ops/metadatas", "/__engine/1/ping", "/__engine/1.1/ping",
-                      "/1/functions/Review/beforeSave", "/__engine/1.1/functions/normalizePhone",
-                      "/1.1/functions", "/1.1/functions/", "/1.1/functions/a/b/c", "/", "/1.1/classes/Thing"][..])
-            .prop_map(str::to_string),
     ];
+    let function_path = (select(&["functions", "call"][..]), select(FUNCTIONS))
+        .prop_map(|(e, f)| format!("/1.1/{e}/{}", encode(f)));
+    let other_path = select(
+        &[
+            "/1.1/functions/_ops/metadatas",
+            "/__engine/1/ping",
+            "/__engine/1.1/ping",
+            "/1/functions/Review/beforeSave",
+            "/__engine/1.1/functions/normalizePhone",
+            "/1.1/functions",
+            "/1.1/functions/",
+            "/1.1/functions/a/b/c",
+            "/",
+            "/1.1/classes/Thing",
+        ][..],
+    )
+    .prop_map(str::to_string);
     let keys = prop_oneof![
         12 => Just(vec![("x-lc-id", "⟨id⟩"), ("x-lc-key", "⟨key⟩")]),
         6 => Just(vec![("x-lc-id", "⟨id⟩"), ("x-lc-key", "⟨master⟩,master")]),
@@ -99,19 +110,35 @@ pub(super) fn engine_step(depths: Depths) -> impl Strategy<Value = Step> {
             }
             Value::Object(m)
         });
-    let body = prop_oneof![
-        12 => (object, user).prop_map(|(object, user)| {
+    let hook_body = (object, user)
+        .prop_map(|(object, user)| {
             let mut m = Map::new();
             m.insert("object".into(), object);
             if let Some(u) = user {
                 m.insert("user".into(), u);
             }
             Body::Json(Value::Object(m))
-        }),
-        2 => function_body().prop_map(Body::Json),
+        })
+        .boxed();
+    let other_body = prop_oneof![
         1 => arb_literal().prop_map(|v| Body::Json(json!({"object": v}))),
         2 => arb_wrong_body(),
         1 => Just(Body::None),
+    ]
+    .boxed();
+    // Each kind of call with its own body mostly, and now and then another's.
+    let call = prop_oneof![
+        14 => (hook_path, prop_oneof![
+            8 => hook_body.clone(),
+            1 => function_body().prop_map(Body::Json),
+            1 => other_body.clone(),
+        ]),
+        5 => (function_path, prop_oneof![
+            6 => function_body().prop_map(Body::Json),
+            1 => hook_body,
+            1 => other_body.clone(),
+        ]),
+        1 => (other_path, other_body),
     ];
     let content_type = prop_oneof![
         8 => Just("application/json"),
@@ -120,8 +147,8 @@ pub(super) fn engine_step(depths: Depths) -> impl Strategy<Value = Step> {
         1 => Just(""),
     ];
     let method = prop_oneof![10 => Just("POST"), 1 => Just("GET"), 1 => Just("OPTIONS")];
-    (method, path, keys, hook_key, session, body, content_type).prop_map(
-        |(method, path, keys, hook_key, session, body, ct)| {
+    (method, call, keys, hook_key, session, content_type).prop_map(
+        |(method, (path, body), keys, hook_key, session, ct)| {
             let mut step = Step::api(method, path);
             step.to = Target::Engine;
             for (k, v) in keys {

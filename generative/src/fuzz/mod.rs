@@ -24,6 +24,14 @@
 //! towards what each route reads (the parameters it parses, the bodies it accepts) and by
 //! making ids and tokens real (see [Placeholders](#placeholders)).
 //!
+//! ## Where it lives
+//!
+//! In the generative crate, beside the other proptest strategies (whose typed values it
+//! reuses) and suites: the strategies here depend on the protocol crate only (the
+//! routes table is handed in as a [`Surface`], so a new route is covered without a
+//! change here), and the suite (`tests/fuzz/`) is one more test of the crate that already
+//! has the emulator, the app's cloud code and its fixtures as dev-dependencies.
+//!
 //! ## Cases
 //!
 //! A [`Case`] is one app (with or without the app's cloud code) and a sequence of

@@ -1,7 +1,8 @@
 //! Whole requests: paths from the routes table (plus unknown ones, bad percent-encoding,
 //! odd segment counts), the keys and headers a client sends, query parameters, bodies
-//! per route, batches, the browser's method override, hook-protocol calls to an engine,
-//! and cases: sequences that start by making the ids and tokens later steps use.
+//! per route, batches, the browser's method override; and cases: sequences that start
+//! by making the ids and tokens later steps use, with calls to an engine mixed in
+//! (`engine.rs`).
 
 use super::documents::{
     CLASSES, arb_field_value, arb_include, arb_keys, arb_literal, arb_object_body, arb_order,
@@ -323,8 +324,10 @@ pub(super) fn function_body() -> impl Strategy<Value = Value> {
     prop_oneof![
         2 => (select(&["13800138000", "+86 138 0013 8000", "", "abc"][..]), select(&["CN", "us", "", "ZZ"][..]))
             .prop_map(|(p, c)| json!({"phone": p, "country": c})),
-        2 => (-100.0f64..100.0, -200.0f64..200.0, arb_literal(), arb_literal())
-            .prop_map(|(lat, lng, r, limit)| json!({"lat": lat, "lng": lng, "radiusKm": r, "limit": limit, "category": "cafe"})),
+        2 => (-90.0f64..90.0, -180.0f64..180.0, 0.0f64..60.0, 0..120i64, select(&["cafe", "bar", "Nope"][..]))
+            .prop_map(|(lat, lng, r, limit, c)| json!({"lat": lat, "lng": lng, "radiusKm": r, "limit": limit, "category": c})),
+        1 => (-100.0f64..100.0, -200.0f64..200.0, arb_literal(), arb_literal())
+            .prop_map(|(lat, lng, r, limit)| json!({"lat": lat, "lng": lng, "radiusKm": r, "limit": limit})),
         2 => n().prop_map(|i| json!({"businessId": placeholder(&format!("obj:Business:{i}"))})),
         2 => (n(), select(&["active", "suspended", "pending", "gone"][..]))
             .prop_map(|(i, s)| json!({"businessId": placeholder(&format!("obj:Business:{i}")), "status": s})),
@@ -680,7 +683,7 @@ pub fn arb_step(surface: Arc<Surface>) -> impl Strategy<Value = Step> {
             let keys = if master { master_keys() } else { app_keys() };
             Step::api("POST", "/1.1/batch").headers(keys).body(b)
         }),
-        2 => odd_path_step(),
+        1 => odd_path_step(),
         1 => override_step(&surface),
         3 => super::engine::engine_step(surface.depths),
         2 => setup_step(),

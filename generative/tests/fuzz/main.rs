@@ -64,8 +64,9 @@
 //! gives the requests, the time and requests per second; the lines before, the cases,
 //! statuses, refusals, the slowest request and the open findings met. A request
 //! running longer than `FUZZ_STALL_SECONDS` (default 20) is named in the log while it
-//! runs (speed is not a property: nothing fails for it). `PROPTEST_RNG_SEED` replays a
-//! run's choices.
+//! runs (speed is not a property: nothing fails for it). `FUZZ_VERBOSE=1` adds the
+//! answers by route (how much of each route the run reached, and how often it was
+//! accepted). `PROPTEST_RNG_SEED` replays a run's choices.
 //!
 //! ## Regressions
 //!
@@ -132,6 +133,15 @@ fn report(stats: &Stats, took: Duration) {
         stats.written_by_cloud_code,
         stats.exempt,
     ));
+    if std::env::var_os("FUZZ_VERBOSE").is_some() {
+        say("answers by route (2xx 3xx 4xx 5xx):");
+        for (route, n) in &stats.routes {
+            say(&format!(
+                "  {:>7} {:>7} {:>7} {:>7}  {route}",
+                n[2], n[3], n[4], n[5]
+            ));
+        }
+    }
     if let Some((t, what)) = &stats.slowest {
         say(&format!("slowest request {:.3} s: {what}", t.as_secs_f64()));
     }

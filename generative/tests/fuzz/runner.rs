@@ -316,6 +316,9 @@ pub struct Stats {
     pub slowest: Option<(Duration, String)>,
     /// Open finding -> (times, an example).
     pub known: BTreeMap<u32, (u64, String)>,
+    /// `METHOD pattern` of the route a request reached (or `engine`, `no route`) ->
+    /// answers by status class (1xx..5xx).
+    pub routes: BTreeMap<String, [u64; 6]>,
 }
 
 impl Stats {
@@ -345,6 +348,12 @@ impl Stats {
         for (f, (n, example)) in &other.known {
             let entry = self.known.entry(*f).or_insert((0, example.clone()));
             entry.0 += n;
+        }
+        for (route, counts) in &other.routes {
+            let mine = self.routes.entry(route.clone()).or_default();
+            for (a, b) in mine.iter_mut().zip(counts) {
+                *a += b;
+            }
         }
     }
 
@@ -395,6 +404,29 @@ fn send(
             rt.block_on(target.engine.handle(req.clone(), None))
         }
     }
+}
+
+/// Which route a request reached, for the figures: `METHOD pattern` from the routes
+/// table, else `no route`; engine calls by their first segments.
+fn route_of(target: Target, req: &Request) -> String {
+    if target == Target::Engine {
+        let head: Vec<&str> = req.path.split('/').take(4).collect();
+        return format!("engine {} {}", req.method, head.join("/"));
+    }
+    let path = req.path.strip_suffix('/').unwrap_or(&req.path);
+    let segments: Vec<&str> = path.split('/').collect();
+    mock_server::api::routes::ROUTES
+        .iter()
+        .find(|(method, pattern, _)| {
+            let pat: Vec<&str> = pattern.split('/').collect();
+            *method == req.method
+                && pat.len() == segments.len()
+                && pat
+                    .iter()
+                    .zip(&segments)
+                    .all(|(p, s)| p == s || (p.starts_with(':') && !s.is_empty()))
+        })
+        .map_or_else(|| "no route".to_string(), |(m, p, _)| format!("{m} {p}"))
 }
 
 /// The request every case ends with: the app must still answer it.
@@ -489,7 +521,9 @@ pub fn run_case_on(
         if panics.count() != panics_before {
             return Err(fail(Problem::new(Property::Panic, panics.last())));
         }
-        stats.statuses[usize::from(resp.status / 100).min(5)] += 1;
+        let class = usize::from(resp.status / 100).min(5);
+        stats.statuses[class] += 1;
+        stats.routes.entry(route_of(step.to, &req)).or_default()[class] += 1;
         for problem in check::answer(step.to, plain_app, &req, &resp) {
             if !excused(&problem) {
                 return Err(fail(problem));
