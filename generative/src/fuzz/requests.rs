@@ -207,6 +207,18 @@ fn arb_where_text(depths: Depths) -> impl Strategy<Value = String> {
             .prop_map(str::to_string),
         1 => select(&[10usize, 60, 63, 64, 65, 127, 128, 1_000][..])
             .prop_map(|d| format!("{}{{}}{}", rep(d, r#"{"$and":["#), rep(d, "]}"))),
+        // Subqueries in subqueries, as deep as the JSON parser lets them (three levels
+        // each) and past it.
+        1 => (1..45usize).prop_map(|d| format!(
+            "{}{{}}{}",
+            rep(d, r#"{"next":{"$inQuery":{"className":"Thing","where":"#),
+            rep(d, "}}}")
+        )),
+        1 => (1..35usize).prop_map(|d| format!(
+            "{}{{}}{}",
+            rep(d, r#"{"n":{"$select":{"key":"n","query":{"className":"Thing","where":"#),
+            rep(d, "}}}}")
+        )),
     ]
 }
 
