@@ -85,7 +85,10 @@ mod fingerprint;
 mod runner;
 
 use generative::fuzz::{self, Case, Surface};
-use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestError, TestRunner};
+use proptest::test_runner::{
+    Config, FailurePersistence, FileFailurePersistence, PersistedSeed, RngSeed, TestError,
+    TestRunner,
+};
 use runner::{Failure, Kept, Stats};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -162,6 +165,42 @@ fn report(stats: &Stats, took: Duration) {
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz-corpus")
+}
+
+/// A failure persistence that saves seeds and replays none: proptest replays the kept
+/// seeds at the start of every `run`, and the fuzz run calls it once per round.
+#[derive(Debug, Clone)]
+pub(crate) struct SaveOnly(pub(crate) Box<dyn FailurePersistence>);
+
+impl FailurePersistence for SaveOnly {
+    fn load_persisted_failures2(&self, _: Option<&'static str>) -> Vec<PersistedSeed> {
+        Vec::new()
+    }
+
+    fn save_persisted_failure2(
+        &mut self,
+        source_file: Option<&'static str>,
+        seed: PersistedSeed,
+        shrunken_value: &dyn std::fmt::Debug,
+    ) {
+        self.0
+            .save_persisted_failure2(source_file, seed, shrunken_value);
+    }
+
+    fn box_clone(&self) -> Box<dyn FailurePersistence> {
+        Box::new(self.clone())
+    }
+
+    fn eq(&self, other: &dyn FailurePersistence) -> bool {
+        other
+            .as_any()
+            .downcast_ref::<SaveOnly>()
+            .is_some_and(|o| FailurePersistence::eq(&*o.0, &*self.0))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 /// Keep a shrunk failing case in the corpus; its path.
@@ -243,6 +282,12 @@ fn fuzz_run() {
         let mut config = base.clone();
         if let RngSeed::Fixed(seed) = config.rng_seed {
             config.rng_seed = RngSeed::Fixed(seed.wrapping_add(round));
+        }
+        // Kept seeds replay in the first round; later rounds only add to them.
+        if round > 0 {
+            config.failure_persistence = config
+                .failure_persistence
+                .map(|p| Box::new(SaveOnly(p)) as Box<dyn FailurePersistence>);
         }
         round += 1;
         // Once a case failed, proptest shrinks it: those runs must not be skipped.

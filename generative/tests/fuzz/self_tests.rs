@@ -328,3 +328,18 @@ fn a_refused_request_that_changed_the_store_fails_the_case() {
         .expect("a write by cloud code is allowed");
     assert_eq!((stats.refused, stats.written_by_cloud_code), (1, 1));
 }
+
+#[test]
+fn kept_seeds_replay_in_the_first_round_only_and_new_ones_are_kept() {
+    use proptest::test_runner::{FailurePersistence, FileFailurePersistence, PersistedSeed};
+    let path: &'static str = Box::leak(
+        format!("{}/fuzz-seeds-self-test.txt", env!("CARGO_TARGET_TMPDIR")).into_boxed_str(),
+    );
+    let _ = std::fs::remove_file(path);
+    let file = FileFailurePersistence::Direct(path);
+    let mut later_round = crate::SaveOnly(Box::new(file));
+    let seed: PersistedSeed = format!("cc {}", "ab".repeat(32)).parse().expect("a seed");
+    later_round.save_persisted_failure2(None, seed.clone(), &"the shrunk case");
+    assert_eq!(later_round.load_persisted_failures2(None), vec![]);
+    assert_eq!(file.load_persisted_failures2(None), vec![seed]);
+}
