@@ -9,9 +9,12 @@
 //! The tool is [proptest], not a coverage-guided fuzzer:
 //!
 //! - it runs on stable Rust inside an ordinary `cargo test`, in-process against
-//!   `mock_server::api::Api`, with no extra toolchain: `cargo-fuzz`/`libfuzzer-sys` need
-//!   nightly (`-Zsanitizer`), `afl.rs` needs `cargo afl` and AFL++'s LLVM plugins, and both
-//!   run as separate binaries that `cargo test --workspace` and `.ci/run` would not run;
+//!   `mock_server::api::Api`, with no extra tool: cargo-fuzz (libFuzzer) needs the
+//!   nightly compiler for its `-Z` sanitizer flags (Rust Fuzz Book, "cargo-fuzz: Setup"),
+//!   and afl.rs, which runs on stable, needs `cargo install cargo-afl` with a C compiler
+//!   and make to build AFL++ (Rust Fuzz Book, "afl.rs: Setup"), and runs each target as
+//!   its own binary under `afl-fuzz`. Neither would run inside `cargo test --workspace`
+//!   or a time-bounded `.ci/run` step;
 //! - the interesting inputs are structured (a `where` document with subqueries, a batch
 //!   of requests whose ids come from earlier answers, a hook call with the platform's
 //!   body). Strategies generate them directly; a byte-level fuzzer would spend most of its
