@@ -21,6 +21,8 @@ pub enum Property {
     ErrorWith200,
     /// A 5xx from the app without cloud code: an internal error.
     Internal,
+    /// A cloud function's 2xx answer without `{"result": ...}`.
+    FunctionShape,
     /// A refused request changed what is stored.
     StoreChanged,
     /// A plain request after the case was not answered normally.
@@ -63,7 +65,11 @@ fn attribute(property: Property, request: &Request) -> Option<u32> {
         request.path.starts_with("/1.1/functions/") || request.path.starts_with("/1.1/call/");
     let finding = match property {
         Property::SecretInTraces => 3,
-        Property::ErrorWith200 | Property::NotJson | Property::ErrorShape | Property::Status
+        Property::ErrorWith200
+        | Property::NotJson
+        | Property::ErrorShape
+        | Property::Status
+        | Property::FunctionShape
             if function =>
         {
             4
@@ -142,6 +148,11 @@ pub fn answer(target: Target, plain_app: bool, request: &Request, resp: &Respons
             Property::ErrorWith200,
             format!("status {}: {}", resp.status, shown()),
         );
+    } else if target == Target::Api && is_function(request) && body.get("result").is_none() {
+        problem(
+            Property::FunctionShape,
+            format!("status {}: {}", resp.status, shown()),
+        );
     }
     if target == Target::Api && is_batch(request) && resp.status == 200 {
         for item in body.as_array().into_iter().flatten() {
@@ -158,6 +169,16 @@ pub fn answer(target: Target, plain_app: bool, request: &Request, resp: &Respons
         }
     }
     out
+}
+
+/// A call of a cloud function through the api (`POST /1.1/functions/<name>`,
+/// `/1.1/call/<name>`), which answers `{"result": ...}` when it succeeds.
+fn is_function(request: &Request) -> bool {
+    let path = request.path.trim_end_matches('/');
+    let name = path
+        .strip_prefix("/1.1/functions/")
+        .or_else(|| path.strip_prefix("/1.1/call/"));
+    request.method == "POST" && name.is_some_and(|n| !n.is_empty() && !n.contains('/'))
 }
 
 fn is_batch(request: &Request) -> bool {

@@ -6,7 +6,6 @@
 use leancloud::engine::Engine;
 use leancloud::{LcError, Request, Response, Transport};
 use std::future::Future;
-use std::hash::{Hash, Hasher};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -59,10 +58,19 @@ pub struct Faulty {
 impl Faulty {
     /// The fault of a request to `path` in the running case.
     pub fn fault(&self, path: &str) -> Fault {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (self.case.load(Ordering::SeqCst), path).hash(&mut h);
-        FAULTS[(h.finish() % FAULTS.len() as u64) as usize]
+        fault_of(self.case.load(Ordering::SeqCst), path)
     }
+}
+
+/// The fault of `path` in case `n`: FNV-1a over both, a hash that stays the same
+/// across toolchains (std's does not promise to), so that corpus cases replay alike.
+pub fn fault_of(n: u32, path: &str) -> Fault {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in n.to_le_bytes().iter().chain(path.as_bytes()) {
+        h ^= u64::from(*byte);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    FAULTS[(h % FAULTS.len() as u64) as usize]
 }
 
 fn answer(status: u16, content_type: &str, body: &[u8]) -> Response {

@@ -31,7 +31,8 @@
 //! 2. **Every answer is well-formed**: a status from 200 to 599; a JSON body (an empty
 //!    one only with 2xx); every 4xx/5xx body exactly `{"code": int, "error": string}`;
 //!    no such error body with a 2xx; every batch item `{"success": ...}` or
-//!    `{"error": {"code", "error"}}`; no 5xx from the app without cloud code.
+//!    `{"error": {"code", "error"}}`; a cloud function's 2xx `{"result": ...}`; no 5xx
+//!    from the app without cloud code.
 //! 3. **A refused request, and any read, changes nothing stored.** Refused means: answered 400 or
 //!    more; or a batch (which answers 200 whatever its items do) whose every item failed
 //!    (a batch where some item succeeded may leave that item's write, as on the real
@@ -54,7 +55,8 @@
 //! A problem that is an open finding of issue 13 (`generative::fuzz::OPEN_FINDINGS`) is
 //! counted and shown with an example at the end instead of failing: finding 3 (secrets
 //! in traces), finding 4 (a cloud function's engine failure answered with a 2xx, or
-//! passed on as the engine answered it: status 0 for a closed connection, a bare 500).
+//! passed on as the engine answered it: status 0 for a closed connection, a bare 500,
+//! `null`).
 //!
 //! ## Budget
 //!

@@ -343,3 +343,26 @@ fn kept_seeds_replay_in_the_first_round_only_and_new_ones_are_kept() {
     assert_eq!(later_round.load_persisted_failures2(None), vec![]);
     assert_eq!(file.load_persisted_failures2(None), vec![seed]);
 }
+
+#[test]
+fn a_function_answer_without_result_is_finding_4_while_it_is_open() {
+    let call = Request::new("POST", "/1.1/functions/fn");
+    let found = check::answer(Target::Api, false, &call, &resp(200, "null"));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].property, Property::FunctionShape);
+    assert_eq!(found[0].finding, fuzz::is_open(4).then_some(4));
+    assert!(check::answer(Target::Api, false, &call, &resp(200, r#"{"result":null}"#)).is_empty());
+    let find = Request::new("GET", "/1.1/classes/Thing");
+    assert!(check::answer(Target::Api, false, &find, &resp(200, "null")).is_empty());
+}
+
+#[test]
+fn faults_follow_from_the_case_number_alone() {
+    use crate::faults::{Fault, fault_of};
+    // The corpus's finding-4 cases rely on these.
+    let path = "/1.1/functions/normalizePhone";
+    assert_eq!(fault_of(3, path), Fault::Closed);
+    assert_eq!(fault_of(1, path), Fault::NotJson);
+    assert_eq!(fault_of(13, path), Fault::Null);
+    assert_eq!(fault_of(2, path), Fault::ServerErrorEmptyObject);
+}
