@@ -26,8 +26,8 @@ pub const CASE_STACK_BYTES: usize = 2 * 1024 * 1024;
 /// How long after-hooks may take to finish after a step before the case fails.
 const IDLE_WAIT: Duration = Duration::from_secs(30);
 
-/// One app under test, with an engine serving the app's registry (its storage calls come back to
-/// the app in-process), as the platform would call it.
+/// One app under test, with an engine serving the app's registry as the platform would
+/// call it (its storage calls come back to the app in-process).
 pub struct Subject {
     pub api: Arc<Api>,
     pub engine: Engine,
@@ -93,18 +93,9 @@ impl Apps {
                 .attach_cloud_with(faults.clone(), HookTimeouts::default())
                 .expect("the faulty engine attaches");
             Apps {
-                plain: Subject {
-                    engine: engine_for(&plain),
-                    api: plain,
-                },
-                cloud: Subject {
-                    engine: engine_for(&cloud),
-                    api: cloud,
-                },
-                faulty: Subject {
-                    engine: engine_for(&faulty),
-                    api: faulty,
-                },
+                plain: Subject::new(plain),
+                cloud: Subject::new(cloud),
+                faulty: Subject::new(faulty),
                 faults,
             }
         })
