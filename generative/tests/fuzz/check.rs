@@ -19,7 +19,8 @@ pub enum Property {
     ErrorShape,
     /// An error body (`{"code", "error"}` and nothing else) with a 2xx status.
     ErrorWith200,
-    /// A 5xx from the app without cloud code: an internal error.
+    /// A 5xx from the app without cloud code: an internal error (a request past a work
+    /// limit, 503 with code 124, is not one).
     Internal,
     /// A cloud function's 2xx answer without `{"result": ...}`.
     FunctionShape,
@@ -137,7 +138,10 @@ pub fn answer(target: Target, plain_app: bool, request: &Request, resp: &Respons
                 format!("status {}: {}", resp.status, shown()),
             );
         }
-        if resp.status >= 500 && plain_app && target == Target::Api {
+        // 503 with code 124 is the answer to a request past a work limit (the README's
+        // Limits table), not an internal error.
+        let over_budget = resp.status == 503 && body.get("code") == Some(&Value::from(124));
+        if resp.status >= 500 && !over_budget && plain_app && target == Target::Api {
             problem(
                 Property::Internal,
                 format!("status {}: {}", resp.status, shown()),
