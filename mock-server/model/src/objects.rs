@@ -1057,6 +1057,34 @@ mod tests {
         create_json(&mut s, "Tag", json!({"other": 2}));
     }
 
+    /// The index finds what the scan it replaced found: values `same_value` calls the
+    /// same (1 and 1.0, objects by content), rows that lack a key are not indexed, and
+    /// updates and deletes move and free entries.
+    #[test]
+    fn a_unique_index_compares_as_same_value_and_follows_updates_and_deletes() {
+        let mut s = store();
+        s.class_mut("Pt")
+            .add_index(vec!["n".into(), "o".into()], true);
+        let taken = |s: &mut Store, v: Value| {
+            let changes = Changes::parse(&body(v), false).unwrap();
+            create(s, "Pt", &changes, &anyone()).map(|o| o.id)
+        };
+        let first = taken(&mut s, json!({"n": 1, "o": {"a": [1, 2], "b": null}})).unwrap();
+        let err = taken(&mut s, json!({"n": 1.0, "o": {"b": null, "a": [1.0, 2]}})).unwrap_err();
+        assert_eq!(err.code, 137);
+        taken(&mut s, json!({"n": 1, "o": {"a": [2, 1], "b": null}})).unwrap();
+        taken(&mut s, json!({"n": 1})).unwrap();
+        taken(&mut s, json!({"n": 1, "o": null})).unwrap();
+        let change = Changes::parse(&body(json!({"n": 2})), true).unwrap();
+        update(&mut s, "Pt", &first, &change, None, &anyone()).unwrap();
+        let again = taken(&mut s, json!({"n": 1, "o": {"a": [1, 2], "b": null}})).unwrap();
+        let err = taken(&mut s, json!({"n": 2, "o": {"a": [1, 2], "b": null}})).unwrap_err();
+        assert_eq!(err.code, 137);
+        delete(&mut s, "Pt", &first, None, &anyone()).unwrap();
+        taken(&mut s, json!({"n": 2, "o": {"a": [1, 2], "b": null}})).unwrap();
+        assert_ne!(first, again);
+    }
+
     #[test]
     fn the_class_default_acl_names_the_creator_as_owner() {
         let mut s = store();
