@@ -114,11 +114,14 @@ fn principal(who: Who) -> Principal {
     }
 }
 
+/// Writes, then finds (each by someone).
+type Step = (Vec<Write>, Vec<(Query, Who)>);
+
 #[derive(Debug, Clone)]
 struct Case {
     rows: Vec<(Map<String, Value>, prop::sample::Index)>,
     hidden: bool,
-    steps: Vec<(Vec<Write>, Vec<(Query, Who)>)>,
+    steps: Vec<Step>,
 }
 
 fn arb_who() -> impl Strategy<Value = Who> {

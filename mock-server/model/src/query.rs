@@ -356,21 +356,28 @@ pub(crate) fn select_rows<'s>(
         return Ok((rows, data.objects.len()));
     }
 
+    // An `order` whose first key has an index in its order is walked, unless an index
+    // offers few enough candidates to sort (counting them stops at that many).
     let indexed = budget.uses_indexes();
+    let walk = match (
+        indexed && !want_total && near.is_none(),
+        window.order.first(),
+    ) {
+        (true, Some(first)) => {
+            plan::walk_for(data, &Path::for_reader(&first.key, store, class, reader))
+        }
+        _ => None,
+    };
+    let cap = match walk {
+        Some(_) => walk_threshold(end).min(data.objects.len()),
+        None => data.objects.len(),
+    };
     let offer = match indexed {
-        true => plan::offer(data, &matcher.root, data.objects.len()),
+        true => plan::offer(data, &matcher.root, cap),
         false => None,
     };
-    if indexed
-        && !want_total
-        && near.is_none()
-        && let Some(first) = window.order.first()
-        && offer.as_ref().is_none_or(|o| o.size > walk_threshold(end))
-    {
-        let path = Path::for_reader(&first.key, store, class, reader);
-        if let Some(walk) = plan::walk_for(data, &path) {
-            return walk_rows(store, class, data, matcher, window, &walk, reader, budget);
-        }
+    if let (Some(walk), None) = (&walk, &offer) {
+        return walk_rows(store, class, data, matcher, window, walk, reader, budget);
     }
     let rows: Vec<&'s StoredObject> = match offer {
         Some(offer) => offer.rows(data),

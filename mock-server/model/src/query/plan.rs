@@ -264,7 +264,7 @@ fn compare(op: CmpOp, operand: &Operand) -> Option<Span> {
     let t = term(operand);
     let rank = t.rank();
     let (low, high) = match t {
-        Term::Num(n) if n == 0.0 => (Term::Num(-0.0), Term::Num(0.0)),
+        Term::Num(0.0) => (Term::Num(-0.0), Term::Num(0.0)),
         Term::Num(_) | Term::Str(_) | Term::Bool(_) | Term::Date(_) => (t.clone(), t),
         _ => return None,
     };

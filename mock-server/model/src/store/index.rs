@@ -152,7 +152,7 @@ impl Span {
     /// The rows holding `term` exactly; numbers as `==` compares them (`-0` is `0`).
     pub(crate) fn equal(term: Term) -> Span {
         match term {
-            Term::Num(n) if n == 0.0 => Span {
+            Term::Num(0.0) => Span {
                 from: At::Before(Term::Num(-0.0)),
                 to: At::After(Term::Num(0.0)),
             },
