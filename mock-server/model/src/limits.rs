@@ -41,9 +41,10 @@ pub const MAX_SUBQUERIES: usize = 100;
 /// Items of all the `$or` and `$and` arrays of one `where`, subqueries included.
 pub const MAX_QUERY_BRANCHES: usize = 1000;
 
-/// Work one query may do, in row checks: each row a scan examines costs the number of
-/// conditions it is tested against, in the query and in every subquery; rendering a row
-/// costs the segments of its `keys` and `include` paths. A release build examines some 2
+/// Work one query may do, in row checks: each row a query reads (every row for a scan,
+/// the rows an index offers otherwise) costs the number of conditions it is tested
+/// against, in the query and in every subquery; rendering a row costs the segments of its
+/// `keys` and `include` paths. A release build examines some 2
 /// to 10 million rows a second (the benchmark's count over a million rows with two
 /// conditions, 2 million checks, takes about 0.4 s), so a query ends within a few seconds,
 /// under the service's own 10 s; a million-row class scanned with up to ten conditions

@@ -9,7 +9,7 @@ use crate::limits::{MAX_OBJECT_DEPTH, check_path, depth};
 use crate::names::{RESERVED_KEYS, check_class_name, check_key_name};
 use crate::query::Matcher;
 use crate::store::packed;
-use crate::store::{Column, Store, StoredObject};
+use crate::store::{Column, Store, StoredObject, Val};
 use leancloud::LcError;
 use leancloud::ops::FieldOp;
 use serde_json::{Map, Value, json};
@@ -256,21 +256,40 @@ fn set_path(
 }
 
 /// Record the column types of the fields a write set (the first write fixes the type).
-fn note_columns(store: &mut Store, class: &str, fields: &Map<String, Value>, keys: &[String]) {
+fn note_columns(store: &mut Store, class: &str, obj: &StoredObject, keys: &[String]) {
+    let fields = obj.fields.object();
     let class_data = store.class_mut(class);
     for key in keys {
-        if key == "ACL" {
+        if key == "ACL" || class_data.columns.contains_key(key) {
             continue;
         }
-        if let Some(v) = fields.get(key) {
-            if v.is_null() {
-                continue;
-            }
-            class_data
-                .columns
-                .entry(key.clone())
-                .or_insert_with(|| column_of(v));
+        if let Some(v) = fields.get(key).filter(|v| !v.is_null()) {
+            class_data.columns.insert(key.clone(), stored_column_of(v));
         }
+    }
+}
+
+/// [`column_of`] for a stored value (read in place).
+fn stored_column_of(v: Val<'_>) -> Column {
+    let kind = match v {
+        Val::Null => "Any",
+        Val::Bool(_) => "Boolean",
+        Val::Num(_) => "Number",
+        Val::Str(_) => "String",
+        Val::Array(_) => "Array",
+        Val::Object(_) => match v.type_tag() {
+            Some(t @ ("Date" | "Pointer" | "Relation" | "GeoPoint" | "File" | "Bytes")) => t,
+            _ => "Object",
+        },
+    };
+    let class_name = match kind {
+        "Pointer" | "Relation" => v.get("className").and_then(Val::as_str).map(str::to_string),
+        _ => None,
+    };
+    Column {
+        kind: kind.to_string(),
+        class_name,
+        ..Column::default()
     }
 }
 
@@ -583,7 +602,7 @@ pub fn preview_create_for_hook(
 
 /// Store a new object whose checks have passed (also for seeding from settings files).
 pub fn insert_new(store: &mut Store, class: &str, obj: &StoredObject, keys: &[String]) {
-    note_columns(store, class, &obj.to_map(), keys);
+    note_columns(store, class, obj, keys);
     store.class_mut(class).insert(obj.clone());
 }
 
@@ -654,7 +673,7 @@ pub fn update(
     let mut updated = preview_update(store, class, id, changes, condition, who)?;
     let (_, relations) = apply_changes(&updated.before.to_map(), changes)?;
     updated.after.updated_at = store.clock.now_ms().max(updated.before.updated_at);
-    note_columns(store, class, &updated.after.to_map(), &updated.keys);
+    note_columns(store, class, &updated.after, &updated.keys);
     relations.apply(store, class, id);
     store.class_mut(class).insert(updated.after.clone());
     Ok(updated)
@@ -1083,6 +1102,33 @@ mod tests {
         delete(&mut s, "Pt", &first, None, &anyone()).unwrap();
         taken(&mut s, json!({"n": 2, "o": {"a": [1, 2], "b": null}})).unwrap();
         assert_ne!(first, again);
+    }
+
+    #[test]
+    fn stored_values_type_their_columns_as_their_json_does() {
+        for v in [
+            json!(null),
+            json!(true),
+            json!(1),
+            json!(-1.5),
+            json!("s"),
+            json!([1, "a"]),
+            json!({"a": 1}),
+            json!({"__type": "Date", "iso": "2024-01-31T08:00:00.000Z"}),
+            json!({"__type": "Pointer", "className": "Post", "objectId": "p1"}),
+            json!({"__type": "Relation", "className": "_User"}),
+            json!({"__type": "GeoPoint", "latitude": 1.0, "longitude": 2.0}),
+            json!({"__type": "File", "id": "f"}),
+            json!({"__type": "Bytes", "base64": "AA=="}),
+            json!({"__type": "Elsewhere"}),
+            json!({"__type": 5}),
+        ] {
+            let mut m = Map::new();
+            m.insert("k".into(), v.clone());
+            let packed = crate::store::Packed::from_map(&m);
+            let stored = packed.object().get("k").unwrap();
+            assert_eq!(stored_column_of(stored), column_of(&v), "{v}");
+        }
     }
 
     #[test]

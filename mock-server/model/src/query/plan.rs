@@ -21,6 +21,10 @@ use crate::store::index::{At, Column, FieldIndex, Span, Term};
 use crate::store::{ClassData, Id, StoredObject};
 use std::cmp::Ordering;
 
+/// How many candidates of each `$and` item are counted first (then sixteen times as many,
+/// and so on): enough for the selective lookups a planner is for.
+const FIRST_COUNT: usize = 64;
+
 /// Where a candidate set's rows come from: ids given outright, or spans of an index.
 #[derive(Debug)]
 enum Source<'s, 'm> {
@@ -99,16 +103,24 @@ fn node<'s, 'm>(data: &'s ClassData, n: &'m Node, cap: usize) -> Option<Offer<'s
             })
         }
         Node::And(nodes) => {
-            let mut best: Option<Offer<'s, 'm>> = None;
-            for n in nodes {
-                let limit = best.as_ref().map_or(cap, |b| b.size);
-                if let Some(o) = node(data, n, limit)
-                    && best.as_ref().is_none_or(|b| o.size < b.size)
-                {
-                    best = Some(o);
+            // Counting stops at the best offer so far; starting low keeps a large first
+            // offer from being counted to its end when a later one is small.
+            let mut limit = FIRST_COUNT.min(cap);
+            loop {
+                let mut best: Option<Offer<'s, 'm>> = None;
+                for n in nodes {
+                    let within = best.as_ref().map_or(limit, |b| b.size);
+                    if let Some(o) = node(data, n, within)
+                        && o.size < within
+                    {
+                        best = Some(o);
+                    }
                 }
+                if best.is_some() || limit >= cap {
+                    return best;
+                }
+                limit = limit.saturating_mul(16).min(cap);
             }
-            best
         }
         Node::Or(nodes) => {
             let mut all = Offer {
