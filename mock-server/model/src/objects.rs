@@ -277,10 +277,11 @@ fn stored_column_of(v: Val<'_>) -> Column {
         Val::Num(_) => "Number",
         Val::Str(_) => "String",
         Val::Array(_) => "Array",
-        Val::Object(_) => match v.type_tag() {
-            Some(t @ ("Date" | "Pointer" | "Relation" | "GeoPoint" | "File" | "Bytes")) => t,
-            _ => "Object",
-        },
+        Val::Object(_) => {
+            let tag = v.type_tag().unwrap_or_default();
+            let typed = ["Date", "Pointer", "Relation", "GeoPoint", "File", "Bytes"];
+            if typed.contains(&tag) { tag } else { "Object" }
+        }
     };
     let class_name = match kind {
         "Pointer" | "Relation" => v.get("className").and_then(Val::as_str).map(str::to_string),
