@@ -118,7 +118,7 @@ pub fn of(store: &Store) -> Print {
             let mut h = Fx::default();
             obj.created_at.hash(&mut h);
             obj.updated_at.hash(&mut h);
-            for (k, v) in &obj.fields {
+            for (k, v) in &obj.to_map() {
                 k.hash(&mut h);
                 hash_value(v, &mut h);
             }

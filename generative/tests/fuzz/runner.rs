@@ -132,7 +132,10 @@ impl Pool {
         for (class, data) in &store.classes {
             by_class.insert(
                 class.clone(),
-                data.objects.keys().cloned().collect::<Vec<_>>(),
+                data.objects
+                    .keys()
+                    .map(|id| id.to_string())
+                    .collect::<Vec<_>>(),
             );
         }
         let all = by_class.values().flatten().cloned().collect();
@@ -143,11 +146,10 @@ impl Pool {
                     .values()
                     .map(|o| {
                         let name = o
-                            .fields
-                            .get("username")
+                            .val("username")
                             .and_then(|v| v.as_str())
                             .unwrap_or("nobody");
-                        (o.id.clone(), name.to_string())
+                        (o.id.to_string(), name.to_string())
                     })
                     .collect()
             })

@@ -8,10 +8,10 @@ use crate::access::{ClassOp, ClassPermissions, Principal};
 use crate::limits::{MAX_OBJECT_DEPTH, check_path, depth};
 use crate::names::{RESERVED_KEYS, check_class_name, check_key_name};
 use crate::query::Matcher;
-use crate::store::{Column, Store, StoredObject};
+use crate::store::packed;
+use crate::store::{Column, Store, StoredObject, Val};
 use leancloud::LcError;
 use leancloud::ops::FieldOp;
-use leancloud::value::same_value;
 use serde_json::{Map, Value, json};
 
 /// The ACL an object gets when the client sends none: the class default, which starts
@@ -256,21 +256,41 @@ fn set_path(
 }
 
 /// Record the column types of the fields a write set (the first write fixes the type).
-fn note_columns(store: &mut Store, class: &str, fields: &Map<String, Value>, keys: &[String]) {
+fn note_columns(store: &mut Store, class: &str, obj: &StoredObject, keys: &[String]) {
+    let fields = obj.fields.object();
     let class_data = store.class_mut(class);
     for key in keys {
-        if key == "ACL" {
+        if key == "ACL" || class_data.columns.contains_key(key) {
             continue;
         }
-        if let Some(v) = fields.get(key) {
-            if v.is_null() {
-                continue;
-            }
-            class_data
-                .columns
-                .entry(key.clone())
-                .or_insert_with(|| column_of(v));
+        if let Some(v) = fields.get(key).filter(|v| !v.is_null()) {
+            class_data.columns.insert(key.clone(), stored_column_of(v));
         }
+    }
+}
+
+/// [`column_of`] for a stored value (read in place).
+fn stored_column_of(v: Val<'_>) -> Column {
+    let kind = match v {
+        Val::Null => "Any",
+        Val::Bool(_) => "Boolean",
+        Val::Num(_) => "Number",
+        Val::Str(_) => "String",
+        Val::Array(_) => "Array",
+        Val::Object(_) => {
+            let tag = v.type_tag().unwrap_or_default();
+            let typed = ["Date", "Pointer", "Relation", "GeoPoint", "File", "Bytes"];
+            if typed.contains(&tag) { tag } else { "Object" }
+        }
+    };
+    let class_name = match kind {
+        "Pointer" | "Relation" => v.get("className").and_then(Val::as_str).map(str::to_string),
+        _ => None,
+    };
+    Column {
+        kind: kind.to_string(),
+        class_name,
+        ..Column::default()
     }
 }
 
@@ -415,13 +435,24 @@ fn check_unique(
             .map(|k| fields.get(k).filter(|v| !v.is_null()))
             .collect();
         let Some(mine) = mine else { continue };
-        let taken = data.objects.values().any(|other| {
+        let same = |other: &StoredObject| {
             Some(other.id.as_str()) != id
                 && index
                     .iter()
                     .zip(&mine)
-                    .all(|(k, v)| other.fields.get(k).is_some_and(|o| same_value(o, v)))
-        });
+                    .all(|(k, v)| other.val(k).is_some_and(|o| packed::same_value(o, v)))
+        };
+        // Looked up in the class's unique index; a scan where none was built (a list added
+        // to the settings by hand rather than with `ClassData::add_index`).
+        let taken = match data.objects.unique_index(index) {
+            Some(unique) => unique.hash_fields(fields).is_some_and(|h| {
+                unique
+                    .holders(h)
+                    .filter_map(|other| data.objects.get(other))
+                    .any(same)
+            }),
+            None => data.objects.values().any(same),
+        };
         if taken {
             return Err(LcError::duplicate_value());
         }
@@ -487,7 +518,7 @@ fn check_may_change(
     who: &Principal,
 ) -> Result<(), LcError> {
     check_user_self(class, &current.id, who)?;
-    if !who.can_write(current.fields.get("ACL")) {
+    if !who.can_write_stored(current) {
         return Err(LcError::forbidden_writing_by_acl());
     }
     if let Some(cond) = condition {
@@ -519,7 +550,7 @@ pub fn create(
     let mut obj = preview_create(store, class, changes, who)?;
     let relations = apply_changes(&Map::new(), changes)?.1;
     let now = store.clock.now_ms();
-    obj.id = store.ids.object_id(now);
+    obj.id = store.ids.object_id(now).into();
     obj.created_at = now;
     obj.updated_at = now;
     insert_new(store, class, &obj, &changes.keys());
@@ -546,12 +577,7 @@ pub fn preview_create(
         fields.insert("ACL".into(), initial_acl(store, class, who));
     }
     check_unique(store, class, None, &fields)?;
-    Ok(StoredObject {
-        id: String::new(),
-        created_at: 0,
-        updated_at: 0,
-        fields,
-    })
+    Ok(StoredObject::new("", 0, 0, &fields))
 }
 
 /// What a beforeSave hook is shown of a create: the object the body describes, after the
@@ -572,21 +598,13 @@ pub fn preview_create_for_hook(
     }
     let (fields, _) = apply_changes(&Map::new(), changes)?;
     check_size(&fields)?;
-    Ok(StoredObject {
-        id: String::new(),
-        created_at: 0,
-        updated_at: 0,
-        fields,
-    })
+    Ok(StoredObject::new("", 0, 0, &fields))
 }
 
 /// Store a new object whose checks have passed (also for seeding from settings files).
 pub fn insert_new(store: &mut Store, class: &str, obj: &StoredObject, keys: &[String]) {
-    note_columns(store, class, &obj.fields, keys);
-    store
-        .class_mut(class)
-        .objects
-        .insert(obj.id.clone(), obj.clone());
+    note_columns(store, class, obj, keys);
+    store.class_mut(class).insert(obj.clone());
 }
 
 /// Look up an object: unknown class is 404/101; a missing object is `Ok(None)`; an
@@ -599,9 +617,7 @@ pub fn fetch<'a>(
 ) -> Result<Option<&'a StoredObject>, LcError> {
     let data = existing_class(store, class, ClassOp::Get, who)?;
     match data.objects.get(id) {
-        Some(obj) if !who.can_read(obj.fields.get("ACL")) => {
-            Err(LcError::forbidden_reading_by_acl())
-        }
+        Some(obj) if !who.can_read_stored(obj) => Err(LcError::forbidden_reading_by_acl()),
         found => Ok(found),
     }
 }
@@ -632,13 +648,12 @@ pub fn preview_update(
     if class == "_Role" {
         crate::roles::check_update(changes)?;
     }
-    let (fields, _) = apply_changes(&current.fields, changes)?;
+    let (fields, _) = apply_changes(&current.to_map(), changes)?;
     check_size(&fields)?;
     let keys = changes.keys();
     check_columns(store, class, &keys, &fields, false, who)?;
     check_unique(store, class, Some(id), &fields)?;
-    let mut after = current.clone();
-    after.fields = fields;
+    let after = current.with_fields(&fields);
     Ok(Updated {
         before: current.clone(),
         after,
@@ -657,14 +672,11 @@ pub fn update(
     who: &Principal,
 ) -> Result<Updated, LcError> {
     let mut updated = preview_update(store, class, id, changes, condition, who)?;
-    let (_, relations) = apply_changes(&updated.before.fields, changes)?;
+    let (_, relations) = apply_changes(&updated.before.to_map(), changes)?;
     updated.after.updated_at = store.clock.now_ms().max(updated.before.updated_at);
-    note_columns(store, class, &updated.after.fields, &updated.keys);
+    note_columns(store, class, &updated.after, &updated.keys);
     relations.apply(store, class, id);
-    store
-        .class_mut(class)
-        .objects
-        .insert(id.to_string(), updated.after.clone());
+    store.class_mut(class).insert(updated.after.clone());
     Ok(updated)
 }
 
@@ -700,9 +712,9 @@ pub fn delete(
         return Ok(None);
     }
     let removed = store
-        .classes
-        .get_mut(class)
-        .and_then(|d| d.objects.remove(id));
+        .class_mut(class)
+        .remove(id)
+        .map(std::sync::Arc::unwrap_or_clone);
     store
         .relations
         .retain(|(c, owner, _), _| !(c == class && owner == id));
@@ -764,15 +776,16 @@ pub fn present(
 /// and `objectId`.
 pub fn fetch_when_save_fields(updated: &Updated) -> Map<String, Value> {
     let mut out = Map::new();
+    let fields = updated.after.to_map();
     for key in &updated.keys {
         if key == "ACL" {
             continue;
         }
-        if let Some(v) = updated.after.fields.get(key) {
+        if let Some(v) = fields.get(key) {
             out.insert(key.clone(), v.clone());
         }
     }
-    for (key, v) in &updated.after.fields {
+    for (key, v) in &fields {
         if v.get("__type").and_then(Value::as_str) == Some("Relation") {
             out.insert(key.clone(), v.clone());
         }
@@ -781,7 +794,10 @@ pub fn fetch_when_save_fields(updated: &Updated) -> Map<String, Value> {
         "updatedAt".into(),
         Value::String(leancloud::value::format_date(updated.after.updated_at)),
     );
-    out.insert("objectId".into(), Value::String(updated.after.id.clone()));
+    out.insert(
+        "objectId".into(),
+        Value::String(updated.after.id.to_string()),
+    );
     out
 }
 
@@ -825,9 +841,9 @@ mod tests {
             json!({"title": "x", "objectId": "forged", "createdAt": "2000-01-01T00:00:00.000Z"}),
         );
         assert_ne!(obj.id, "forged");
-        assert_eq!(obj.fields["title"], "x");
-        assert_eq!(obj.fields["ACL"], default_acl());
-        assert!(!obj.fields.contains_key("objectId"));
+        assert_eq!(obj.to_map()["title"], "x");
+        assert_eq!(obj.to_map()["ACL"], default_acl());
+        assert!(!obj.to_map().contains_key("objectId"));
         assert_eq!(s.object("Post", &obj.id), Some(&obj));
     }
 
@@ -839,8 +855,8 @@ mod tests {
         let obj = create_json(&mut s, "Post", json!({"a": {"x": 1}}));
         let changes = Changes::parse(&body(json!({"a.b": 2, "c.d": 3})), true).unwrap();
         let up = update(&mut s, "Post", &obj.id, &changes, None, &anyone()).unwrap();
-        assert_eq!(up.after.fields["a"], json!({"x": 1, "b": 2}));
-        assert_eq!(up.after.fields["c"], json!({"d": 3}));
+        assert_eq!(up.after.to_map()["a"], json!({"x": 1, "b": 2}));
+        assert_eq!(up.after.to_map()["c"], json!({"d": 3}));
         assert_eq!(up.keys, vec!["a", "c"]);
     }
 
@@ -854,7 +870,7 @@ mod tests {
         assert_eq!(changes.flags["__ignore_hooks"], json!(["beforeSave"]));
         let mut s = store();
         let obj = create(&mut s, "Post", &changes, &anyone()).unwrap();
-        assert!(!obj.fields.contains_key("__ignore_hooks"));
+        assert!(!obj.to_map().contains_key("__ignore_hooks"));
     }
 
     #[test]
@@ -871,7 +887,7 @@ mod tests {
             json!({"*": {"read": true}, "read-only": {"read": true}, "role:w": {"write": true}});
         let mut s = store();
         let obj = create_json(&mut s, "GameScore", json!({"ACL": acl.clone()}));
-        assert_eq!(obj.fields["ACL"], acl);
+        assert_eq!(obj.to_map()["ACL"], acl);
     }
 
     #[test]
@@ -906,8 +922,8 @@ mod tests {
         let mut s = store();
         let obj = create_json(&mut s, "Post", json!({}));
         s.relations.insert(
-            ("Post".into(), obj.id.clone(), "likes".into()),
-            std::collections::BTreeSet::from(["u".to_string()]),
+            ("Post".into(), obj.id.to_string(), "likes".into()),
+            imbl::OrdSet::from(vec!["u".to_string()]),
         );
         assert!(
             delete(&mut s, "Post", &obj.id, None, &anyone())
@@ -935,8 +951,8 @@ mod tests {
         let up = update(&mut s, "Post", &obj.id, &changes, None, &anyone()).unwrap();
         assert_eq!(up.after.created_at, obj.created_at);
         assert!(up.after.updated_at > obj.updated_at);
-        assert_eq!(up.after.fields["n"], 1);
-        assert_eq!(up.after.fields["m"], 2);
+        assert_eq!(up.after.to_map()["n"], 1);
+        assert_eq!(up.after.to_map()["m"], 2);
     }
 
     #[test]
@@ -1028,11 +1044,11 @@ mod tests {
             },
         );
         let shop = create_json(&mut s, "Shop", json!({"owner": "ann"}));
-        assert_eq!(shop.fields["owner"], "ann");
+        assert_eq!(shop.to_map()["owner"], "ann");
         let change = Changes::parse(&body(json!({"owner": "bob"})), true).unwrap();
         let err = update(&mut s, "Shop", &shop.id, &change, None, &anyone()).unwrap_err();
         assert_eq!(err, LcError::read_only_key("owner"));
-        assert_eq!(s.object("Shop", &shop.id).unwrap().fields["owner"], "ann");
+        assert_eq!(s.object("Shop", &shop.id).unwrap().to_map()["owner"], "ann");
     }
 
     #[test]
@@ -1061,6 +1077,61 @@ mod tests {
         create_json(&mut s, "Tag", json!({"other": 2}));
     }
 
+    /// The index finds what the scan it replaced found: values `same_value` calls the
+    /// same (1 and 1.0, objects by content), rows that lack a key are not indexed, and
+    /// updates and deletes move and free entries.
+    #[test]
+    fn a_unique_index_compares_as_same_value_and_follows_updates_and_deletes() {
+        let mut s = store();
+        s.class_mut("Pt")
+            .add_index(vec!["n".into(), "o".into()], true);
+        let taken = |s: &mut Store, v: Value| {
+            let changes = Changes::parse(&body(v), false).unwrap();
+            create(s, "Pt", &changes, &anyone()).map(|o| o.id)
+        };
+        let first = taken(&mut s, json!({"n": 1, "o": {"a": [1, 2], "b": null}})).unwrap();
+        let err = taken(&mut s, json!({"n": 1.0, "o": {"b": null, "a": [1.0, 2]}})).unwrap_err();
+        assert_eq!(err.code, 137);
+        taken(&mut s, json!({"n": 1, "o": {"a": [2, 1], "b": null}})).unwrap();
+        taken(&mut s, json!({"n": 1})).unwrap();
+        taken(&mut s, json!({"n": 1, "o": null})).unwrap();
+        let change = Changes::parse(&body(json!({"n": 2})), true).unwrap();
+        update(&mut s, "Pt", &first, &change, None, &anyone()).unwrap();
+        let again = taken(&mut s, json!({"n": 1, "o": {"a": [1, 2], "b": null}})).unwrap();
+        let err = taken(&mut s, json!({"n": 2, "o": {"a": [1, 2], "b": null}})).unwrap_err();
+        assert_eq!(err.code, 137);
+        delete(&mut s, "Pt", &first, None, &anyone()).unwrap();
+        taken(&mut s, json!({"n": 2, "o": {"a": [1, 2], "b": null}})).unwrap();
+        assert_ne!(first, again);
+    }
+
+    #[test]
+    fn stored_values_type_their_columns_as_their_json_does() {
+        for v in [
+            json!(null),
+            json!(true),
+            json!(1),
+            json!(-1.5),
+            json!("s"),
+            json!([1, "a"]),
+            json!({"a": 1}),
+            json!({"__type": "Date", "iso": "2024-01-31T08:00:00.000Z"}),
+            json!({"__type": "Pointer", "className": "Post", "objectId": "p1"}),
+            json!({"__type": "Relation", "className": "_User"}),
+            json!({"__type": "GeoPoint", "latitude": 1.0, "longitude": 2.0}),
+            json!({"__type": "File", "id": "f"}),
+            json!({"__type": "Bytes", "base64": "AA=="}),
+            json!({"__type": "Elsewhere"}),
+            json!({"__type": 5}),
+        ] {
+            let mut m = Map::new();
+            m.insert("k".into(), v.clone());
+            let packed = crate::store::Packed::from_map(&m);
+            let stored = packed.object().get("k").unwrap();
+            assert_eq!(stored_column_of(stored), column_of(&v), "{v}");
+        }
+    }
+
     #[test]
     fn the_class_default_acl_names_the_creator_as_owner() {
         let mut s = store();
@@ -1069,11 +1140,11 @@ mod tests {
         let carol = user(&s, "carol");
         let obj = create(&mut s, "Doc", &Changes::default(), &carol).unwrap();
         assert_eq!(
-            obj.fields["ACL"],
+            obj.to_map()["ACL"],
             json!({"carol": {"read": true, "write": true}, "*": {"read": true}})
         );
         let anon = create(&mut s, "Doc", &Changes::default(), &anyone()).unwrap();
-        assert_eq!(anon.fields["ACL"], json!({"*": {"read": true}}));
+        assert_eq!(anon.to_map()["ACL"], json!({"*": {"read": true}}));
     }
 
     #[test]

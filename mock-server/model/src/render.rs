@@ -226,16 +226,17 @@ impl Plan {
         budget: &Budget,
     ) -> Map<String, Value> {
         let mut out = Map::new();
-        for (key, value) in &obj.fields {
+        for (key, value) in obj.fields.object().iter() {
+            let key = key.as_str();
             if key == "ACL" && !self.return_acl {
                 continue;
             }
             if hidden_of.is_some_and(|class| reader.hides(store, class, key)) {
                 continue;
             }
-            out.insert(key.clone(), value.clone());
+            out.insert(key.to_string(), value.to_json());
         }
-        out.insert("objectId".into(), Value::String(obj.id.clone()));
+        out.insert("objectId".into(), Value::String(obj.id.to_string()));
         out.insert(
             "createdAt".into(),
             Value::String(leancloud::value::format_date(obj.created_at)),
@@ -281,7 +282,7 @@ impl Plan {
                 if !reader.may_read(class, target) {
                     return;
                 }
-                let paid = match size_within(&target.fields, budget.include_left()) {
+                let paid = match size_within(&target.to_map(), budget.include_left()) {
                     Some(bytes) => budget.try_include(bytes),
                     // Larger than what is left: asking for everything fails the budget.
                     None => budget.try_include(u64::MAX),

@@ -28,7 +28,8 @@
 
 use crate::access::Principal;
 use crate::objects::{self, Change, Changes, Updated};
-use crate::store::{Store, StoredObject};
+use crate::store::packed;
+use crate::store::{Packed, Store, StoredObject, Val};
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 use leancloud::LcError;
 use leancloud::ops::FieldOp;
@@ -295,10 +296,9 @@ fn linked_user<'a>(
     users.objects.values().find(|user| {
         Some(user.id.as_str()) != except
             && links.iter().any(|link| {
-                user.fields
-                    .get("authData")
+                user.val("authData")
                     .and_then(|a| a.get(&link.platform))
-                    .and_then(|data| link_id(&link.platform, data))
+                    .and_then(|data| link_id(&link.platform, &data.to_json()))
                     .as_deref()
                     == Some(link.id.as_str())
             })
@@ -319,10 +319,9 @@ pub fn check_fields(
     let touched = |k: &str| keys.iter().any(|key| key == k);
     let taken = |key: &str, value: &Value| {
         store.class(CLASS).is_some_and(|users| {
-            users
-                .objects
-                .values()
-                .any(|u| Some(u.id.as_str()) != id && u.fields.get(key) == Some(value))
+            users.objects.candidates_equal(key, value).any(|u| {
+                Some(u.id.as_str()) != id && u.val(key).is_some_and(|v| packed::equals(v, value))
+            })
         })
     };
     if touched("username") {
@@ -479,20 +478,21 @@ pub fn sign_up(
     }
     check_sets(store, None, &changes)?;
     let preview = objects::preview_create(store, CLASS, &changes, who)?;
-    check_fields(store, None, &preview.fields, &changes.keys())?;
+    check_fields(store, None, &preview.to_map(), &changes.keys())?;
     let mut user = objects::create(store, CLASS, &changes, who)?;
+    let mut fields = user.to_map();
     if !changes.keys().iter().any(|k| k == "ACL") {
-        user.fields
-            .insert("ACL".into(), default_acl(store, &user.id));
+        fields.insert("ACL".into(), default_acl(store, &user.id));
     }
     // A new user is unverified whatever the client sent: the service sets both flags on
     // every sign-up (recorded: each sign-up answer carries them `false`), so a client's
     // value is not refused but replaced. Only the master key may create a verified user.
     for flag in VERIFICATION_FLAGS {
-        if !(who.master && user.fields.get(flag).is_some_and(Value::is_boolean)) {
-            user.fields.insert(flag.into(), Value::Bool(false));
+        if !(who.master && fields.get(flag).is_some_and(Value::is_boolean)) {
+            fields.insert(flag.into(), Value::Bool(false));
         }
     }
+    user.fields = Packed::from_map(&fields);
     objects::insert_new(store, CLASS, &user, &VERIFICATION_FLAGS.map(String::from));
     if let Some(hash) = password_hash {
         set_password_hash(store, &user.id, hash);
@@ -521,7 +521,7 @@ pub fn preview_sign_up(
     }
     check_sets(store, None, &request.changes)?;
     let preview = objects::preview_create(store, CLASS, &request.changes, who)?;
-    check_fields(store, None, &preview.fields, &request.changes.keys())?;
+    check_fields(store, None, &preview.to_map(), &request.changes.keys())?;
     Ok(Some(preview))
 }
 
@@ -531,8 +531,8 @@ fn unused_username(store: &mut Store) -> String {
         let name = Value::String(store.ids.token());
         let taken = store.class(CLASS).is_some_and(|u| {
             u.objects
-                .values()
-                .any(|o| o.fields.get("username") == Some(&name))
+                .candidates_equal("username", &name)
+                .any(|o| o.val("username").is_some_and(|v| packed::equals(v, &name)))
         });
         if !taken {
             return name.as_str().expect("a string").to_string();
@@ -544,7 +544,7 @@ fn unused_username(store: &mut Store) -> String {
 /// data the body sent.
 fn log_in_linked(store: &mut Store, id: &str, request: &SignUp) -> Result<SignedIn, LcError> {
     let now = store.clock.now_ms();
-    let Some(user) = store.class_mut(CLASS).objects.get_mut(id) else {
+    let Some(mut user) = store.object(CLASS, id).cloned() else {
         return Err(LcError::user_not_found());
     };
     let sent = request
@@ -556,8 +556,8 @@ fn log_in_linked(store: &mut Store, id: &str, request: &SignUp) -> Result<Signed
             _ => None,
         });
     if let Some(sent) = sent {
-        let mut auth_data = user
-            .fields
+        let mut fields = user.to_map();
+        let mut auth_data = fields
             .get("authData")
             .and_then(Value::as_object)
             .cloned()
@@ -567,12 +567,12 @@ fn log_in_linked(store: &mut Store, id: &str, request: &SignUp) -> Result<Signed
             auth_data.insert(platform.clone(), data.clone());
         }
         if auth_data != before {
-            user.fields
-                .insert("authData".into(), Value::Object(auth_data));
+            fields.insert("authData".into(), Value::Object(auth_data));
+            user.fields = Packed::from_map(&fields);
             user.updated_at = now.max(user.updated_at);
+            store.class_mut(CLASS).insert(user.clone());
         }
     }
-    let user = user.clone();
     let token = session_token(store, id);
     Ok(SignedIn {
         user,
@@ -616,22 +616,26 @@ impl LogIn {
 /// The user a log-in names and their password hash (cloned, to verify without the
 /// lock). 211 for nobody, 219 while locked out, 210 for a user without a password.
 pub fn log_in_target(store: &Store, request: &LogIn) -> Result<(String, String), LcError> {
+    let (first, named) = request.names.first().ok_or_else(LcError::user_not_found)?;
     let user = store
         .class(CLASS)
         .and_then(|users| {
-            users.objects.values().find(|u| {
-                request
-                    .names
-                    .iter()
-                    .all(|(k, v)| u.fields.get(k).and_then(Value::as_str) == Some(v.as_str()))
-            })
+            users
+                .objects
+                .candidates_equal(first, &Value::String(named.clone()))
+                .find(|u| {
+                    request
+                        .names
+                        .iter()
+                        .all(|(k, v)| u.val(k).and_then(Val::as_str) == Some(v.as_str()))
+                })
         })
         .ok_or_else(LcError::user_not_found)?;
     if locked(store, &user.id, store.clock.now_ms()) {
         return Err(LcError::login_locked());
     }
-    match store.passwords.get(&user.id) {
-        Some(hash) => Ok((user.id.clone(), hash.clone())),
+    match store.passwords.get(user.id.as_str()) {
+        Some(hash) => Ok((user.id.to_string(), hash.clone())),
         None => Err(LcError::password_mismatch()),
     }
 }
@@ -711,13 +715,12 @@ pub fn password_to_change(
 /// `updatedAt`, and replace the session token (old ones stop working).
 pub fn change_password(store: &mut Store, id: &str, new_hash: String) -> Result<SignedIn, LcError> {
     let now = store.clock.now_ms();
-    let user = store
-        .class_mut(CLASS)
-        .objects
-        .get_mut(id)
+    let mut user = store
+        .object(CLASS, id)
+        .cloned()
         .ok_or_else(LcError::user_not_found)?;
     user.updated_at = now.max(user.updated_at);
-    let user = user.clone();
+    store.class_mut(CLASS).insert(user.clone());
     set_password_hash(store, id, new_hash);
     let token = rotate_token(store, id);
     Ok(SignedIn {
@@ -769,7 +772,7 @@ pub fn update(
     let mut changes = changes.clone();
     let anonymous = store
         .object(CLASS, id)
-        .and_then(|u| u.fields.get("authData"))
+        .and_then(|u| u.val("authData"))
         .and_then(|a| a.get("anonymous"))
         .is_some();
     if password_hash.is_some() && anonymous && !changes.keys().iter().any(|k| k == "authData") {
@@ -799,7 +802,7 @@ pub fn check_update(
 ) -> Result<(), LcError> {
     check_sets(store, Some(id), changes)?;
     let preview = objects::preview_update(store, CLASS, id, changes, condition, who)?;
-    check_fields(store, Some(id), &preview.after.fields, &preview.keys)?;
+    check_fields(store, Some(id), &preview.after.to_map(), &preview.keys)?;
     check_verification_flags(changes, who)
 }
 
@@ -850,8 +853,8 @@ pub fn user_by_email<'a>(
         .and_then(|users| {
             users
                 .objects
-                .values()
-                .find(|u| u.fields.get("email").and_then(Value::as_str) == Some(email))
+                .candidates_equal("email", &Value::String(email.clone()))
+                .find(|u| u.val("email").and_then(Val::as_str) == Some(email.as_str()))
         })
         .ok_or_else(LcError::email_not_found)
 }
@@ -936,16 +939,16 @@ mod tests {
         .unwrap();
         assert!(out.created);
         let stored = s.object(CLASS, &out.user.id).unwrap();
-        assert_eq!(stored.fields["username"], "ann");
-        assert_eq!(stored.fields["age"], 3);
-        assert_eq!(stored.fields["emailVerified"], false);
-        assert_eq!(stored.fields["mobilePhoneVerified"], false);
-        assert!(!stored.fields.contains_key("password"));
+        assert_eq!(stored.to_map()["username"], "ann");
+        assert_eq!(stored.to_map()["age"], 3);
+        assert_eq!(stored.to_map()["emailVerified"], false);
+        assert_eq!(stored.to_map()["mobilePhoneVerified"], false);
+        assert!(!stored.to_map().contains_key("password"));
         assert_eq!(
-            stored.fields["ACL"],
+            stored.to_map()["ACL"],
             json!({"*": {"read": true}, out.user.id.clone(): {"write": true}})
         );
-        assert!(verify_password(&s.passwords[&out.user.id], "pw"));
+        assert!(verify_password(&s.passwords[out.user.id.as_str()], "pw"));
         assert_eq!(s.session_user(&out.token), Some(out.user.id.as_str()));
         assert_eq!(out.token.len(), 25);
     }
@@ -957,7 +960,7 @@ mod tests {
             Some(json!({"_owner": {"read": true, "write": true}}));
         let out = sign_up_json(&mut s, json!({"username": "ann", "password": "pw"})).unwrap();
         assert_eq!(
-            out.user.fields["ACL"],
+            out.user.to_map()["ACL"],
             json!({out.user.id.clone(): {"read": true, "write": true}})
         );
     }
@@ -1054,9 +1057,12 @@ mod tests {
         let anon = json!({"authData": {"anonymous": {"id": "0b8c3f7e-1"}}});
         let first = sign_up_json(&mut s, anon.clone()).unwrap();
         assert!(first.created);
-        let name = first.user.fields["username"].as_str().unwrap();
+        let name = first.user.to_map()["username"]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert_eq!(name.len(), 25);
-        assert!(!s.passwords.contains_key(&first.user.id));
+        assert!(!s.passwords.contains_key(first.user.id.as_str()));
         let again = sign_up_json(&mut s, anon).unwrap();
         assert!(!again.created);
         assert_eq!(again.user.id, first.user.id);
@@ -1081,7 +1087,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(again.user.id, first.user.id);
-        assert_eq!(again.user.fields["authData"]["weixin"]["access_token"], "b");
+        assert_eq!(
+            again.user.to_map()["authData"]["weixin"]["access_token"],
+            "b"
+        );
     }
 
     #[test]
@@ -1237,8 +1246,8 @@ mod tests {
             LcError::invalid_password()
         );
         let up = try_update(&mut s, json!({"username": "anna", "password": "pw2"})).unwrap();
-        assert_eq!(up.after.fields["authData"], json!({}));
-        assert!(verify_password(&s.passwords[&anon.user.id], "pw2"));
+        assert_eq!(up.after.to_map()["authData"], json!({}));
+        assert!(verify_password(&s.passwords[anon.user.id.as_str()], "pw2"));
         assert_eq!(
             s.session_user(&anon.token),
             Some(anon.user.id.as_str()),

@@ -23,6 +23,31 @@ pub fn reset(call: &Call<'_>) -> HandlerResult {
     Ok(Reply::ok(json!({})))
 }
 
+/// `POST /__mock/snapshots` with `{"name": "<name>"}`: keep what the app holds now under
+/// that name. Constant time, whatever the data's size.
+pub fn save_snapshot(call: &Call<'_>) -> HandlerResult {
+    if !call.ctx.is_master() {
+        return Err(LcError::master_key_required());
+    }
+    let name = call
+        .body
+        .get("name")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| LcError::invalid_json_detail("expected {\"name\": \"<snapshot name>\"}"))?;
+    call.api.save_snapshot(name)?;
+    Ok(Reply::ok(json!({"name": name})))
+}
+
+/// `POST /__mock/snapshots/<name>/restore`: return the app to that snapshot (404, code
+/// 101, for a name never saved).
+pub fn restore_snapshot(call: &Call<'_>) -> HandlerResult {
+    if !call.ctx.is_master() {
+        return Err(LcError::master_key_required());
+    }
+    call.api.restore_snapshot(call.param(0))?;
+    Ok(Reply::ok(json!({})))
+}
+
 /// How long `POST /__mock/idle` waits at most (a `?timeout=<ms>` may ask for less or
 /// more, up to a minute).
 const IDLE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);

@@ -257,7 +257,7 @@ pub fn scan_objects(call: &Call<'_>) -> HandlerResult {
     if store.class(class).is_none() {
         return Err(LcError::class_or_object_not_found());
     }
-    let found = query::find(&store, class, &params, &|_: &str, _: &StoredObject| true)?;
+    let found = query::find(&store, class, &params, &query::Everything)?;
     let next = start + found.results.len();
     let cursor = if next < found.count.unwrap_or(0) && !found.results.is_empty() {
         Value::String(encode_cursor(next))
