@@ -35,7 +35,7 @@ mod scan;
 mod values;
 
 use crate::limits::Budget;
-use crate::render::{Plan, View};
+use crate::presentation::{Plan, View};
 use crate::store::{Store, StoredObject};
 use geo::NearSort;
 use leancloud::LcError;

@@ -3,16 +3,16 @@
 
 use super::routes::Call;
 use super::{HandlerResult, Reply, hooks};
+use lc_model::StoredObject;
 use lc_model::objects::{self, Changes};
+use lc_model::presentation::{View, client, hook};
 use lc_model::query::{self, FindParams, OrderKey};
-use lc_model::render::{self, View};
-use lc_model::{Principal, Store, StoredObject};
 use leancloud::LcError;
 use leancloud::cloud::HookKind;
 use serde_json::{Map, Value, json};
 
 /// `?fetchWhenSave=true`, or `?new=true` as the JavaScript SDK sends it.
-fn fetch_when_save(call: &Call<'_>) -> bool {
+pub(super) fn fetch_when_save(call: &Call<'_>) -> bool {
     call.flag("fetchWhenSave") || call.flag("new")
 }
 
@@ -24,20 +24,6 @@ pub(super) fn condition(call: &Call<'_>) -> Result<Option<Value>, LcError> {
             .map(Some)
             .map_err(|_| LcError::invalid_json()),
     }
-}
-
-/// An object as `who` sees it: the view's projection, includes they may read, hidden
-/// columns left out (124 when the includes cost too much).
-pub(super) fn show(
-    store: &Store,
-    class: &str,
-    obj: &StoredObject,
-    view: &View,
-    who: &Principal,
-) -> Result<Value, LcError> {
-    let mut out = render::render(store, class, obj, view, who)?;
-    objects::present(store, class, &mut out, who, view.keys.as_deref());
-    Ok(out)
 }
 
 /// `POST /1.1/classes/<Class>`: 201 with `objectId` and `createdAt` (the whole object
@@ -54,8 +40,8 @@ pub fn create_object(call: &Call<'_>) -> HandlerResult {
             let preview = objects::preview_create_for_hook(&store, class, &changes, &who)?;
             let acl_given = call.body.contains_key("ACL");
             (
-                hooks::new_object_json(&store, class, &preview, acl_given),
-                hooks::user_json(call, &store),
+                hook::new_object(&store, &preview, acl_given),
+                hook::requester(&store, call.ctx.session.as_deref()),
             )
         };
         let returned = hooks.before(HookKind::BeforeSave, sent.clone(), user)?;
@@ -66,16 +52,13 @@ pub fn create_object(call: &Call<'_>) -> HandlerResult {
     let who = call.principal(&store)?;
     let obj = objects::create(&mut store, class, &changes, &who)?;
     let body = if fetch_when_save(call) {
-        show(&store, class, &obj, &View::default(), &who)?
+        client::object(&store, class, &obj, &View::default(), &who)?
     } else {
-        json!({
-            "objectId": obj.id,
-            "createdAt": leancloud::value::format_date(obj.created_at),
-        })
+        client::created(&obj)
     };
     if let Some(hooks) = &hooks {
         hooks.after_write(HookKind::AfterSave, store, |store| {
-            Some(hooks::object_json(store, class, &obj))
+            Some(hook::object(store, &obj))
         });
     }
     Ok(Reply::created(
@@ -92,7 +75,7 @@ pub fn get_object(call: &Call<'_>) -> HandlerResult {
     let store = call.api.read_store();
     let who = call.principal(&store)?;
     match objects::fetch(&store, class, id, &who)? {
-        Some(obj) => Ok(Reply::ok(show(&store, class, obj, &view, &who)?)),
+        Some(obj) => Ok(Reply::ok(client::object(&store, class, obj, &view, &who)?)),
         None if call.ctx.in_batch => Ok(Reply::ok(Value::Null)),
         None => Ok(Reply::ok(json!({}))),
     }
@@ -114,28 +97,10 @@ pub fn update_object(call: &Call<'_>) -> HandlerResult {
     let updated = objects::update(&mut store, class, id, &changes, condition.as_ref(), &who)?;
     if let Some(hooks) = &hooks {
         hooks.after_write(HookKind::AfterUpdate, store, |store| {
-            Some(hooks::updated_object_json(
-                store,
-                class,
-                &updated.after,
-                &updated.keys,
-            ))
+            Some(hook::updated_object(store, &updated.after, &updated.keys))
         });
     }
-    Ok(Reply::ok(update_reply(call, &updated)))
-}
-
-/// What an update answers: `{"updatedAt","objectId"}`, or with `fetchWhenSave` the
-/// changed fields' new values too.
-pub fn update_reply(call: &Call<'_>, updated: &objects::Updated) -> Value {
-    if fetch_when_save(call) {
-        Value::Object(objects::fetch_when_save_fields(updated))
-    } else {
-        json!({
-            "updatedAt": leancloud::value::format_date(updated.after.updated_at),
-            "objectId": updated.after.id,
-        })
-    }
+    Ok(Reply::ok(client::updated(&updated, fetch_when_save(call))))
 }
 
 /// `DELETE /1.1/classes/<Class>/<id>[,<id>...]`: `{}`. Fires beforeDelete (which may
@@ -152,8 +117,8 @@ pub fn delete_object(call: &Call<'_>) -> HandlerResult {
                 let who = call.principal(&store)?;
                 objects::preview_delete(&store, class, id, condition.as_ref(), &who)?.map(|obj| {
                     (
-                        hooks::object_json(&store, class, obj),
-                        hooks::user_json(call, &store),
+                        hook::object(&store, obj),
+                        hook::requester(&store, call.ctx.session.as_deref()),
                     )
                 })
             };
@@ -166,7 +131,7 @@ pub fn delete_object(call: &Call<'_>) -> HandlerResult {
         let removed = objects::delete(&mut store, class, id, condition.as_ref(), &who)?;
         if let (Some(hooks), Some(obj)) = (&hooks, removed) {
             hooks.after_write(HookKind::AfterDelete, store, |store| {
-                Some(hooks::object_json(store, class, &obj))
+                Some(hook::object(store, &obj))
             });
         }
     }
@@ -191,7 +156,7 @@ pub fn find_objects(call: &Call<'_>) -> HandlerResult {
     objects::check_find(&store, class, &who)?;
     let mut found = query::find(&store, class, &params, &who)?;
     for row in &mut found.results {
-        objects::present(&store, class, row, &who, params.view.keys.as_deref());
+        client::apply_column_rules(&store, class, row, &who, params.view.keys.as_deref());
     }
     let mut body = Map::new();
     body.insert("results".into(), Value::Array(found.results));

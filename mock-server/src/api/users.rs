@@ -3,15 +3,14 @@
 //!
 //! Passwords are hashed before the store's lock is taken and verified on a hash cloned
 //! out of it, so a slow hash never holds up other requests. Every user shown goes
-//! through `objects::present` (no hidden column, never `password`); `sessionToken` is
-//! added only for the user themselves.
+//! through `presentation::client::user` (no hidden column, never `password`);
+//! `sessionToken` is added only for the user themselves.
 
 use super::routes::Call;
 use super::{HandlerResult, Reply, hooks, objects as object_handlers};
 use lc_model::objects;
-use lc_model::render::View;
+use lc_model::presentation::{View, client, hook};
 use lc_model::users::{self, LogIn, PasswordHashing, SignUp, UserChanges};
-use lc_model::{Principal, Store, StoredObject};
 use leancloud::LcError;
 use leancloud::cloud::HookKind;
 use serde_json::{Value, json};
@@ -24,21 +23,6 @@ fn hash(call: &Call<'_>, password: Option<&str>) -> Result<Option<String>, LcErr
     };
     let hashing: PasswordHashing = call.api.read_store().hashing;
     hashing.hash(password).map(Some)
-}
-
-/// A user as `who` sees it, with `token` as its `sessionToken` when given.
-fn show(
-    store: &Store,
-    user: &StoredObject,
-    view: &View,
-    who: &Principal,
-    token: Option<&str>,
-) -> Result<Value, LcError> {
-    let mut out = object_handlers::show(store, users::CLASS, user, view, who)?;
-    if let (Some(token), Some(map)) = (token, out.as_object_mut()) {
-        map.insert("sessionToken".into(), Value::String(token.to_string()));
-    }
-    Ok(out)
 }
 
 /// The same call with `_User` as its first parameter, for the generic object handlers.
@@ -59,8 +43,8 @@ pub fn sign_up(call: &Call<'_>) -> HandlerResult {
             users::preview_sign_up(&store, &request, &who, fail_on_not_exist)?.map(|user| {
                 let acl_given = call.body.contains_key("ACL");
                 (
-                    hooks::new_object_json(&store, users::CLASS, &user, acl_given),
-                    hooks::user_json(call, &store),
+                    hook::new_object(&store, &user, acl_given),
+                    hook::requester(&store, call.ctx.session.as_deref()),
                 )
             })
         };
@@ -78,7 +62,7 @@ pub fn sign_up(call: &Call<'_>) -> HandlerResult {
     let mut store = call.api.store();
     let who = call.principal_ignoring_unknown_token(&store);
     let out = users::sign_up(&mut store, &request, password_hash, &who, fail_on_not_exist)?;
-    let body = show(&store, &out.user, &View::default(), &who, Some(&out.token))?;
+    let body = client::user(&store, &out.user, &View::default(), &who, Some(&out.token))?;
     if !out.created {
         return Ok(Reply::ok(body));
     }
@@ -86,7 +70,7 @@ pub fn sign_up(call: &Call<'_>) -> HandlerResult {
         hooks.after_write(HookKind::AfterSave, store, |store| {
             store
                 .object(users::CLASS, &out.user.id)
-                .map(|u| hooks::object_json(store, users::CLASS, u))
+                .map(|u| hook::object(store, u))
         });
     }
     let location = if call.request.path.starts_with("/1.1/classes/") {
@@ -110,7 +94,7 @@ pub fn log_in(call: &Call<'_>) -> HandlerResult {
             let store = call.api.read_store();
             store
                 .object(users::CLASS, &id)
-                .map(|u| hooks::object_json(&store, users::CLASS, u))
+                .map(|u| hook::object(&store, u))
         };
         if let Some(object) = object {
             hooks
@@ -126,7 +110,7 @@ pub fn log_in(call: &Call<'_>) -> HandlerResult {
     let mut store = call.api.store();
     let out = users::log_in_succeeded(&mut store, &id)?;
     let who = call.principal_ignoring_unknown_token(&store);
-    Ok(Reply::ok(show(
+    Ok(Reply::ok(client::user(
         &store,
         &out.user,
         &View::default(),
@@ -146,7 +130,13 @@ pub fn current_user(call: &Call<'_>) -> HandlerResult {
         .object(users::CLASS, id)
         .ok_or_else(LcError::user_not_found)?;
     let view = View::from_query(&call.request.query)?;
-    Ok(Reply::ok(show(&store, user, &view, &who, Some(token))?))
+    Ok(Reply::ok(client::user(
+        &store,
+        user,
+        &view,
+        &who,
+        Some(token),
+    )?))
 }
 
 /// `GET /1.1/users/<id>` and `GET /1.1/classes/_User/<id>`: the user (with the session
@@ -163,7 +153,7 @@ pub fn get_user(call: &Call<'_>) -> HandlerResult {
         .session
         .as_deref()
         .filter(|_| who.user_id() == Some(id));
-    Ok(Reply::ok(show(&store, user, &view, &who, token)?))
+    Ok(Reply::ok(client::user(&store, user, &view, &who, token)?))
 }
 
 /// `GET /1.1/users`: a find on `_User` (closed to clients by default class permissions).
@@ -200,15 +190,13 @@ pub fn update_user(call: &Call<'_>) -> HandlerResult {
     )?;
     if let Some(hooks) = &hooks {
         hooks.after_write(HookKind::AfterUpdate, store, |store| {
-            Some(hooks::updated_object_json(
-                store,
-                users::CLASS,
-                &updated.after,
-                &updated.keys,
-            ))
+            Some(hook::updated_object(store, &updated.after, &updated.keys))
         });
     }
-    Ok(Reply::ok(object_handlers::update_reply(call, &updated)))
+    Ok(Reply::ok(client::updated(
+        &updated,
+        object_handlers::fetch_when_save(call),
+    )))
 }
 
 /// `DELETE /1.1/users/<id>`: as `DELETE /1.1/classes/_User/<id>`.
@@ -221,7 +209,7 @@ pub fn refresh_session_token(call: &Call<'_>) -> HandlerResult {
     let mut store = call.api.store();
     let who = call.principal(&store)?;
     let out = users::refresh_session_token(&mut store, call.param(0), &who)?;
-    Ok(Reply::ok(show(
+    Ok(Reply::ok(client::user(
         &store,
         &out.user,
         &View::default(),
