@@ -14,9 +14,10 @@ use leancloud::ops::FieldOp;
 use leancloud::value::same_value;
 use serde_json::{Map, Value, json};
 
-/// The ACL an object gets when the client sends none: the class default, which starts
-/// as public read and write (recorded: `returnACL=true` on such an object shows this).
-pub fn default_acl() -> Value {
+/// Public read and write: the ACL an object gets when the client sends none and its
+/// class has no default ACL of its own (recorded: `returnACL=true` on such an object
+/// shows this).
+pub fn public_acl() -> Value {
     json!({"*": {"read": true, "write": true}})
 }
 
@@ -430,14 +431,15 @@ fn check_unique(
 }
 
 /// The ACL for an object created without one: the class default with `_owner` replaced
-/// by the creating user (and dropped when nobody is signed in).
-fn initial_acl(store: &Store, class: &str, who: &Principal) -> Value {
+/// by the creating user (and dropped when nobody is signed in), or [`public_acl`].
+/// (A new user's is [`crate::users::new_user_acl`].)
+fn new_object_acl(store: &Store, class: &str, who: &Principal) -> Value {
     let Some(template) = store
         .class(class)
         .and_then(|d| d.settings.default_acl.as_ref())
         .and_then(Value::as_object)
     else {
-        return default_acl();
+        return public_acl();
     };
     let mut acl = Map::new();
     for (k, v) in template {
@@ -543,7 +545,7 @@ pub fn preview_create(
     check_size(&fields)?;
     check_columns(store, class, &changes.keys(), &fields, true, who)?;
     if !fields.contains_key("ACL") {
-        fields.insert("ACL".into(), initial_acl(store, class, who));
+        fields.insert("ACL".into(), new_object_acl(store, class, who));
     }
     check_unique(store, class, None, &fields)?;
     Ok(StoredObject {
@@ -759,7 +761,7 @@ mod tests {
         );
         assert_ne!(obj.id, "forged");
         assert_eq!(obj.fields["title"], "x");
-        assert_eq!(obj.fields["ACL"], default_acl());
+        assert_eq!(obj.fields["ACL"], public_acl());
         assert!(!obj.fields.contains_key("objectId"));
         assert_eq!(s.object("Post", &obj.id), Some(&obj));
     }

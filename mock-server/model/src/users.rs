@@ -379,8 +379,9 @@ fn check_sets(store: &Store, id: Option<&str>, changes: &Changes) -> Result<(), 
 }
 
 /// The ACL of a new user who sent none: the `_User` class default with `_owner` standing
-/// for the user, or public read and the user's own write.
-pub fn default_acl(store: &Store, user_id: &str) -> Value {
+/// for the user, or public read and the user's own write (unlike another class's
+/// objects, whose ACL without a class default is [`objects::public_acl`]).
+pub fn new_user_acl(store: &Store, user_id: &str) -> Value {
     let template = store
         .class(CLASS)
         .and_then(|d| d.settings.default_acl.as_ref())
@@ -483,7 +484,7 @@ pub fn sign_up(
     let mut user = objects::create(store, CLASS, &changes, who)?;
     if !changes.keys().iter().any(|k| k == "ACL") {
         user.fields
-            .insert("ACL".into(), default_acl(store, &user.id));
+            .insert("ACL".into(), new_user_acl(store, &user.id));
     }
     // A new user is unverified whatever the client sent: the service sets both flags on
     // every sign-up (recorded: each sign-up answer carries them `false`), so a client's
