@@ -1,4 +1,6 @@
-//! The hook chain: what a write fires, as the real platform fires it (protocol notes §5).
+//! The hook chain: which hooks a write may fire and how each is called, as the real
+//! platform calls them (protocol notes §5). When they fire is the write pipeline's
+//! (`pipeline`):
 //!
 //! ```text
 //! create: checks -> beforeSave (its object is what gets stored) -> checks again, insert -> afterSave
@@ -20,9 +22,6 @@
 use super::cloud::{CloudCode, EngineFailure, MAX_HOOK_DEPTH, Scope, current_scope};
 use super::routes::Call;
 use super::trace::RequestNode;
-use lc_model::Store;
-use lc_model::objects::{self, Changes};
-use lc_model::presentation::hook;
 use leancloud::cloud::HookKind;
 use leancloud::{LcError, Request, Response};
 use serde_json::{Map, Value};
@@ -235,49 +234,6 @@ impl<'a> Hooks<'a> {
                 }
             },
         );
-    }
-
-    /// After a write: if `kind` runs, fire it with the object `object` reads from the
-    /// store and the requesting user, once the store is unlocked.
-    pub fn after_write(
-        &self,
-        kind: HookKind,
-        store: impl std::ops::Deref<Target = Store>,
-        object: impl FnOnce(&Store) -> Option<Value>,
-    ) {
-        if !self.wants(kind) {
-            return;
-        }
-        let object = object(&store);
-        let user = hook::requester(&store, self.call.ctx.session.as_deref());
-        drop(store);
-        if let Some(object) = object {
-            self.after(kind, object, user);
-        }
-    }
-
-    /// beforeUpdate of an update of `id` with `changes`, when it runs: the hook gets the
-    /// object as the update would leave it, with `_updatedKeys`; it may only refuse.
-    pub fn before_update(
-        &self,
-        id: &str,
-        changes: &Changes,
-        condition: Option<&Value>,
-    ) -> Result<(), LcError> {
-        if !self.wants(HookKind::BeforeUpdate) {
-            return Ok(());
-        }
-        let class = self.class.as_str();
-        let (sent, user) = {
-            let store = self.call.api.read_store();
-            let who = self.call.principal(&store)?;
-            let preview = objects::preview_update(&store, class, id, changes, condition, &who)?;
-            (
-                hook::updated_object(&store, &preview.after, &preview.keys),
-                hook::requester(&store, self.call.ctx.session.as_deref()),
-            )
-        };
-        self.before(HookKind::BeforeUpdate, sent, user).map(|_| ())
     }
 }
 

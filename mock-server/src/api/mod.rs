@@ -14,11 +14,13 @@ pub mod cloud;
 mod control;
 mod hooks;
 mod objects;
+mod pipeline;
 mod roles;
 pub mod routes;
 mod schemas;
 pub mod trace;
 mod users;
+mod writes;
 
 use lc_model::Store;
 use leancloud::{LcError, Request, Response, Transport};

@@ -1,14 +1,15 @@
 //! `/1.1/classes/...` and `/1.1/scan/...`: thin handlers over `lc_model::objects` and
 //! `lc_model::query`.
 
+use super::pipeline::Pipeline;
 use super::routes::Call;
+use super::writes::{CreateObject, DeleteObject, UpdateObject};
 use super::{HandlerResult, Reply, hooks};
 use lc_model::StoredObject;
 use lc_model::objects::{self, Changes};
-use lc_model::presentation::{View, client, hook};
+use lc_model::presentation::{View, client};
 use lc_model::query::{self, FindParams, OrderKey};
 use leancloud::LcError;
-use leancloud::cloud::HookKind;
 use serde_json::{Map, Value, json};
 
 /// `?fetchWhenSave=true`, or `?new=true` as the JavaScript SDK sends it.
@@ -31,40 +32,22 @@ pub(super) fn condition(call: &Call<'_>) -> Result<Option<Value>, LcError> {
 /// what gets stored) and afterSave.
 pub fn create_object(call: &Call<'_>) -> HandlerResult {
     let class = call.param(0);
-    let mut changes = Changes::parse(call.body, false)?;
-    let hooks = hooks::for_write(call, class, &changes.flags);
-    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::BeforeSave)) {
-        let (sent, user) = {
-            let store = call.api.read_store();
-            let who = call.principal(&store)?;
-            let preview = objects::preview_create_for_hook(&store, class, &changes, &who)?;
-            let acl_given = call.body.contains_key("ACL");
-            (
-                hook::new_object(&store, &preview, acl_given),
-                hook::requester(&store, call.ctx.session.as_deref()),
-            )
-        };
-        let returned = hooks.before(HookKind::BeforeSave, sent.clone(), user)?;
-        let body = hooks::body_after_before_save(call.body, &sent, &returned)?;
-        changes = Changes::parse(&body, false)?;
-    }
-    let mut store = call.api.store();
-    let who = call.principal(&store)?;
-    let obj = objects::create(&mut store, class, &changes, &who)?;
-    let body = if fetch_when_save(call) {
-        client::object(&store, class, &obj, &View::default(), &who)?
-    } else {
-        client::created(&obj)
+    let changes = Changes::parse(call.body, false)?;
+    let pipeline = Pipeline::new(call, class, &changes.flags);
+    let write = CreateObject {
+        class,
+        body: call.body,
+        changes,
     };
-    if let Some(hooks) = &hooks {
-        hooks.after_write(HookKind::AfterSave, store, |store| {
-            Some(hook::object(store, &obj))
-        });
-    }
-    Ok(Reply::created(
-        body,
-        format!("/1.1/classes/{class}/{}", obj.id),
-    ))
+    pipeline.run(write, |store, who, obj| {
+        let body = if fetch_when_save(call) {
+            client::object(store, class, obj, &View::default(), who)?
+        } else {
+            client::created(obj)
+        };
+        let location = format!("/1.1/classes/{class}/{}", obj.id);
+        Ok(Reply::created(body, location))
+    })
 }
 
 /// `GET /1.1/classes/<Class>/<id>`: the object, `{}` when it does not exist (`null`
@@ -88,19 +71,16 @@ pub fn update_object(call: &Call<'_>) -> HandlerResult {
     let (class, id) = (call.param(0), call.param(1));
     let changes = Changes::parse(call.body, true)?;
     let condition = condition(call)?;
-    let hooks = hooks::for_write(call, class, &changes.flags);
-    if let Some(hooks) = &hooks {
-        hooks.before_update(id, &changes, condition.as_ref())?;
-    }
-    let mut store = call.api.store();
-    let who = call.principal(&store)?;
-    let updated = objects::update(&mut store, class, id, &changes, condition.as_ref(), &who)?;
-    if let Some(hooks) = &hooks {
-        hooks.after_write(HookKind::AfterUpdate, store, |store| {
-            Some(hook::updated_object(store, &updated.after, &updated.keys))
-        });
-    }
-    Ok(Reply::ok(client::updated(&updated, fetch_when_save(call))))
+    let pipeline = Pipeline::new(call, class, &changes.flags);
+    let write = UpdateObject {
+        class,
+        id,
+        changes,
+        condition: condition.as_ref(),
+    };
+    pipeline.run(write, |_, _, updated| {
+        Ok(Reply::ok(client::updated(updated, fetch_when_save(call))))
+    })
 }
 
 /// `DELETE /1.1/classes/<Class>/<id>[,<id>...]`: `{}`. Fires beforeDelete (which may
@@ -108,32 +88,14 @@ pub fn update_object(call: &Call<'_>) -> HandlerResult {
 pub fn delete_object(call: &Call<'_>) -> HandlerResult {
     let class = call.param(0);
     let condition = condition(call)?;
-    let flags = hooks::flags_of(call.body);
-    let hooks = hooks::for_write(call, class, &flags);
+    let pipeline = Pipeline::new(call, class, &hooks::flags_of(call.body));
     for id in call.param(1).split(',').filter(|s| !s.is_empty()) {
-        if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::BeforeDelete)) {
-            let found = {
-                let store = call.api.read_store();
-                let who = call.principal(&store)?;
-                objects::preview_delete(&store, class, id, condition.as_ref(), &who)?.map(|obj| {
-                    (
-                        hook::object(&store, obj),
-                        hook::requester(&store, call.ctx.session.as_deref()),
-                    )
-                })
-            };
-            if let Some((sent, user)) = found {
-                hooks.before(HookKind::BeforeDelete, sent, user)?;
-            }
-        }
-        let mut store = call.api.store();
-        let who = call.principal(&store)?;
-        let removed = objects::delete(&mut store, class, id, condition.as_ref(), &who)?;
-        if let (Some(hooks), Some(obj)) = (&hooks, removed) {
-            hooks.after_write(HookKind::AfterDelete, store, |store| {
-                Some(hook::object(store, &obj))
-            });
-        }
+        let write = DeleteObject {
+            class,
+            id,
+            condition: condition.as_ref(),
+        };
+        pipeline.run(write, |_, _, _| Ok(()))?;
     }
     Ok(Reply::ok(json!({})))
 }

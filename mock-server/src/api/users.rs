@@ -6,24 +6,16 @@
 //! through `presentation::client::user` (no hidden column, never `password`);
 //! `sessionToken` is added only for the user themselves.
 
+use super::pipeline::Pipeline;
 use super::routes::Call;
+use super::writes::{self, UpdateUser};
 use super::{HandlerResult, Reply, hooks, objects as object_handlers};
 use lc_model::objects;
 use lc_model::presentation::{View, client, hook};
-use lc_model::users::{self, LogIn, PasswordHashing, SignUp, UserChanges};
+use lc_model::users::{self, LogIn, SignUp, UserChanges};
 use leancloud::LcError;
 use leancloud::cloud::HookKind;
 use serde_json::{Value, json};
-
-/// Hash a password with the app's cost ([`lc_model::Store::hashing`]), without holding
-/// the store's lock while hashing.
-fn hash(call: &Call<'_>, password: Option<&str>) -> Result<Option<String>, LcError> {
-    let Some(password) = password else {
-        return Ok(None);
-    };
-    let hashing: PasswordHashing = call.api.read_store().hashing;
-    hashing.hash(password).map(Some)
-}
 
 /// The same call with `_User` as its first parameter, for the generic object handlers.
 fn as_user_class<'a>(call: &'a Call<'a>) -> Call<'a> {
@@ -31,54 +23,30 @@ fn as_user_class<'a>(call: &'a Call<'a>) -> Call<'a> {
 }
 
 /// `POST /1.1/users` and `POST /1.1/classes/_User`: sign up (201, the whole user with
-/// its `sessionToken`), or log in by a linked account (200).
+/// its `sessionToken`), or log in by a linked account (200). Fires beforeSave (shown the
+/// new user without the password; its answer is what gets stored) and afterSave, only
+/// for a new user.
 pub fn sign_up(call: &Call<'_>) -> HandlerResult {
-    let mut request = SignUp::parse(call.body)?;
-    let fail_on_not_exist = call.flag("failOnNotExist");
-    let hooks = hooks::for_write(call, users::CLASS, &request.changes.flags);
-    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::BeforeSave)) {
-        let preview = {
-            let store = call.api.read_store();
-            let who = call.principal_ignoring_unknown_token(&store);
-            users::preview_sign_up(&store, &request, &who, fail_on_not_exist)?.map(|user| {
-                let acl_given = call.body.contains_key("ACL");
-                (
-                    hook::new_object(&store, &user, acl_given),
-                    hook::requester(&store, call.ctx.session.as_deref()),
-                )
-            })
-        };
-        if let Some((sent, user)) = preview {
-            let returned = hooks.before(HookKind::BeforeSave, sent.clone(), user)?;
-            let mut body = hooks::body_after_before_save(call.body, &sent, &returned)?;
-            // The password never goes to the hook; it is still the one to set.
-            if let Some(password) = call.body.get("password") {
-                body.insert("password".into(), password.clone());
-            }
-            request = SignUp::parse(&body)?;
-        }
-    }
-    let password_hash = hash(call, request.password.as_deref())?;
-    let mut store = call.api.store();
-    let who = call.principal_ignoring_unknown_token(&store);
-    let out = users::sign_up(&mut store, &request, password_hash, &who, fail_on_not_exist)?;
-    let body = client::user(&store, &out.user, &View::default(), &who, Some(&out.token))?;
-    if !out.created {
-        return Ok(Reply::ok(body));
-    }
-    if let Some(hooks) = &hooks {
-        hooks.after_write(HookKind::AfterSave, store, |store| {
-            store
-                .object(users::CLASS, &out.user.id)
-                .map(|u| hook::object(store, u))
-        });
-    }
-    let location = if call.request.path.starts_with("/1.1/classes/") {
-        format!("/1.1/classes/_User/{}", out.user.id)
-    } else {
-        format!("/1.1/users/{}", out.user.id)
+    let request = SignUp::parse(call.body)?;
+    let pipeline = Pipeline::new(call, users::CLASS, &request.changes.flags);
+    let write = writes::SignUp {
+        body: call.body,
+        request,
+        fail_on_not_exist: call.flag("failOnNotExist"),
+        password_hash: None,
     };
-    Ok(Reply::created(body, location))
+    pipeline.run(write, |store, who, out| {
+        let body = client::user(store, &out.user, &View::default(), who, Some(&out.token))?;
+        if !out.created {
+            return Ok(Reply::ok(body));
+        }
+        let location = if call.request.path.starts_with("/1.1/classes/") {
+            format!("/1.1/classes/_User/{}", out.user.id)
+        } else {
+            format!("/1.1/users/{}", out.user.id)
+        };
+        Ok(Reply::created(body, location))
+    })
 }
 
 /// `POST /1.1/login`: the user with their session token.
@@ -162,41 +130,22 @@ pub fn find_users(call: &Call<'_>) -> HandlerResult {
 }
 
 /// `PUT /1.1/users/<id>` and `PUT /1.1/classes/_User/<id>`: the user's own session or
-/// the master key; a new `password` is hashed (the session token is kept).
+/// the master key; a new `password` is hashed (the session token is kept). Fires
+/// beforeUpdate and afterUpdate as any update does.
 pub fn update_user(call: &Call<'_>) -> HandlerResult {
-    let id = call.param(0);
     let request = UserChanges::parse(call.body)?;
     let condition = object_handlers::condition(call)?;
-    if users::touches_verification_flags(&request.changes) {
-        // Refused before the beforeUpdate hook hears of it, as a read-only column is.
-        let store = call.api.store();
-        let who = call.principal(&store)?;
-        users::check_update(&store, id, &request.changes, condition.as_ref(), &who)?;
-    }
-    let hooks = hooks::for_write(call, users::CLASS, &request.changes.flags);
-    if let Some(hooks) = &hooks {
-        hooks.before_update(id, &request.changes, condition.as_ref())?;
-    }
-    let password_hash = hash(call, request.password.as_deref())?;
-    let mut store = call.api.store();
-    let who = call.principal(&store)?;
-    let updated = users::update(
-        &mut store,
-        id,
-        &request.changes,
-        condition.as_ref(),
-        &who,
-        password_hash,
-    )?;
-    if let Some(hooks) = &hooks {
-        hooks.after_write(HookKind::AfterUpdate, store, |store| {
-            Some(hook::updated_object(store, &updated.after, &updated.keys))
-        });
-    }
-    Ok(Reply::ok(client::updated(
-        &updated,
-        object_handlers::fetch_when_save(call),
-    )))
+    let pipeline = Pipeline::new(call, users::CLASS, &request.changes.flags);
+    let write = UpdateUser {
+        id: call.param(0),
+        request,
+        condition: condition.as_ref(),
+        password_hash: None,
+    };
+    pipeline.run(write, |_, _, updated| {
+        let fetch_when_save = object_handlers::fetch_when_save(call);
+        Ok(Reply::ok(client::updated(updated, fetch_when_save)))
+    })
 }
 
 /// `DELETE /1.1/users/<id>`: as `DELETE /1.1/classes/_User/<id>`.
@@ -233,7 +182,7 @@ pub fn update_password(call: &Call<'_>) -> HandlerResult {
         Some(Value::String(s)) if !s.trim().is_empty() => s.as_str(),
         Some(_) => return Err(LcError::invalid_password()),
     };
-    let new_hash = hash(call, Some(new))?.expect("a password was given");
+    let new_hash = writes::hash(call, Some(new))?.expect("a password was given");
     let current = {
         let store = call.api.read_store();
         let who = call.principal(&store)?;
