@@ -78,6 +78,12 @@ pub(super) trait Write {
 
     /// What the write changed, read from its outcome.
     fn committed(outcome: &Self::Outcome) -> Committed<'_>;
+
+    /// Step 4: the hook that hears of the change once it is made; by default the one
+    /// the change calls for (afterSave, afterUpdate, afterDelete).
+    fn after_hook(&self, committed: Committed<'_>) -> Option<HookKind> {
+        committed.after_hook()
+    }
 }
 
 /// What a write changed, known the moment it is in the store.
@@ -97,7 +103,7 @@ pub(super) enum Committed<'a> {
 }
 
 impl Committed<'_> {
-    /// The after-hook the change fires.
+    /// The after-hook the change calls for.
     fn after_hook(self) -> Option<HookKind> {
         match self {
             Committed::Created(_) => Some(HookKind::AfterSave),
@@ -178,7 +184,7 @@ impl<'a> Pipeline<'a> {
         let Some(hooks) = &self.hooks else {
             return Ok(reply);
         };
-        if let Some(kind) = committed.after_hook().filter(|k| hooks.wants(*k)) {
+        if let Some(kind) = write.after_hook(committed).filter(|k| hooks.wants(*k)) {
             let object = committed.hook_object(&store);
             let user = hook::requester(&store, session);
             drop(store);

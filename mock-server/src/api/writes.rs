@@ -1,7 +1,13 @@
 //! The writes the handlers run through the [`Pipeline`](super::pipeline::Pipeline): for
 //! each, what is checked before its before-hook and shown to it, and which model call
-//! makes it. A new kind of write (file rows, installations, verification flows) is one
-//! more `Write` here.
+//! makes it.
+//!
+//! A new kind of write is one more [`Write`] here, not another copy of the sequence: a
+//! file row or an installation is a create of its class (`_Installation` has no hooks,
+//! so its writes skip steps 2 and 4); a verification flow that sets a flag is an update
+//! whose after-hook is `onVerified` ([`Write::after_hook`]); a check that must refuse
+//! before any hook is considered is [`Write::check_first`]; slow work kept off the lock
+//! is [`Write::prepare`].
 
 use super::hooks;
 use super::pipeline::{Committed, Write};
