@@ -1,5 +1,6 @@
-//! `/1.1/classes/...` and `/1.1/scan/...`: thin handlers over `lc_model::objects` and
-//! `lc_model::query`.
+//! `/1.1/classes/...` and `/1.1/scan/...`: thin handlers. Writes run through the write
+//! pipeline (`writes`), reads call `lc_model::objects` and `lc_model::query`; answers are
+//! rendered by `lc_model::presentation::client`.
 
 use super::pipeline::Pipeline;
 use super::routes::Call;

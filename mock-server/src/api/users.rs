@@ -1,5 +1,5 @@
 //! `/1.1/users`, `/1.1/login` and the user parts of `/1.1/classes/_User`: thin handlers
-//! over `lc_model::users`.
+//! over `lc_model::users`; sign-up and updates run through the write pipeline (`writes`).
 //!
 //! Passwords are hashed before the store's lock is taken and verified on a hash cloned
 //! out of it, so a slow hash never holds up other requests. Every user shown goes
