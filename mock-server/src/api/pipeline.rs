@@ -14,13 +14,14 @@
 //! ```
 //!
 //! Step 2, and the part of step 1 that prepares it, run only when the before-hook does:
-//! without it, the write's own checks are the checks. The store is never locked while a hook runs, so the hook's code may
-//! read and write, and step 3 re-checks everything. What a write changed is known in one
-//! place, [`Committed`], the moment step 3 ends: the after-hook is made from it, and
-//! durable storage is to record it there.
+//! without it, the write's own checks are the checks. The store is never locked while a
+//! hook runs, so the hook's code may read and write, and step 3 re-checks everything.
+//! What a write changed is known in one place, [`Committed`], the moment step 3 ends:
+//! the after-hook is made from it, and durable storage is to record it there.
 //!
 //! A handler parses its request into a [`Write`] (`api/writes.rs`), runs it, and renders
-//! the answer; the hooks' rules (`__ignore_hooks`, depth limit, traces) are `hooks`'.
+//! the answer. The hooks' own rules (`__ignore_hooks`, the depth limit, traces) live in
+//! `hooks`.
 
 use super::hooks::{self, Hooks};
 use super::routes::Call;
@@ -95,9 +96,9 @@ pub(super) enum Committed<'a> {
     Updated(&'a Updated),
     /// An object removed, as it was.
     Deleted(&'a StoredObject),
-    /// A sign-up that found the holder of its linked account: their link data, as
+    /// A sign-up that logged in the holder of its linked account: their link data, as
     /// stored, and a new session. No hook hears of it.
-    SignedIn(&'a StoredObject),
+    LoggedIn(&'a StoredObject),
     /// Nothing changed (a delete of an object that does not exist).
     Nothing,
 }
@@ -109,14 +110,14 @@ impl Committed<'_> {
             Committed::Created(_) => Some(HookKind::AfterSave),
             Committed::Updated(_) => Some(HookKind::AfterUpdate),
             Committed::Deleted(_) => Some(HookKind::AfterDelete),
-            Committed::SignedIn(_) | Committed::Nothing => None,
+            Committed::LoggedIn(_) | Committed::Nothing => None,
         }
     }
 
     /// The object a hook is shown of the change.
     fn hook_object(self, store: &Store) -> Option<Value> {
         match self {
-            Committed::Created(obj) | Committed::Deleted(obj) | Committed::SignedIn(obj) => {
+            Committed::Created(obj) | Committed::Deleted(obj) | Committed::LoggedIn(obj) => {
                 Some(hook::object(store, obj))
             }
             Committed::Updated(updated) => {

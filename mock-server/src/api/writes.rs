@@ -191,7 +191,7 @@ impl Write for SignUp<'_> {
         if out.created {
             Committed::Created(&out.user)
         } else {
-            Committed::SignedIn(&out.user)
+            Committed::LoggedIn(&out.user)
         }
     }
 }
