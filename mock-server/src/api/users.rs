@@ -29,12 +29,7 @@ fn as_user_class<'a>(call: &'a Call<'a>) -> Call<'a> {
 pub fn sign_up(call: &Call<'_>) -> HandlerResult {
     let request = SignUp::parse(call.body)?;
     let pipeline = Pipeline::new(call, users::CLASS, &request.changes.flags);
-    let write = writes::SignUp {
-        body: call.body,
-        request,
-        fail_on_not_exist: call.flag("failOnNotExist"),
-        password_hash: None,
-    };
+    let write = writes::SignUp::new(call.body, request, call.flag("failOnNotExist"));
     pipeline.run(write, |store, who, out| {
         let body = client::user(store, &out.user, &View::default(), who, Some(&out.token))?;
         if !out.created {
@@ -136,12 +131,7 @@ pub fn update_user(call: &Call<'_>) -> HandlerResult {
     let request = UserChanges::parse(call.body)?;
     let condition = object_handlers::condition(call)?;
     let pipeline = Pipeline::new(call, users::CLASS, &request.changes.flags);
-    let write = UpdateUser {
-        id: call.param(0),
-        request,
-        condition: condition.as_ref(),
-        password_hash: None,
-    };
+    let write = UpdateUser::new(call.param(0), request, condition.as_ref());
     pipeline.run(write, |_, _, updated| {
         let fetch_when_save = object_handlers::fetch_when_save(call);
         Ok(Reply::ok(client::updated(updated, fetch_when_save)))

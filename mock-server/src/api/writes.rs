@@ -143,11 +143,28 @@ pub(super) fn hash(call: &Call<'_>, password: Option<&str>) -> Result<Option<Str
 /// Sign up from `body`, or log in the holder of its linked account. beforeSave is shown
 /// the new user (never the password) and only when the body creates one.
 pub(super) struct SignUp<'a> {
-    pub body: &'a Map<String, Value>,
-    pub request: users::SignUp,
+    body: &'a Map<String, Value>,
+    request: users::SignUp,
     /// `failOnNotExist`: a linked account nobody holds is 211 rather than a new user.
-    pub fail_on_not_exist: bool,
-    pub password_hash: Option<String>,
+    fail_on_not_exist: bool,
+    /// The password's hash, made between the before-hook and the write.
+    password_hash: Option<String>,
+}
+
+impl<'a> SignUp<'a> {
+    /// `request` is what `body` parsed to.
+    pub fn new(
+        body: &'a Map<String, Value>,
+        request: users::SignUp,
+        fail_on_not_exist: bool,
+    ) -> Self {
+        SignUp {
+            body,
+            request,
+            fail_on_not_exist,
+            password_hash: None,
+        }
+    }
 }
 
 impl Write for SignUp<'_> {
@@ -199,10 +216,22 @@ impl Write for SignUp<'_> {
 /// Update user `id`: the user's own session or the master key; a new password is
 /// hashed before the lock is taken.
 pub(super) struct UpdateUser<'a> {
-    pub id: &'a str,
-    pub request: users::UserChanges,
-    pub condition: Option<&'a Value>,
-    pub password_hash: Option<String>,
+    id: &'a str,
+    request: users::UserChanges,
+    condition: Option<&'a Value>,
+    /// The new password's hash, made between the before-hook and the write.
+    password_hash: Option<String>,
+}
+
+impl<'a> UpdateUser<'a> {
+    pub fn new(id: &'a str, request: users::UserChanges, condition: Option<&'a Value>) -> Self {
+        UpdateUser {
+            id,
+            request,
+            condition,
+            password_hash: None,
+        }
+    }
 }
 
 impl Write for UpdateUser<'_> {
