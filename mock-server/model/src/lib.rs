@@ -9,7 +9,8 @@
 //! - [`store`]: the app's data (classes, objects, relation membership), clock and ids.
 //! - [`objects`]: create, fetch, update, delete with field operations and their rules.
 //! - [`query`]: `where` evaluation, order, limit/skip, count.
-//! - [`render`]: how a stored object is shown: `keys`, `include`, `returnACL`.
+//! - [`presentation`]: how an object is shown, to a client (`keys`, `include`,
+//!   `returnACL`, hidden columns, defaults, a user's own session token) and to a hook.
 //! - [`roles`]: `_Role` rules (required ACL, name rules).
 //! - [`settings`]: database settings (columns, indexes, permissions, seed rows) from
 //!   JSON, applied to a store; the schema as `GET /1.1/schemas` shows it.
@@ -22,8 +23,8 @@ pub mod ids;
 pub mod limits;
 pub mod names;
 pub mod objects;
+pub mod presentation;
 pub mod query;
-pub mod render;
 pub mod roles;
 pub mod settings;
 pub mod store;

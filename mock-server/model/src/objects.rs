@@ -4,116 +4,25 @@
 //! Every write validates everything first and only then touches the store, so a rejected
 //! request leaves the app exactly as it was.
 
+mod changes;
+
+pub use changes::{Change, Changes, check_acl};
+
 use crate::access::{ClassOp, ClassPermissions, Principal};
-use crate::limits::{MAX_OBJECT_DEPTH, check_path, depth};
-use crate::names::{RESERVED_KEYS, check_class_name, check_key_name};
+use crate::limits::{MAX_OBJECT_DEPTH, depth};
+use crate::names::check_class_name;
 use crate::query::Matcher;
 use crate::store::packed;
 use crate::store::{Column, Store, StoredObject, Val};
+use changes::apply_changes;
 use leancloud::LcError;
-use leancloud::ops::FieldOp;
 use serde_json::{Map, Value, json};
 
-/// The ACL an object gets when the client sends none: the class default, which starts
-/// as public read and write (recorded: `returnACL=true` on such an object shows this).
-pub fn default_acl() -> Value {
+/// Public read and write: the ACL an object gets when the client sends none and its
+/// class has no default ACL of its own (recorded: `returnACL=true` on such an object
+/// shows this).
+pub fn public_acl() -> Value {
     json!({"*": {"read": true, "write": true}})
-}
-
-/// One change a create or update body asks for, at a key or a dot path.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Change {
-    Set(Value),
-    Op(FieldOp),
-}
-
-/// A parsed create or update body.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Changes {
-    /// `(path segments, change)` in body order.
-    pub entries: Vec<(Vec<String>, Change)>,
-    /// Flags the body carried (`__ignore_hooks` and other `__` keys); never stored.
-    pub flags: Map<String, Value>,
-}
-
-impl Changes {
-    /// Top-level keys this body touches (`_updatedKeys` for hooks).
-    pub fn keys(&self) -> Vec<String> {
-        let mut keys: Vec<String> = Vec::new();
-        for (path, _) in &self.entries {
-            if !keys.contains(&path[0]) {
-                keys.push(path[0].clone());
-            }
-        }
-        keys
-    }
-
-    /// Parse a body. Dot paths (`a.b`) are allowed only on update.
-    pub fn parse(body: &Map<String, Value>, allow_dots: bool) -> Result<Changes, LcError> {
-        let mut changes = Changes::default();
-        for (key, value) in body {
-            if key.starts_with("__") {
-                changes.flags.insert(key.clone(), value.clone());
-                continue;
-            }
-            if RESERVED_KEYS.contains(&key.as_str()) {
-                // Reserved keys are the service's to set; SDKs echo them back on save
-                // and the service ignores them.
-                continue;
-            }
-            let path: Vec<String> = if allow_dots {
-                check_path(key, LcError::nested_too_deeply)?;
-                key.split('.').map(str::to_string).collect()
-            } else {
-                vec![key.clone()]
-            };
-            if path.len() > 1 {
-                for seg in &path {
-                    if seg.is_empty() || seg.contains('$') {
-                        return Err(LcError::invalid_key_name(key));
-                    }
-                }
-                check_key_name(&path[0])?;
-            } else if key != "ACL" {
-                check_key_name(key)?;
-            }
-            let change = match FieldOp::parse(key, value)? {
-                Some(op) => Change::Op(op),
-                None => {
-                    if key == "ACL" {
-                        check_acl(value)?;
-                    } else {
-                        leancloud::value::validate(key, value)?;
-                    }
-                    Change::Set(value.clone())
-                }
-            };
-            changes.entries.push((path, change));
-        }
-        Ok(changes)
-    }
-}
-
-/// An ACL value: an object of `{"read": bool, "write": bool}` objects (code 123).
-pub fn check_acl(value: &Value) -> Result<(), LcError> {
-    let Some(map) = value.as_object() else {
-        return Err(LcError::invalid_acl("an ACL must be a JSON object"));
-    };
-    for (who, perms) in map {
-        let Some(perms) = perms.as_object() else {
-            return Err(LcError::invalid_acl(format!(
-                "the permissions of '{who}' must be an object"
-            )));
-        };
-        for (name, v) in perms {
-            if !matches!(name.as_str(), "read" | "write") || !v.is_boolean() {
-                return Err(LcError::invalid_acl(format!(
-                    "'{who}' has an invalid permission '{name}'"
-                )));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The type name a value gives its column.
@@ -134,125 +43,6 @@ pub fn column_of(value: &Value) -> Column {
         class_name,
         ..Column::default()
     }
-}
-
-/// Relation membership changes that a write makes, applied only once the write is valid.
-#[derive(Debug, Default)]
-struct RelationEdits {
-    /// `(key, target ids, add?)`
-    edits: Vec<(String, Vec<String>, bool)>,
-}
-
-impl RelationEdits {
-    fn collect(&mut self, key: &str, op: &FieldOp) {
-        match op {
-            FieldOp::AddRelation(objs) => self.edits.push((key.into(), ids_of(objs), true)),
-            FieldOp::RemoveRelation(objs) => self.edits.push((key.into(), ids_of(objs), false)),
-            FieldOp::Batch(ops) => ops.iter().for_each(|op| self.collect(key, op)),
-            _ => {}
-        }
-    }
-
-    fn apply(self, store: &mut Store, class: &str, id: &str) {
-        for (key, targets, add) in self.edits {
-            let set = store
-                .relations
-                .entry((class.to_string(), id.to_string(), key))
-                .or_default();
-            for t in targets {
-                if add {
-                    set.insert(t);
-                } else {
-                    set.remove(&t);
-                }
-            }
-        }
-    }
-}
-
-fn ids_of(pointers: &[Value]) -> Vec<String> {
-    pointers
-        .iter()
-        .filter_map(|p| {
-            p.get("objectId")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-        .collect()
-}
-
-/// Apply parsed changes to a copy of `fields`; returns the new fields and the relation
-/// edits to make.
-fn apply_changes(
-    fields: &Map<String, Value>,
-    changes: &Changes,
-) -> Result<(Map<String, Value>, RelationEdits), LcError> {
-    let mut out = fields.clone();
-    let mut relations = RelationEdits::default();
-    for (path, change) in &changes.entries {
-        let full_key = path.join(".");
-        let new_value = match change {
-            Change::Set(v) => Some(v.clone()),
-            Change::Op(op) => {
-                if path.len() == 1 {
-                    relations.collect(&path[0], op);
-                } else if matches!(
-                    op,
-                    FieldOp::AddRelation(_) | FieldOp::RemoveRelation(_) | FieldOp::Batch(_)
-                ) {
-                    return Err(LcError::invalid_relation(format!(
-                        "relations cannot be nested: '{full_key}'"
-                    )));
-                }
-                op.apply(&full_key, get_path(&out, path))?
-            }
-        };
-        set_path(&mut out, path, new_value, &full_key)?;
-    }
-    Ok((out, relations))
-}
-
-fn get_path<'a>(fields: &'a Map<String, Value>, path: &[String]) -> Option<&'a Value> {
-    let mut cur = fields.get(&path[0])?;
-    for seg in &path[1..] {
-        cur = cur.as_object()?.get(seg)?;
-    }
-    Some(cur)
-}
-
-fn set_path(
-    fields: &mut Map<String, Value>,
-    path: &[String],
-    value: Option<Value>,
-    full_key: &str,
-) -> Result<(), LcError> {
-    let (last, parents) = path.split_last().expect("a path has at least one segment");
-    let mut map = fields;
-    for seg in parents {
-        let entry = map
-            .entry(seg.clone())
-            .or_insert_with(|| Value::Object(Map::new()));
-        if entry.is_null() {
-            *entry = Value::Object(Map::new());
-        }
-        map = match entry {
-            Value::Object(m) if !m.contains_key("__type") => m,
-            _ => {
-                return Err(LcError::incorrect_type_detail(format!(
-                    "Cannot set '{full_key}': '{seg}' is not an object."
-                )));
-            }
-        };
-    }
-    match value {
-        Some(v) => {
-            map.insert(last.clone(), v);
-        }
-        None => {
-            map.remove(last);
-        }
-    }
-    Ok(())
 }
 
 /// Record the column types of the fields a write set (the first write fixes the type).
@@ -461,14 +251,15 @@ fn check_unique(
 }
 
 /// The ACL for an object created without one: the class default with `_owner` replaced
-/// by the creating user (and dropped when nobody is signed in).
-fn initial_acl(store: &Store, class: &str, who: &Principal) -> Value {
+/// by the creating user (and dropped when nobody is signed in), or [`public_acl`].
+/// (A new user's is [`crate::users::new_user_acl`].)
+fn new_object_acl(store: &Store, class: &str, who: &Principal) -> Value {
     let Some(template) = store
         .class(class)
         .and_then(|d| d.settings.default_acl.as_ref())
         .and_then(Value::as_object)
     else {
-        return default_acl();
+        return public_acl();
     };
     let mut acl = Map::new();
     for (k, v) in template {
@@ -574,7 +365,7 @@ pub fn preview_create(
     check_size(&fields)?;
     check_columns(store, class, &changes.keys(), &fields, true, who)?;
     if !fields.contains_key("ACL") {
-        fields.insert("ACL".into(), initial_acl(store, class, who));
+        fields.insert("ACL".into(), new_object_acl(store, class, who));
     }
     check_unique(store, class, None, &fields)?;
     Ok(StoredObject::new("", 0, 0, &fields))
@@ -730,77 +521,6 @@ pub fn check_find(store: &Store, class: &str, who: &Principal) -> Result<(), LcE
     existing_class(store, class, ClassOp::Find, who).map(|_| ())
 }
 
-/// Whether a `keys` projection shows a top-level key.
-fn view_shows(keys: Option<&[String]>, key: &str) -> bool {
-    let Some(keys) = keys else { return true };
-    let positive: Vec<&str> = keys
-        .iter()
-        .filter(|k| !k.starts_with('-'))
-        .map(|k| k.split('.').next().unwrap_or(k))
-        .collect();
-    let excluded = keys.iter().any(|k| k.strip_prefix('-') == Some(key));
-    !excluded && (positive.is_empty() || positive.contains(&key))
-}
-
-/// Hide what `who` may not see of a rendered object: hidden columns (unless master), and
-/// show column defaults for fields the object lacks.
-pub fn present(
-    store: &Store,
-    class: &str,
-    rendered: &mut Value,
-    who: &Principal,
-    keys: Option<&[String]>,
-) {
-    let (Some(data), Some(map)) = (store.class(class), rendered.as_object_mut()) else {
-        return;
-    };
-    for (key, col) in &data.columns {
-        if col.hidden && !who.master {
-            map.remove(key);
-        } else if let Some(default) = &col.default
-            && !map.contains_key(key)
-            && !map.is_empty()
-            && view_shows(keys, key)
-        {
-            map.insert(key.clone(), default.clone());
-        }
-    }
-    if class == "_User" {
-        map.remove("password");
-        map.remove("sessionToken");
-    }
-}
-
-/// The fields an update's `fetchWhenSave` answer shows: the touched top-level keys with
-/// their new values, plus every relation column (recorded behaviour), plus `updatedAt`
-/// and `objectId`.
-pub fn fetch_when_save_fields(updated: &Updated) -> Map<String, Value> {
-    let mut out = Map::new();
-    let fields = updated.after.to_map();
-    for key in &updated.keys {
-        if key == "ACL" {
-            continue;
-        }
-        if let Some(v) = fields.get(key) {
-            out.insert(key.clone(), v.clone());
-        }
-    }
-    for (key, v) in &fields {
-        if v.get("__type").and_then(Value::as_str) == Some("Relation") {
-            out.insert(key.clone(), v.clone());
-        }
-    }
-    out.insert(
-        "updatedAt".into(),
-        Value::String(leancloud::value::format_date(updated.after.updated_at)),
-    );
-    out.insert(
-        "objectId".into(),
-        Value::String(updated.after.id.to_string()),
-    );
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -842,7 +562,7 @@ mod tests {
         );
         assert_ne!(obj.id, "forged");
         assert_eq!(obj.to_map()["title"], "x");
-        assert_eq!(obj.to_map()["ACL"], default_acl());
+        assert_eq!(obj.to_map()["ACL"], public_acl());
         assert!(!obj.to_map().contains_key("objectId"));
         assert_eq!(s.object("Post", &obj.id), Some(&obj));
     }

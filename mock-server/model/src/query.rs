@@ -42,7 +42,7 @@ mod scan;
 pub(crate) mod values;
 
 use crate::limits::Budget;
-use crate::render::{Plan, View};
+use crate::presentation::{Plan, View};
 use crate::store::{Store, StoredObject};
 use geo::NearSort;
 use leancloud::LcError;

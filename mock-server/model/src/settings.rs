@@ -724,7 +724,7 @@ fn insert_row(
     if class == "_User" && !fields.contains_key("ACL") {
         // Like a signed-up user: the class default with `_owner` as the user, else
         // public read and the user's own write.
-        fields.insert("ACL".into(), crate::users::default_acl(store, &id));
+        fields.insert("ACL".into(), crate::users::new_user_acl(store, &id));
     }
     let changes = Changes::parse(&fields, false).map_err(|e| cx.lc(at, e))?;
     let mut obj = objects::preview_create(store, class, &changes, &Principal::master())
@@ -1035,7 +1035,7 @@ mod tests {
             "2024-01-02T03:04:05.678Z"
         );
         assert_eq!(b1.updated_at, b1.created_at);
-        assert_eq!(b1.to_map()["ACL"], objects::default_acl());
+        assert_eq!(b1.to_map()["ACL"], objects::public_acl());
         let bar = s
             .class("Business")
             .unwrap()

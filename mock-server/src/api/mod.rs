@@ -1,5 +1,8 @@
 //! The api layer: authenticate, route, call the model, render. One routes table
-//! ([`routes::ROUTES`]); handlers are thin and named after the model functions they call.
+//! ([`routes::ROUTES`]); handlers are thin and named after the model functions they call:
+//! they parse the request, run a read or a write, and render the answer with
+//! `lc_model::presentation`. Every write of an object runs through one pipeline
+//! (`pipeline`: check -> before-hook -> write -> after-hook; the writes are in `writes`).
 //!
 //! The store sits behind a `std::sync::RwLock`. Reads (fetches, queries, previews for
 //! hooks) take it shared, so they run side by side and a long query holds up no other
@@ -14,11 +17,13 @@ pub mod cloud;
 mod control;
 mod hooks;
 mod objects;
+mod pipeline;
 mod roles;
 pub mod routes;
 mod schemas;
 pub mod trace;
 mod users;
+mod writes;
 
 use lc_model::Store;
 use lc_model::limits::{MAX_SNAPSHOT_NAME_BYTES, MAX_SNAPSHOTS};
