@@ -16,6 +16,8 @@
 //!   JSON, applied to a store; the schema as `GET /1.1/schemas` shows it.
 //! - [`users`]: `_User` rules: sign-up, log-in and lockout, session tokens, passwords.
 //! - [`names`]: class and key name rules.
+//! - [`outbox`]: what the app would send to the outside world (SMS, email, push,
+//!   captcha), kept for tests to read.
 //! - [`limits`]: the bounds every request stays within (nesting, query work).
 
 pub mod access;
@@ -23,6 +25,7 @@ pub mod ids;
 pub mod limits;
 pub mod names;
 pub mod objects;
+pub mod outbox;
 pub mod presentation;
 pub mod query;
 pub mod roles;

@@ -206,6 +206,16 @@ pub struct Snapshot {
     sessions: HashMap<String, String>,
     passwords: HashMap<String, String>,
     login_failures: HashMap<String, Vec<i64>>,
+    services: Services,
+}
+
+/// The state of the platform's services beside storage (what the app sent, codes it
+/// handed out, ...). Every part is a persistent structure, so it goes with snapshots,
+/// forks and resets at no cost; a new service adds its part here and nowhere else.
+#[derive(Debug, Clone, Default)]
+pub struct Services {
+    /// Everything the app would have sent to the outside world.
+    pub outbox: crate::outbox::Outbox,
 }
 
 /// One app's storage.
@@ -218,6 +228,8 @@ pub struct Store {
     pub passwords: HashMap<String, String>,
     /// User objectId -> times (ms) of recent failed log-ins, for the lockout (219).
     pub login_failures: HashMap<String, Vec<i64>>,
+    /// The services beside storage: the outbox, ...
+    pub services: Services,
     /// The cost of new password hashes (cheap by default: see `PasswordHashing`).
     pub hashing: crate::users::PasswordHashing,
     pub clock: Arc<dyn Clock>,
@@ -247,6 +259,7 @@ impl Store {
             sessions: HashMap::new(),
             passwords: HashMap::new(),
             login_failures: HashMap::new(),
+            services: Services::default(),
             hashing: crate::users::PasswordHashing::default(),
             clock,
             ids,
@@ -263,6 +276,7 @@ impl Store {
         self.sessions.clear();
         self.passwords.clear();
         self.login_failures.clear();
+        self.services = Services::default();
         for class in INITIAL_CLASSES {
             self.classes
                 .insert(class.to_string(), Arc::new(ClassData::new(class)));
@@ -291,6 +305,7 @@ impl Store {
             sessions: self.sessions.clone(),
             passwords: self.passwords.clone(),
             login_failures: self.login_failures.clone(),
+            services: self.services.clone(),
         }
     }
 
@@ -302,6 +317,7 @@ impl Store {
         self.sessions = s.sessions;
         self.passwords = s.passwords;
         self.login_failures = s.login_failures;
+        self.services = s.services;
     }
 
     /// A new, independent app holding what this one holds now: the same data (shared
@@ -314,6 +330,7 @@ impl Store {
             sessions: HashMap::new(),
             passwords: HashMap::new(),
             login_failures: HashMap::new(),
+            services: Services::default(),
             hashing: self.hashing,
             clock: self.clock.clone(),
             ids: self.ids.fork(),

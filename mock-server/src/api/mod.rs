@@ -325,6 +325,38 @@ impl Api {
         self.traces.clear();
     }
 
+    /// What the app would have sent to the outside world (SMS, email, push, captcha),
+    /// oldest first, as `filter` asks (see [`lc_model::outbox`]).
+    pub fn outbox(&self, filter: &lc_model::outbox::Filter) -> Vec<Arc<lc_model::outbox::Message>> {
+        self.read_store().services.outbox.list(filter)
+    }
+
+    /// The newest message `filter` asks for: the SMS code a test goes on with, say.
+    pub fn last_message(
+        &self,
+        filter: &lc_model::outbox::Filter,
+    ) -> Option<Arc<lc_model::outbox::Message>> {
+        self.read_store().services.outbox.last(filter)
+    }
+
+    /// Keep a message the app would have sent on `channel`, stamped with the app's clock.
+    /// Every flow that reaches the outside world (SMS, email, push, captcha) goes through
+    /// here, so tests, Gherkin steps and the console read one place.
+    pub fn send_message(
+        &self,
+        channel: lc_model::outbox::Channel,
+        draft: lc_model::outbox::Draft,
+    ) -> Arc<lc_model::outbox::Message> {
+        let mut store = self.store();
+        let now = store.clock.now_ms();
+        store.services.outbox.send(channel, draft, now)
+    }
+
+    /// Forget what the outbox holds (a reset does too).
+    pub fn clear_outbox(&self) {
+        self.store().services.outbox.clear();
+    }
+
     /// The app's cloud code, if any is attached.
     pub fn cloud(&self) -> Option<&cloud::CloudCode> {
         self.cloud.get()

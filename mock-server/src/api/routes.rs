@@ -136,6 +136,8 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("POST", "/__mock/idle", control::idle),
     ("GET", "/__mock/traces", control::traces),
     ("DELETE", "/__mock/traces", control::clear_traces),
+    ("GET", "/__mock/outbox", control::outbox),
+    ("DELETE", "/__mock/outbox", control::clear_outbox),
 ];
 
 fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {
