@@ -234,14 +234,14 @@ fn stored(api: &Api) -> BTreeMap<String, Doc> {
         .map(|o| {
             let doc = Doc {
                 title: o
-                    .fields
-                    .get("title")
+                    .field("title")
+                    .as_ref()
                     .and_then(Value::as_str)
                     .unwrap_or("?")
                     .to_string(),
-                acl: o.fields.get("ACL").cloned().unwrap_or(Value::Null),
+                acl: o.field("ACL").unwrap_or(Value::Null),
             };
-            (o.id.clone(), doc)
+            (o.id.to_string(), doc)
         })
         .collect()
 }

@@ -113,12 +113,7 @@ fn stored(api: &Api) -> (Objects, usize) {
             let objects = data
                 .objects
                 .values()
-                .map(|o| {
-                    (
-                        o.id.clone(),
-                        (Value::Object(o.fields.clone()), o.updated_at),
-                    )
-                })
+                .map(|o| (o.id.to_string(), (Value::Object(o.to_map()), o.updated_at)))
                 .collect();
             (name.clone(), objects)
         })

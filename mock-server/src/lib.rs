@@ -10,7 +10,8 @@
 //! # Layout
 //!
 //! - `lc_model` (crate `mock-server/model`): the rules. No HTTP.
-//! - [`api`]: one routes table; thin handlers (request -> model -> response); auth.
+//! - [`api`]: one routes table; thin handlers (request -> model -> response); auth; the
+//!   write pipeline every write of an object runs through, and the hooks it fires.
 //! - [`http`]: the fronts. [`MockLeanCloud`] owns a wiremock `MockServer` whose catch-all
 //!   responder calls the api; [`http::standalone`] serves the same api on its own server.
 //! - [`settings`]: reads a database-settings folder from disk.

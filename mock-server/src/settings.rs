@@ -174,3 +174,38 @@ impl MockLeanCloud {
         Ok(MockLeanCloud::start_with(api).await)
     }
 }
+
+/// The app the database settings in `dir` make (default keys, system clock), loaded once
+/// per process and kept: every call with the same folder returns the same app. It is
+/// meant to be forked, never served or written to: a suite that gives each test a fresh
+/// app with the same large settings calls
+///
+/// ```ignore
+/// let app = Arc::new(mock_server::settings::shared_app(dir)?.fork());
+/// app.attach_registry(registry)?;               // cloud code, if any
+/// let lc = MockLeanCloud::start_shared(app).await;
+/// ```
+///
+/// so the settings are read, checked and their passwords hashed once, and a fork costs
+/// the same whatever their size ([`Api::fork`]). A folder that fails to load is not
+/// kept: the next call tries again.
+pub fn shared_app(dir: impl AsRef<Path>) -> Result<std::sync::Arc<Api>, LoadError> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static APPS: OnceLock<Mutex<HashMap<PathBuf, Arc<Api>>>> = OnceLock::new();
+    let dir = dir.as_ref();
+    let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    // Held while loading: a second test asking for the same folder waits for the first
+    // load rather than doing it again.
+    let mut apps = APPS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(app) = apps.get(&key) {
+        return Ok(app.clone());
+    }
+    let settings = Settings::load(dir)?;
+    let app = Arc::new(Api::with_settings(AppConfig::default(), &settings)?);
+    apps.insert(key, app.clone());
+    Ok(app)
+}

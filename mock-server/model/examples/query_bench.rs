@@ -17,31 +17,23 @@ const T0: i64 = 1_700_000_000_000;
 fn build(n: u32) -> Store {
     let mut store = Store::new(Arc::new(FixedClock::new(T0)), Box::new(SeededIds::new(1)));
     let mut rng = SmallRng::seed_from_u64(7);
-    let class = store.classes.entry("GameScore".into()).or_default();
+    let class = store.class_mut("GameScore");
     for i in 0..n {
         let at = T0 + i64::from(i) * 10;
-        let obj = StoredObject {
-            id: format!("{i:024x}"),
-            created_at: at,
-            updated_at: at,
-            fields: json!({
-                "playerName": format!("player{}", rng.random_range(0..n)),
-                "score": rng.random_range(0..10_000),
-                "cheatMode": rng.random_bool(0.1),
-                "level": rng.random_range(1..50),
-                "tags": ["a", "b"],
-                "ACL": {"*": {"read": true, "write": true}},
-            })
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-        };
-        class.objects.insert(obj.id.clone(), obj);
+        let fields = json!({
+            "playerName": format!("player{}", rng.random_range(0..n)),
+            "score": rng.random_range(0..10_000),
+            "cheatMode": rng.random_bool(0.1),
+            "level": rng.random_range(1..50),
+            "tags": ["a", "b"],
+            "ACL": {"*": {"read": true, "write": true}},
+        });
+        let fields = fields.as_object().cloned().unwrap_or_default();
+        class.insert(StoredObject::new(format!("{i:024x}"), at, at, &fields));
     }
-    // The shape and query of `mock-server/benches/emulator.rs`. Fields are built one by
-    // one into a fresh map, as a create does, so the heap layout is alike.
+    // The shape and query of `lc-mock/benches/emulator.rs`.
     let categories = ["cafe", "bar", "shop", "gym"];
-    let items = store.classes.entry("Item".into()).or_default();
+    let items = store.class_mut("Item");
     for i in 0..n as usize {
         let body = json!({
             "name": format!("item {i}"),
@@ -55,13 +47,12 @@ fn build(n: u32) -> Store {
         }
         fields.insert("ACL".into(), json!({"*": {"read": true, "write": true}}));
         let at = T0 + i as i64 * 10;
-        let obj = StoredObject {
-            id: format!("{:024x}", i + 1_000_000),
-            created_at: at,
-            updated_at: at,
-            fields,
-        };
-        items.objects.insert(obj.id.clone(), obj);
+        items.insert(StoredObject::new(
+            format!("{:024x}", i + 1_000_000),
+            at,
+            at,
+            &fields,
+        ));
     }
     store
 }

@@ -1,7 +1,8 @@
 //! Who may do what: the caller as a [`Principal`], object ACLs, role inheritance, and
 //! class-level permissions. The master key bypasses all of it.
 
-use crate::store::Store;
+use crate::store::keys;
+use crate::store::{Store, Val};
 use leancloud::LcError;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,8 +40,8 @@ impl Principal {
     pub fn user(store: &Store, id: &str) -> Self {
         let username = store
             .object("_User", id)
-            .and_then(|u| u.fields.get("username"))
-            .and_then(Value::as_str)
+            .and_then(|u| u.val("username"))
+            .and_then(Val::as_str)
             .map(str::to_string);
         Principal {
             master: false,
@@ -84,6 +85,51 @@ impl Principal {
             })
     }
 
+    /// [`Principal::acl_allows`] on a stored ACL, read in place (every row of a query
+    /// by a client passes here).
+    fn stored_acl_allows(&self, obj: &crate::StoredObject, permission: u32) -> bool {
+        if self.master {
+            return true;
+        }
+        let Some(acl) = obj
+            .fields
+            .object()
+            .get_sym(keys::ACL)
+            .and_then(Val::as_object)
+        else {
+            return true;
+        };
+        let grants = |entry: Val<'_>| {
+            entry
+                .as_object()
+                .and_then(|e| e.get_sym(permission))
+                .and_then(Val::as_bool)
+                == Some(true)
+        };
+        let user = self.user.as_ref();
+        acl.iter().any(|(key, entry)| {
+            let who = key.as_str();
+            let named = who == "*"
+                || user.is_some_and(|u| {
+                    who == u.id
+                        || who
+                            .strip_prefix("role:")
+                            .is_some_and(|role| u.roles.contains_key(role))
+                });
+            named && grants(entry)
+        })
+    }
+
+    /// Whether the stored object's ACL lets this caller read it.
+    pub fn can_read_stored(&self, obj: &crate::StoredObject) -> bool {
+        self.stored_acl_allows(obj, keys::READ)
+    }
+
+    /// Whether the stored object's ACL lets this caller change or delete it.
+    pub fn can_write_stored(&self, obj: &crate::StoredObject) -> bool {
+        self.stored_acl_allows(obj, keys::WRITE)
+    }
+
     /// Whether the ACL lets this caller read the object.
     pub fn can_read(&self, acl: Option<&Value>) -> bool {
         self.acl_allows(acl, "read")
@@ -100,7 +146,11 @@ impl Principal {
 /// master key.
 impl crate::query::Access for Principal {
     fn may_read(&self, _class: &str, obj: &crate::StoredObject) -> bool {
-        self.can_read(obj.fields.get("ACL"))
+        self.master || self.can_read_stored(obj)
+    }
+
+    fn reads_every_row(&self, _class: &str) -> bool {
+        self.master
     }
 
     fn may_find(&self, store: &Store, class: &str) -> Result<(), LcError> {
@@ -134,13 +184,13 @@ pub fn roles_of(store: &Store, user_id: &str) -> BTreeMap<String, String> {
         .objects
         .keys()
         .filter(|id| member(id, "users", user_id))
-        .cloned()
+        .map(|id| id.to_string())
         .collect();
     loop {
         let before = held.len();
         for id in roles.objects.keys() {
-            if !held.contains(id) && held.iter().any(|h| member(id, "roles", h)) {
-                held.insert(id.clone());
+            if !held.contains(id.as_str()) && held.iter().any(|h| member(id, "roles", h)) {
+                held.insert(id.to_string());
             }
         }
         if held.len() == before {
@@ -149,7 +199,7 @@ pub fn roles_of(store: &Store, user_id: &str) -> BTreeMap<String, String> {
     }
     held.into_iter()
         .filter_map(|id| {
-            let name = roles.objects.get(&id)?.fields.get("name")?.as_str()?;
+            let name = roles.objects.get(&id)?.val("name")?.as_str()?;
             Some((name.to_string(), id))
         })
         .collect()

@@ -42,6 +42,11 @@ pub trait IdGen: Send + Sync {
     fn object_id(&mut self, now_ms: i64) -> String;
     /// 25 characters of `[0-9a-z]` (session tokens, generated usernames).
     fn token(&mut self) -> String;
+    /// A generator for a fork of the app (`Store::fork`): its ids must not repeat this
+    /// one's. By default a [`SeededIds`] seeded from the operating system.
+    fn fork(&self) -> Box<dyn IdGen> {
+        Box::new(SeededIds::random())
+    }
 }
 
 /// MongoDB-style ids: 4 bytes of seconds, 5 random bytes fixed per generator, a 3-byte

@@ -9,12 +9,15 @@
 //! - [`store`]: the app's data (classes, objects, relation membership), clock and ids.
 //! - [`objects`]: create, fetch, update, delete with field operations and their rules.
 //! - [`query`]: `where` evaluation, order, limit/skip, count.
-//! - [`render`]: how a stored object is shown: `keys`, `include`, `returnACL`.
+//! - [`presentation`]: how an object is shown, to a client (`keys`, `include`,
+//!   `returnACL`, hidden columns, defaults, a user's own session token) and to a hook.
 //! - [`roles`]: `_Role` rules (required ACL, name rules).
 //! - [`settings`]: database settings (columns, indexes, permissions, seed rows) from
 //!   JSON, applied to a store; the schema as `GET /1.1/schemas` shows it.
 //! - [`users`]: `_User` rules: sign-up, log-in and lockout, session tokens, passwords.
 //! - [`names`]: class and key name rules.
+//! - [`outbox`]: what the app would send to the outside world (SMS, email, push,
+//!   captcha), kept for tests to read.
 //! - [`limits`]: the bounds every request stays within (nesting, query work).
 
 pub mod access;
@@ -22,8 +25,9 @@ pub mod ids;
 pub mod limits;
 pub mod names;
 pub mod objects;
+pub mod outbox;
+pub mod presentation;
 pub mod query;
-pub mod render;
 pub mod roles;
 pub mod settings;
 pub mod store;

@@ -41,9 +41,10 @@ pub const MAX_SUBQUERIES: usize = 100;
 /// Items of all the `$or` and `$and` arrays of one `where`, subqueries included.
 pub const MAX_QUERY_BRANCHES: usize = 1000;
 
-/// Work one query may do, in row checks: each row a scan examines costs the number of
-/// conditions it is tested against, in the query and in every subquery; rendering a row
-/// costs the segments of its `keys` and `include` paths. A release build examines some 2
+/// Work one query may do, in row checks: each row a query reads (every row for a scan,
+/// the rows an index offers otherwise) costs the number of conditions it is tested
+/// against, in the query and in every subquery; rendering a row costs the segments of its
+/// `keys` and `include` paths. A release build examines some 2
 /// to 10 million rows a second (the benchmark's count over a million rows with two
 /// conditions, 2 million checks, takes about 0.4 s), so a query ends within a few seconds,
 /// under the service's own 10 s; a million-row class scanned with up to ten conditions
@@ -56,14 +57,35 @@ pub const MAX_QUERY_WORK: u64 = 10_000_000;
 /// service returns for a query at most (6 MB, silently cut, per its storage FAQ).
 pub const MAX_INCLUDE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Distinct field names the process numbers (see `store::keys`): a stored object names a
+/// numbered key in one or two bytes instead of its text. The table is shared by every app
+/// of the process and never shrinks, so it is bounded; a name past it is stored in each
+/// object that has it, which changes nothing a client sees.
+pub const MAX_INTERNED_KEYS: usize = 65_536;
+
+/// The longest field name that gets a number ([`MAX_INTERNED_KEYS`]), in bytes: column
+/// names are short, and a long key (in a client's nested map) is rarely repeated.
+pub const MAX_INTERNED_KEY_BYTES: usize = 64;
+
+/// Named snapshots one app keeps (`POST /__mock/snapshots`). Each holds on to the data it
+/// saw, so a client cannot make the app keep an unbounded number; saving under a name
+/// already kept replaces it.
+pub const MAX_SNAPSHOTS: usize = 64;
+
+/// The longest snapshot name, in bytes.
+pub const MAX_SNAPSHOT_NAME_BYTES: usize = 128;
+
 /// What one query may still spend: [`MAX_QUERY_WORK`] and [`MAX_INCLUDE_BYTES`] to start
-/// with. Shared by the threads of a parallel scan, so atomic.
+/// with. Shared by the threads of a parallel scan, so atomic. It goes wherever the query
+/// goes (subqueries, includes), so it also carries how the query may find its rows.
 #[derive(Debug)]
 pub struct Budget {
     work: AtomicU64,
     included: AtomicU64,
     /// Set by the first charge that could not be paid.
     failed: AtomicBool,
+    /// Whether the query may read rows through indexes (else it scans).
+    indexes: bool,
 }
 
 impl Default for Budget {
@@ -78,7 +100,20 @@ impl Budget {
             work: AtomicU64::new(work),
             included: AtomicU64::new(included_bytes),
             failed: AtomicBool::new(false),
+            indexes: true,
         }
+    }
+
+    /// The same budget for a query that reads rows by scanning only, never through an
+    /// index: the same answers, found the slow way (to compare the two).
+    pub fn without_indexes(mut self) -> Budget {
+        self.indexes = false;
+        self
+    }
+
+    /// Whether the query may read rows through indexes.
+    pub fn uses_indexes(&self) -> bool {
+        self.indexes
     }
 
     /// Spend `units` of work, or answer 124 when fewer are left (and leave none).

@@ -3,15 +3,14 @@
 
 use leancloud::LcError;
 
-/// Built-in classes clients may address by name.
-pub const BUILTIN_CLASSES: &[&str] = &[
-    "_User",
-    "_Role",
-    "_Installation",
-    "_File",
-    "_Conversation",
-    "_Status",
-];
+/// Built-in classes an app has only once they are written, besides those every app has
+/// from the start ([`crate::store::INITIAL_CLASSES`]).
+const BUILT_IN_ON_FIRST_WRITE: &[&str] = &["_Conversation", "_Status"];
+
+/// A built-in class, which a client may address by name though it starts with `_`.
+fn is_built_in_class(name: &str) -> bool {
+    crate::store::INITIAL_CLASSES.contains(&name) || BUILT_IN_ON_FIRST_WRITE.contains(&name)
+}
 
 /// Keys the service sets itself; a client may not write them.
 pub const RESERVED_KEYS: &[&str] = &["objectId", "createdAt", "updatedAt"];
@@ -24,7 +23,7 @@ fn is_identifier(name: &str) -> bool {
 
 /// A class name a client may use: an identifier or a built-in class.
 pub fn check_class_name(name: &str) -> Result<(), LcError> {
-    if is_identifier(name) || BUILTIN_CLASSES.contains(&name) {
+    if is_identifier(name) || is_built_in_class(name) {
         Ok(())
     } else {
         Err(LcError::invalid_class_name(name))
@@ -48,7 +47,15 @@ mod tests {
 
     #[test]
     fn identifiers_and_builtins_are_valid_class_names() {
-        for ok in ["Post", "a1_b", "_User", "_Role"] {
+        for ok in [
+            "Post",
+            "a1_b",
+            "_User",
+            "_Role",
+            "_File",
+            "_Installation",
+            "_Status",
+        ] {
             assert_eq!(check_class_name(ok), Ok(()), "{ok}");
         }
         for bad in ["", "1Post", "Po-st", "_Secret", "Post.x", "Пост"] {

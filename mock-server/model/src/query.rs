@@ -24,18 +24,25 @@
 //!   subqueries or `MAX_QUERY_BRANCHES` `$or`/`$and` items, or more work than
 //!   `MAX_QUERY_WORK`, time out (124) before the work is done.
 //!
+//! - Indexes (see `plan` and `store::index`) change how many rows a query reads, never
+//!   which rows it finds or in what order: every row an index proposes is tested as a
+//!   scan tests it. The work budget pays for the rows read, so a query an index answers
+//!   costs less of it than a scan.
+//!
 //! Submodules: `values` (paths, typed comparisons, sort keys), `matcher` (the compiled
-//! tree), `scan` (the filtering pass, split across cores on large classes), `pattern`
-//! (`$regex`), `geo` (`$nearSphere`, `$within`).
+//! tree), `plan` (which rows to read: indexes, or a scan), `scan` (the filtering pass,
+//! split across cores on large classes), `pattern` (`$regex`), `geo` (`$nearSphere`,
+//! `$within`).
 
 mod geo;
 mod matcher;
 mod pattern;
+mod plan;
 mod scan;
-mod values;
+pub(crate) mod values;
 
 use crate::limits::Budget;
-use crate::render::{Plan, View};
+use crate::presentation::{Plan, View};
 use crate::store::{Store, StoredObject};
 use geo::NearSort;
 use leancloud::LcError;
@@ -234,6 +241,27 @@ pub trait Access {
     fn hides(&self, _store: &Store, _class: &str, _key: &str) -> bool {
         false
     }
+
+    /// Whether they may read every row of `class`, whatever its ACL (the master key): a
+    /// count of the whole class is then the row count the class keeps.
+    fn reads_every_row(&self, _class: &str) -> bool {
+        false
+    }
+}
+
+/// The reader who sees every row, class and column, and says so (so counts of whole
+/// classes need no scan): the master key's own reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Everything;
+
+impl Access for Everything {
+    fn may_read(&self, _class: &str, _obj: &StoredObject) -> bool {
+        true
+    }
+
+    fn reads_every_row(&self, _class: &str) -> bool {
+        true
+    }
 }
 
 /// A bare `(class, object) -> bool` reads the rows it lets through, in every class and
@@ -256,7 +284,18 @@ pub fn find(
     params: &FindParams,
     reader: Reader<'_>,
 ) -> Result<FindResult, LcError> {
-    let budget = Budget::default();
+    find_within(store, class, params, reader, Budget::default())
+}
+
+/// [`find`] paid from `budget`, which also says whether indexes may be used (see
+/// [`Budget::without_indexes`]: the same answers, read by scanning).
+pub fn find_within(
+    store: &Store,
+    class: &str,
+    params: &FindParams,
+    reader: Reader<'_>,
+    budget: Budget,
+) -> Result<FindResult, LcError> {
     let matcher = Matcher::compile_within(store, class, &params.r#where, reader, &budget)?;
     let window = Window {
         order: params.order.clone(),
@@ -305,31 +344,64 @@ pub(crate) fn select_rows<'s>(
     };
     let sorted = near.is_some() || !window.order.is_empty();
     let (skip, limit) = (window.skip, window.limit);
+    let end = skip.saturating_add(limit);
 
-    if !sorted && !want_total {
-        // Natural (creation) order and nobody counts: stop at the end of the window, paying
-        // row by row for the rows examined.
-        let mut rows = Vec::new();
-        let mut skipped = 0;
-        for obj in data.objects.values() {
-            if rows.len() >= limit {
-                break;
-            }
-            budget.charge(matcher.weight)?;
-            if matcher.matches(obj) && reader.may_read(class, obj) {
-                if skipped < skip {
-                    skipped += 1;
-                } else {
-                    rows.push(obj);
-                }
-            }
-        }
-        return Ok((rows, 0));
+    // A count of the whole class by who reads every row: the count the class keeps.
+    if matches!(matcher.root, Node::All)
+        && want_total
+        && reader.reads_every_row(class)
+        && (!sorted || limit == 0)
+    {
+        let rows = data.objects.values().skip(skip).take(limit).collect();
+        return Ok((rows, data.objects.len()));
     }
 
-    // The whole class is examined: paid before the pass starts, so a query too costly is
+    // An `order` whose first key has an index in its order is walked, unless an index
+    // offers few enough candidates to sort (counting them stops at that many).
+    let indexed = budget.uses_indexes();
+    let walk = match (
+        indexed && !want_total && near.is_none(),
+        window.order.first(),
+    ) {
+        (true, Some(first)) => {
+            plan::walk_for(data, &Path::for_reader(&first.key, store, class, reader))
+        }
+        _ => None,
+    };
+    let cap = match walk {
+        Some(_) => walk_threshold(end).min(data.objects.len()),
+        None => data.objects.len(),
+    };
+    let offer = match indexed {
+        true => plan::offer(data, &matcher.root, cap),
+        false => None,
+    };
+    if let (Some(walk), None) = (&walk, &offer) {
+        return walk_rows(store, class, data, matcher, window, walk, reader, budget);
+    }
+    let rows: Vec<&'s StoredObject> = match offer {
+        Some(offer) => offer.rows(data),
+        None if !sorted && !want_total => {
+            // Natural (creation) order and nobody counts: stop at the end of the window,
+            // paying row by row for the rows examined.
+            return first_rows(
+                data.objects.values(),
+                class,
+                matcher,
+                window,
+                reader,
+                budget,
+            );
+        }
+        None => data.objects.values().collect(),
+    };
+    if !sorted && !want_total {
+        return first_rows(rows.into_iter(), class, matcher, window, reader, budget);
+    }
+
+    // Every row read is examined: paid before the pass starts, so a query too costly is
     // refused at once instead of after the work.
-    budget.charge((data.objects.len() as u64).saturating_mul(matcher.weight))?;
+    budget.charge((rows.len() as u64).saturating_mul(matcher.weight))?;
 
     // The first sort key (or the distance) is read in the same pass as the `where`, while
     // the row is in cache. The other keys are read later, only for the rows that can
@@ -350,14 +422,13 @@ pub(crate) fn select_rows<'s>(
             (None, None) => SortKey::Missing,
         });
     };
-    let (mut matched, mut firsts) =
-        scan::matching(&data.objects, matcher, sorted.then_some(&extract));
+    let (mut matched, mut firsts) = scan::matching(&rows, matcher, sorted.then_some(&extract));
     let width = usize::from(sorted);
     scan::retain_visible(&mut matched, &mut firsts, width, |obj| {
         reader.may_read(class, obj)
     });
     let total = matched.len();
-    let end = skip.saturating_add(limit).min(total);
+    let end = end.min(total);
     if skip >= end {
         return Ok((Vec::new(), total));
     }
@@ -384,6 +455,30 @@ pub(crate) fn select_rows<'s>(
     }
 
     // The remaining keys, for the candidates only; then a full sort of those.
+    let order = sort_rest(&matched, &candidates, &paths, &by_first, budget)?;
+    let rows = order[skip..end]
+        .iter()
+        .map(|&j| matched[candidates[j]])
+        .collect();
+    Ok((rows, total))
+}
+
+/// How many candidate rows an index may offer before walking an `order` index instead
+/// is likely to read fewer: a walk reads about the window, divided by the share of rows
+/// that match.
+fn walk_threshold(end: usize) -> usize {
+    end.saturating_mul(16).max(256)
+}
+
+/// `candidates` (indices into `matched`, which is in id order) sorted by the first key
+/// (`by_first`), then by `paths`, then by position: the order of the positions.
+fn sort_rest<'s>(
+    matched: &[&'s StoredObject],
+    candidates: &[usize],
+    paths: &[(Path, bool)],
+    by_first: &dyn Fn(usize, usize) -> std::cmp::Ordering,
+    budget: &Budget,
+) -> Result<Vec<usize>, LcError> {
     let rest = paths.len();
     budget.charge((candidates.len() as u64).saturating_mul(rest as u64))?;
     let more: Vec<SortKey<'s>> = candidates
@@ -410,11 +505,85 @@ pub(crate) fn select_rows<'s>(
             })
             .then(ra.cmp(&rb))
     });
-    let rows = order[skip..end]
+    Ok(order)
+}
+
+/// The window of `rows` (in id order) that match and are visible, stopping once it is
+/// full; each row examined is paid for.
+fn first_rows<'s>(
+    rows: impl Iterator<Item = &'s StoredObject>,
+    class: &str,
+    matcher: &Matcher,
+    window: &Window,
+    reader: Reader<'_>,
+    budget: &Budget,
+) -> Result<(Vec<&'s StoredObject>, usize), LcError> {
+    let mut out = Vec::new();
+    let mut skipped = 0;
+    for obj in rows {
+        if out.len() >= window.limit {
+            break;
+        }
+        budget.charge(matcher.weight)?;
+        if matcher.matches(obj) && reader.may_read(class, obj) {
+            if skipped < window.skip {
+                skipped += 1;
+            } else {
+                out.push(obj);
+            }
+        }
+    }
+    Ok((out, 0))
+}
+
+/// The window read along an index on the first `order` key: groups of rows with equal
+/// values in the key's order, until the window is full and its last group complete;
+/// then the rows of those groups sorted by the other keys (ties in id order).
+#[allow(clippy::too_many_arguments)]
+fn walk_rows<'s>(
+    store: &'s Store,
+    class: &str,
+    data: &'s crate::store::ClassData,
+    matcher: &Matcher,
+    window: &Window,
+    walk: &plan::Walk<'s>,
+    reader: Reader<'_>,
+    budget: &Budget,
+) -> Result<(Vec<&'s StoredObject>, usize), LcError> {
+    let end = window.skip.saturating_add(window.limit);
+    let mut matched: Vec<&'s StoredObject> = Vec::new();
+    let mut group_of: Vec<usize> = Vec::new();
+    if end > 0 {
+        for (g, group) in plan::groups(data, walk, window.order[0].descending).enumerate() {
+            for obj in group {
+                budget.charge(matcher.weight)?;
+                if matcher.matches(obj) && reader.may_read(class, obj) {
+                    matched.push(obj);
+                    group_of.push(g);
+                }
+            }
+            if matched.len() >= end {
+                break;
+            }
+        }
+    }
+    let total = matched.len();
+    let end = end.min(total);
+    if window.skip >= end {
+        return Ok((Vec::new(), 0));
+    }
+    let paths: Vec<(Path, bool)> = window.order[1..]
         .iter()
-        .map(|&j| matched[candidates[j]])
+        .map(|k| (Path::for_reader(&k.key, store, class, reader), k.descending))
         .collect();
-    Ok((rows, total))
+    let candidates: Vec<usize> = (0..total).collect();
+    let by_first = |a: usize, b: usize| group_of[a].cmp(&group_of[b]);
+    let order = sort_rest(&matched, &candidates, &paths, &by_first, budget)?;
+    let rows = order[window.skip..end]
+        .iter()
+        .map(|&j| matched[j])
+        .collect();
+    Ok((rows, 0))
 }
 
 /// A compiled `where`: subqueries already evaluated against the store.

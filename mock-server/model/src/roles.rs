@@ -39,7 +39,7 @@ pub fn check_create(store: &Store, changes: &Changes) -> Result<(), LcError> {
         roles
             .objects
             .values()
-            .any(|r| r.fields.get("name").and_then(Value::as_str) == Some(name.as_str()))
+            .any(|r| r.val("name").and_then(crate::store::Val::as_str) == Some(name.as_str()))
     });
     if taken {
         return Err(LcError::duplicate_role_name(name));

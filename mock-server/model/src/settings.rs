@@ -694,10 +694,8 @@ fn configure(data: &mut ClassData, spec: &ClassSpec) {
     if spec.default_acl.is_some() {
         data.settings.default_acl = spec.default_acl.clone();
     }
-    for keys in spec.unique_indexes() {
-        if !data.settings.unique.contains(&keys) {
-            data.settings.unique.push(keys);
-        }
+    for index in &spec.indexes {
+        data.add_index(index.keys.clone(), index.unique);
     }
 }
 
@@ -726,7 +724,7 @@ fn insert_row(
     if class == "_User" && !fields.contains_key("ACL") {
         // Like a signed-up user: the class default with `_owner` as the user, else
         // public read and the user's own write.
-        fields.insert("ACL".into(), crate::users::default_acl(store, &id));
+        fields.insert("ACL".into(), crate::users::new_user_acl(store, &id));
     }
     let changes = Changes::parse(&fields, false).map_err(|e| cx.lc(at, e))?;
     let mut obj = objects::preview_create(store, class, &changes, &Principal::master())
@@ -739,7 +737,7 @@ fn insert_row(
             "the session token is already taken",
         ));
     }
-    obj.id = id.clone();
+    obj.id = id.as_str().into();
     obj.created_at = created_at;
     obj.updated_at = updated_at;
     objects::insert_new(store, class, &obj, &changes.keys());
@@ -1037,13 +1035,13 @@ mod tests {
             "2024-01-02T03:04:05.678Z"
         );
         assert_eq!(b1.updated_at, b1.created_at);
-        assert_eq!(b1.fields["ACL"], objects::default_acl());
+        assert_eq!(b1.to_map()["ACL"], objects::public_acl());
         let bar = s
             .class("Business")
             .unwrap()
             .objects
             .values()
-            .find(|o| o.fields["name"] == "Bar")
+            .find(|o| o.to_map()["name"] == "Bar")
             .unwrap();
         assert_eq!(bar.id.len(), 24);
         assert!(
@@ -1100,10 +1098,10 @@ mod tests {
         apply_one(&mut s, "_User", f).unwrap();
         let u = s.object("_User", "u1").unwrap();
         assert_eq!(
-            u.fields["ACL"],
+            u.to_map()["ACL"],
             json!({"u1": {"read": true, "write": true}, "*": {"read": true}})
         );
-        assert!(!u.fields.contains_key("password") && !u.fields.contains_key("sessionToken"));
+        assert!(!u.to_map().contains_key("password") && !u.to_map().contains_key("sessionToken"));
         assert_eq!(s.session_user("tok1"), Some("u1"));
     }
 

@@ -2,33 +2,86 @@
 //! generator every write uses. One `Store` is one LeanCloud app.
 
 use crate::ids::{Clock, IdGen, SeededIds, SystemClock};
+use imbl::{HashMap, OrdSet};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub(crate) mod index;
+pub mod keys;
+pub mod packed;
+mod rows;
+
+pub use keys::Key;
+pub use packed::{Packed, Val};
+pub use rows::Rows;
+
+/// An object id: 24 characters, held inline wherever a row is named (maps, indexes).
+pub type Id = compact_str::CompactString;
+
 /// One stored object. `fields` holds the client's fields in wire form (typed values as
-/// `__type` JSON), including `ACL`; relation fields hold the `Relation` marker.
+/// `__type` JSON), including `ACL`; relation fields hold the `Relation` marker. Stored
+/// rows are shared (`Arc`) and never changed in place: a write stores a new one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredObject {
-    pub id: String,
+    pub id: Id,
     pub created_at: i64,
     pub updated_at: i64,
-    pub fields: Map<String, Value>,
+    pub fields: Packed,
 }
 
 impl StoredObject {
+    pub fn new(
+        id: impl Into<Id>,
+        created_at: i64,
+        updated_at: i64,
+        fields: &Map<String, Value>,
+    ) -> StoredObject {
+        StoredObject {
+            id: id.into(),
+            created_at,
+            updated_at,
+            fields: Packed::from_map(fields),
+        }
+    }
+
     /// A field by name, built-ins included (`objectId`, `createdAt`, `updatedAt` as the
     /// strings the wire shows).
     pub fn get(&self, key: &str) -> Option<Value> {
         match key {
-            "objectId" => Some(Value::String(self.id.clone())),
+            "objectId" => Some(Value::String(self.id.to_string())),
             "createdAt" => Some(Value::String(leancloud::value::format_date(
                 self.created_at,
             ))),
             "updatedAt" => Some(Value::String(leancloud::value::format_date(
                 self.updated_at,
             ))),
-            _ => self.fields.get(key).cloned(),
+            _ => self.field(key),
+        }
+    }
+
+    /// A stored field as JSON.
+    pub fn field(&self, key: &str) -> Option<Value> {
+        self.fields.object().get(key).map(Val::to_json)
+    }
+
+    /// A stored field, read in place.
+    pub fn val(&self, key: &str) -> Option<Val<'_>> {
+        self.fields.object().get(key)
+    }
+
+    /// The stored fields as JSON.
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.fields.to_map()
+    }
+
+    /// The same object with other fields.
+    pub fn with_fields(&self, fields: &Map<String, Value>) -> StoredObject {
+        StoredObject {
+            id: self.id.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            fields: Packed::from_map(fields),
         }
     }
 }
@@ -61,27 +114,79 @@ pub struct ClassSettings {
     pub default_acl: Option<Value>,
     /// Unique indexes, each a list of keys whose values together must be unique.
     pub unique: Vec<Vec<String>>,
+    /// Other indexes (`indexes.json`), each a list of keys. Each key is indexed on its own
+    /// (see [`Rows`]); the list is kept as given.
+    pub indexes: Vec<Vec<String>>,
 }
 
-/// One class: its objects in id order (ids are time-based, so this is creation order),
-/// its columns and its settings.
+/// One class: its objects in id order (ids are time-based, so this is creation order)
+/// with their indexes, its columns and its settings.
 #[derive(Debug, Clone, Default)]
 pub struct ClassData {
-    pub objects: BTreeMap<String, StoredObject>,
+    /// Read here; written through [`ClassData::insert`] and [`ClassData::remove`], which
+    /// keep the indexes in step.
+    pub objects: Rows,
     pub columns: BTreeMap<String, Column>,
     pub settings: ClassSettings,
+}
+
+/// Columns a built-in class is indexed on from the start: what its own rules look up on
+/// every sign-up and log-in (`users`, `roles`).
+fn built_in_indexes(class: &str) -> &'static [&'static str] {
+    match class {
+        "_User" => &["username", "email", "mobilePhoneNumber"],
+        "_Role" => &["name"],
+        _ => &[],
+    }
 }
 
 impl ClassData {
     /// An empty class with the settings a new class gets.
     pub fn new(name: &str) -> Self {
-        ClassData {
+        let mut data = ClassData {
             settings: ClassSettings {
                 permissions: crate::access::ClassPermissions::default_for(name),
                 ..ClassSettings::default()
             },
             ..ClassData::default()
+        };
+        let built_in = built_in_indexes(name)
+            .iter()
+            .map(|k| rows::field_column(k))
+            .collect();
+        data.objects.index(built_in, Vec::new());
+        data
+    }
+
+    /// Store a row (replacing the one with its id), indexes included.
+    pub fn insert(&mut self, obj: StoredObject) -> Option<Arc<StoredObject>> {
+        self.objects.put(obj)
+    }
+
+    /// Take a row out, indexes included.
+    pub fn remove(&mut self, id: &str) -> Option<Arc<StoredObject>> {
+        self.objects.take(id)
+    }
+
+    /// Every row out; the indexes stay defined.
+    pub fn clear(&mut self) {
+        self.objects.clear();
+    }
+
+    /// Index `keys`: a unique index enforces them together (137); any index makes each of
+    /// its keys one the query planner can look rows up by. Existing rows are indexed now.
+    pub fn add_index(&mut self, keys: Vec<String>, unique: bool) {
+        let columns = keys.iter().map(|k| rows::field_column(k)).collect();
+        let list = if unique {
+            &mut self.settings.unique
+        } else {
+            &mut self.settings.indexes
+        };
+        if !list.contains(&keys) {
+            list.push(keys.clone());
         }
+        let unique_keys = if unique { vec![keys] } else { Vec::new() };
+        self.objects.index(columns, unique_keys);
     }
 }
 
@@ -91,26 +196,40 @@ pub const INITIAL_CLASSES: &[&str] = &["_User", "_Role", "_File", "_Installation
 /// Relation membership: (owner class, owner id, key) -> target ids.
 pub type RelationKey = (String, String, String);
 
-/// A copy of everything an app holds (not its clock or ids), to return to later.
+/// Everything an app holds (not its clock or ids), as persistent maps: copying it copies
+/// a few pointers, whatever the size of the data, and the copy and the original share
+/// everything neither has changed since.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
-    classes: HashMap<String, ClassData>,
-    relations: HashMap<RelationKey, BTreeSet<String>>,
+    classes: HashMap<String, Arc<ClassData>>,
+    relations: HashMap<RelationKey, OrdSet<String>>,
     sessions: HashMap<String, String>,
     passwords: HashMap<String, String>,
     login_failures: HashMap<String, Vec<i64>>,
+    services: Services,
+}
+
+/// The state of the platform's services beside storage (what the app sent, codes it
+/// handed out, ...). Every part is a persistent structure, so it goes with snapshots,
+/// forks and resets at no cost; a new service adds its part here and nowhere else.
+#[derive(Debug, Clone, Default)]
+pub struct Services {
+    /// Everything the app would have sent to the outside world.
+    pub outbox: crate::outbox::Outbox,
 }
 
 /// One app's storage.
 pub struct Store {
-    pub classes: HashMap<String, ClassData>,
-    pub relations: HashMap<RelationKey, BTreeSet<String>>,
+    pub classes: HashMap<String, Arc<ClassData>>,
+    pub relations: HashMap<RelationKey, OrdSet<String>>,
     /// Session token -> user objectId.
     pub sessions: HashMap<String, String>,
     /// User objectId -> password hash. Never in the user's fields, so never rendered.
     pub passwords: HashMap<String, String>,
     /// User objectId -> times (ms) of recent failed log-ins, for the lockout (219).
     pub login_failures: HashMap<String, Vec<i64>>,
+    /// The services beside storage: the outbox, ...
+    pub services: Services,
     /// The cost of new password hashes (cheap by default: see `PasswordHashing`).
     pub hashing: crate::users::PasswordHashing,
     pub clock: Arc<dyn Clock>,
@@ -140,6 +259,7 @@ impl Store {
             sessions: HashMap::new(),
             passwords: HashMap::new(),
             login_failures: HashMap::new(),
+            services: Services::default(),
             hashing: crate::users::PasswordHashing::default(),
             clock,
             ids,
@@ -156,14 +276,15 @@ impl Store {
         self.sessions.clear();
         self.passwords.clear();
         self.login_failures.clear();
+        self.services = Services::default();
         for class in INITIAL_CLASSES {
             self.classes
-                .insert(class.to_string(), ClassData::new(class));
+                .insert(class.to_string(), Arc::new(ClassData::new(class)));
         }
     }
 
     pub fn class(&self, name: &str) -> Option<&ClassData> {
-        self.classes.get(name)
+        self.classes.get(name).map(Arc::as_ref)
     }
 
     pub fn object(&self, class: &str, id: &str) -> Option<&StoredObject> {
@@ -171,12 +292,12 @@ impl Store {
     }
 
     /// Target ids of a relation field, empty when none.
-    pub fn relation_targets(&self, class: &str, id: &str, key: &str) -> Option<&BTreeSet<String>> {
+    pub fn relation_targets(&self, class: &str, id: &str, key: &str) -> Option<&OrdSet<String>> {
         self.relations
             .get(&(class.to_string(), id.to_string(), key.to_string()))
     }
 
-    /// Everything the app holds now.
+    /// Everything the app holds now. Constant time, whatever the size of the data.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             classes: self.classes.clone(),
@@ -184,10 +305,11 @@ impl Store {
             sessions: self.sessions.clone(),
             passwords: self.passwords.clone(),
             login_failures: self.login_failures.clone(),
+            services: self.services.clone(),
         }
     }
 
-    /// Put back what a snapshot held (keeps clock and ids).
+    /// Put back what a snapshot held (keeps clock and ids). Constant time.
     pub fn restore(&mut self, snapshot: &Snapshot) {
         let s = snapshot.clone();
         self.classes = s.classes;
@@ -195,13 +317,43 @@ impl Store {
         self.sessions = s.sessions;
         self.passwords = s.passwords;
         self.login_failures = s.login_failures;
+        self.services = s.services;
     }
 
-    /// The class, created with a new class's settings if it does not exist yet.
+    /// A new, independent app holding what this one holds now: the same data (shared
+    /// until either changes it), clock and password cost, and ids of its own.
+    /// Constant time, whatever the size of the data.
+    pub fn fork(&self) -> Store {
+        let mut store = Store {
+            classes: HashMap::new(),
+            relations: HashMap::new(),
+            sessions: HashMap::new(),
+            passwords: HashMap::new(),
+            login_failures: HashMap::new(),
+            services: Services::default(),
+            hashing: self.hashing,
+            clock: self.clock.clone(),
+            ids: self.ids.fork(),
+        };
+        store.restore(&self.snapshot());
+        store
+    }
+
+    /// The class, created with a new class's settings if it does not exist yet. A class
+    /// shared with a snapshot or a fork is copied first (its rows and indexes are
+    /// persistent maps, so that copies a few pointers).
     pub fn class_mut(&mut self, name: &str) -> &mut ClassData {
-        self.classes
+        let data = self
+            .classes
             .entry(name.to_string())
-            .or_insert_with(|| ClassData::new(name))
+            .or_insert_with(|| Arc::new(ClassData::new(name)));
+        Arc::make_mut(data)
+    }
+
+    /// Store a row in `class` (replacing the one with its id), the class coming into
+    /// being if need be. Checks nothing: for seeding and tests.
+    pub fn insert_object(&mut self, class: &str, obj: StoredObject) {
+        self.class_mut(class).insert(obj);
     }
 
     /// The user a session token belongs to.

@@ -3,6 +3,7 @@
 
 use super::routes::Call;
 use super::{HandlerResult, Reply};
+use lc_model::outbox::{Channel, Filter};
 use leancloud::LcError;
 use serde_json::json;
 
@@ -20,6 +21,31 @@ pub fn reset(call: &Call<'_>) -> HandlerResult {
         return Err(LcError::master_key_required());
     }
     call.api.reset();
+    Ok(Reply::ok(json!({})))
+}
+
+/// `POST /__mock/snapshots` with `{"name": "<name>"}`: keep what the app holds now under
+/// that name. Constant time, whatever the data's size.
+pub fn save_snapshot(call: &Call<'_>) -> HandlerResult {
+    if !call.ctx.is_master() {
+        return Err(LcError::master_key_required());
+    }
+    let name = call
+        .body
+        .get("name")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| LcError::invalid_json_detail("expected {\"name\": \"<snapshot name>\"}"))?;
+    call.api.save_snapshot(name)?;
+    Ok(Reply::ok(json!({"name": name})))
+}
+
+/// `POST /__mock/snapshots/<name>/restore`: return the app to that snapshot (404, code
+/// 101, for a name never saved).
+pub fn restore_snapshot(call: &Call<'_>) -> HandlerResult {
+    if !call.ctx.is_master() {
+        return Err(LcError::master_key_required());
+    }
+    call.api.restore_snapshot(call.param(0))?;
     Ok(Reply::ok(json!({})))
 }
 
@@ -68,5 +94,38 @@ pub fn clear_traces(call: &Call<'_>) -> HandlerResult {
         return Err(LcError::master_key_required());
     }
     call.api.clear_traces();
+    Ok(Reply::ok(json!({})))
+}
+
+/// `GET /__mock/outbox[?channel=sms|email|push|captcha][&to=...][&purpose=...]`:
+/// `{"results": [...]}`, what the app would have sent, oldest first (see
+/// `lc_model::outbox`). An unknown channel is 400 with code 107.
+pub fn outbox(call: &Call<'_>) -> HandlerResult {
+    if !call.ctx.is_master() {
+        return Err(LcError::master_key_required());
+    }
+    let q = &call.request;
+    let channel = match q.query_param("channel") {
+        None | Some("") => None,
+        Some(name) => Some(Channel::parse(name).ok_or_else(|| {
+            LcError::invalid_json_detail("channel is one of sms, email, push, captcha")
+        })?),
+    };
+    let filter = Filter {
+        channel,
+        to: q.query_param("to").map(str::to_string),
+        purpose: q.query_param("purpose").map(str::to_string),
+    };
+    let messages = call.api.outbox(&filter);
+    let shown: Vec<&lc_model::outbox::Message> = messages.iter().map(AsRef::as_ref).collect();
+    Ok(Reply::ok(json!({"results": shown})))
+}
+
+/// `DELETE /__mock/outbox`: forget what the outbox holds.
+pub fn clear_outbox(call: &Call<'_>) -> HandlerResult {
+    if !call.ctx.is_master() {
+        return Err(LcError::master_key_required());
+    }
+    call.api.clear_outbox();
     Ok(Reply::ok(json!({})))
 }

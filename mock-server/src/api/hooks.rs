@@ -1,4 +1,6 @@
-//! The hook chain: what a write fires, as the real platform fires it (protocol notes §5).
+//! The hook chain: which hooks a write may fire and how each is called, as the real
+//! platform calls them (protocol notes §5). When they fire is the write pipeline's
+//! (`pipeline`):
 //!
 //! ```text
 //! create: checks -> beforeSave (its object is what gets stored) -> checks again, insert -> afterSave
@@ -20,9 +22,6 @@
 use super::cloud::{CloudCode, EngineFailure, MAX_HOOK_DEPTH, Scope, current_scope};
 use super::routes::Call;
 use super::trace::RequestNode;
-use lc_model::objects::{self, Changes};
-use lc_model::render::{self, View};
-use lc_model::{Store, StoredObject};
 use leancloud::cloud::HookKind;
 use leancloud::{LcError, Request, Response};
 use serde_json::{Map, Value};
@@ -236,49 +235,6 @@ impl<'a> Hooks<'a> {
             },
         );
     }
-
-    /// After a write: if `kind` runs, fire it with the object `object` reads from the
-    /// store and the requesting user, once the store is unlocked.
-    pub fn after_write(
-        &self,
-        kind: HookKind,
-        store: impl std::ops::Deref<Target = Store>,
-        object: impl FnOnce(&Store) -> Option<Value>,
-    ) {
-        if !self.wants(kind) {
-            return;
-        }
-        let object = object(&store);
-        let user = user_json(self.call, &store);
-        drop(store);
-        if let Some(object) = object {
-            self.after(kind, object, user);
-        }
-    }
-
-    /// beforeUpdate of an update of `id` with `changes`, when it runs: the hook gets the
-    /// object as the update would leave it, with `_updatedKeys`; it may only refuse.
-    pub fn before_update(
-        &self,
-        id: &str,
-        changes: &Changes,
-        condition: Option<&Value>,
-    ) -> Result<(), LcError> {
-        if !self.wants(HookKind::BeforeUpdate) {
-            return Ok(());
-        }
-        let class = self.class.as_str();
-        let (sent, user) = {
-            let store = self.call.api.read_store();
-            let who = self.call.principal(&store)?;
-            let preview = objects::preview_update(&store, class, id, changes, condition, &who)?;
-            (
-                updated_object_json(&store, class, &preview.after, &preview.keys),
-                user_json(self.call, &store),
-            )
-        };
-        self.before(HookKind::BeforeUpdate, sent, user).map(|_| ())
-    }
 }
 
 fn too_deep(class: &str, kind: HookKind) -> String {
@@ -355,68 +311,6 @@ fn read_answer(result: Result<Response, EngineFailure>) -> Result<Value, HookErr
         }
         (status, _) => Err(HookError::Invalid(status, snippet())),
     }
-}
-
-/// An object as a hook receives it: every field with typed values, its `ACL`,
-/// `objectId`, `createdAt` and `updatedAt` (hidden columns too: the platform is not a
-/// client).
-pub(super) fn object_json(store: &Store, class: &str, obj: &StoredObject) -> Value {
-    let view = View {
-        return_acl: true,
-        ..View::default()
-    };
-    // Without `keys` or `include` a rendering costs one unit of work: never refused.
-    render::render(store, class, obj, &view, &|_: &str, _: &StoredObject| true).unwrap_or_default()
-}
-
-/// The user whose session made the request, with their `sessionToken`, as hooks get it.
-pub(super) fn user_json(call: &Call<'_>, store: &Store) -> Option<Value> {
-    let token = call.ctx.session.as_deref()?;
-    let id = store.session_user(token)?;
-    let user = store.object("_User", id)?;
-    let mut out = object_json(store, "_User", user);
-    if let Some(map) = out.as_object_mut() {
-        map.insert("sessionToken".into(), Value::String(token.to_string()));
-    }
-    Some(out)
-}
-
-/// The object a beforeSave gets: the object to create, without `objectId`, `createdAt`
-/// and `updatedAt`; the ACL only when the request gave one (the class default is applied
-/// when the object is stored).
-pub(super) fn new_object_json(
-    store: &Store,
-    class: &str,
-    obj: &StoredObject,
-    acl_given: bool,
-) -> Value {
-    let mut out = object_json(store, class, obj);
-    if let Some(map) = out.as_object_mut() {
-        for key in ["objectId", "createdAt", "updatedAt"] {
-            map.remove(key);
-        }
-        if !acl_given {
-            map.remove("ACL");
-        }
-    }
-    out
-}
-
-/// An update hook's object: the object with the update applied, and `_updatedKeys`.
-pub(super) fn updated_object_json(
-    store: &Store,
-    class: &str,
-    obj: &StoredObject,
-    keys: &[String],
-) -> Value {
-    let mut out = object_json(store, class, obj);
-    if let Some(map) = out.as_object_mut() {
-        map.insert(
-            "_updatedKeys".into(),
-            Value::Array(keys.iter().cloned().map(Value::String).collect()),
-        );
-    }
-    out
 }
 
 /// The create body to store after a beforeSave answered `returned`: the answer is the

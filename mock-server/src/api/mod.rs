@@ -1,5 +1,8 @@
 //! The api layer: authenticate, route, call the model, render. One routes table
-//! ([`routes::ROUTES`]); handlers are thin and named after the model functions they call.
+//! ([`routes::ROUTES`]); handlers are thin and named after the model functions they call:
+//! they parse the request, run a read or a write, and render the answer with
+//! `lc_model::presentation`. Every write of an object runs through one pipeline
+//! (`pipeline`: check -> before-hook -> write -> after-hook; the writes are in `writes`).
 //!
 //! The store sits behind a `std::sync::RwLock`. Reads (fetches, queries, previews for
 //! hooks) take it shared, so they run side by side and a long query holds up no other
@@ -14,16 +17,21 @@ pub mod cloud;
 mod control;
 mod hooks;
 mod objects;
+mod pipeline;
 mod roles;
 pub mod routes;
 mod schemas;
 pub mod trace;
 mod users;
+mod writes;
 
 use lc_model::Store;
+use lc_model::limits::{MAX_SNAPSHOT_NAME_BYTES, MAX_SNAPSHOTS};
+use lc_model::store::Snapshot;
 use leancloud::{LcError, Request, Response, Transport};
 use serde_json::{Map, Value};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use auth::{Ctx, Privilege};
 
@@ -55,8 +63,12 @@ impl Default for AppConfig {
 pub struct Api {
     config: AppConfig,
     store: RwLock<Store>,
-    /// What the app held when it was made (settings and fixture rows), for `reset`.
-    initial: lc_model::store::Snapshot,
+    /// What the app held when it was made (settings and fixture rows), or when it was
+    /// forked from another, for `reset`.
+    initial: Snapshot,
+    /// Snapshots saved by name (`POST /__mock/snapshots`), at most
+    /// [`lc_model::limits::MAX_SNAPSHOTS`].
+    snapshots: Mutex<BTreeMap<String, Snapshot>>,
     /// The app's cloud code, once attached.
     cloud: std::sync::OnceLock<cloud::CloudCode>,
     /// What every request ran (see [`trace`]).
@@ -109,9 +121,77 @@ impl Api {
             config,
             initial: store.snapshot(),
             store: RwLock::new(store),
+            snapshots: Mutex::default(),
             cloud: std::sync::OnceLock::new(),
             traces: trace::Traces::default(),
         }
+    }
+
+    /// A new, independent app with this one's keys and everything it holds now: a fork.
+    /// Its data is shared with this app until either writes (a write copies only the
+    /// path to what it changes), so forking costs the same whatever the data's size.
+    /// The fork has its own ids, no cloud code (attach it), no traces and no named
+    /// snapshots; its `reset` returns it to what it held when it was forked.
+    ///
+    /// A suite loads large database settings once ([`crate::settings::shared_app`]) and
+    /// gives each test a fork.
+    pub fn fork(&self) -> Api {
+        let store = self.read_store().fork();
+        Api {
+            config: self.config.clone(),
+            initial: store.snapshot(),
+            store: RwLock::new(store),
+            snapshots: Mutex::default(),
+            cloud: std::sync::OnceLock::new(),
+            traces: trace::Traces::default(),
+        }
+    }
+
+    /// Everything the app holds now (constant time), for [`Api::restore`].
+    pub fn snapshot(&self) -> Snapshot {
+        self.read_store().snapshot()
+    }
+
+    /// Return the app to a snapshot (constant time).
+    pub fn restore(&self, snapshot: &Snapshot) {
+        self.store().restore(snapshot);
+    }
+
+    /// Keep what the app holds now under `name` (replacing a snapshot of that name):
+    /// `POST /__mock/snapshots`. A name is 1 to [`MAX_SNAPSHOT_NAME_BYTES`] bytes; an
+    /// app keeps [`MAX_SNAPSHOTS`] names at most.
+    pub fn save_snapshot(&self, name: &str) -> Result<(), LcError> {
+        if name.is_empty() || name.len() > MAX_SNAPSHOT_NAME_BYTES {
+            return Err(LcError::invalid_json_detail(format!(
+                "a snapshot name is 1 to {MAX_SNAPSHOT_NAME_BYTES} bytes"
+            )));
+        }
+        let snapshot = self.snapshot();
+        let mut kept = self.snapshots.lock().unwrap_or_else(|e| e.into_inner());
+        if !kept.contains_key(name) && kept.len() >= MAX_SNAPSHOTS {
+            return Err(LcError::generic(format!(
+                "The app keeps {MAX_SNAPSHOTS} snapshots at most; reuse a name."
+            )));
+        }
+        kept.insert(name.to_string(), snapshot);
+        Ok(())
+    }
+
+    /// Return the app to the snapshot saved as `name`:
+    /// `POST /__mock/snapshots/<name>/restore`. An unknown name is 404 with code 101,
+    /// the service's answer for a thing that does not exist (its "object not found").
+    pub fn restore_snapshot(&self, name: &str) -> Result<(), LcError> {
+        let snapshot = self
+            .snapshots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+            .ok_or_else(|| {
+                LcError::new(404, 101, format!("Could not find the snapshot '{name}'."))
+            })?;
+        self.restore(&snapshot);
+        Ok(())
     }
 
     pub fn config(&self) -> &AppConfig {
@@ -245,6 +325,38 @@ impl Api {
         self.traces.clear();
     }
 
+    /// What the app would have sent to the outside world (SMS, email, push, captcha),
+    /// oldest first, as `filter` asks (see [`lc_model::outbox`]).
+    pub fn outbox(&self, filter: &lc_model::outbox::Filter) -> Vec<Arc<lc_model::outbox::Message>> {
+        self.read_store().services.outbox.list(filter)
+    }
+
+    /// The newest message `filter` asks for: the SMS code a test goes on with, say.
+    pub fn last_message(
+        &self,
+        filter: &lc_model::outbox::Filter,
+    ) -> Option<Arc<lc_model::outbox::Message>> {
+        self.read_store().services.outbox.last(filter)
+    }
+
+    /// Keep a message the app would have sent on `channel`, stamped with the app's clock.
+    /// Every flow that reaches the outside world (SMS, email, push, captcha) goes through
+    /// here, so tests, Gherkin steps and the console read one place.
+    pub fn send_message(
+        &self,
+        channel: lc_model::outbox::Channel,
+        draft: lc_model::outbox::Draft,
+    ) -> Arc<lc_model::outbox::Message> {
+        let mut store = self.store();
+        let now = store.clock.now_ms();
+        store.services.outbox.send(channel, draft, now)
+    }
+
+    /// Forget what the outbox holds (a reset does too).
+    pub fn clear_outbox(&self) {
+        self.store().services.outbox.clear();
+    }
+
     /// The app's cloud code, if any is attached.
     pub fn cloud(&self) -> Option<&cloud::CloudCode> {
         self.cloud.get()
@@ -266,7 +378,7 @@ impl Api {
     /// Return the app to how it started: the classes, settings and rows it was made
     /// with (an empty app for [`Api::new`]).
     pub fn reset(&self) {
-        self.store().restore(&self.initial);
+        self.restore(&self.initial);
     }
 
     /// Answer one HTTP request.

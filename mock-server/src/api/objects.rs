@@ -1,18 +1,19 @@
-//! `/1.1/classes/...` and `/1.1/scan/...`: thin handlers over `lc_model::objects` and
-//! `lc_model::query`.
+//! `/1.1/classes/...` and `/1.1/scan/...`: thin handlers. Writes run through the write
+//! pipeline (`writes`), reads call `lc_model::objects` and `lc_model::query`; answers are
+//! rendered by `lc_model::presentation::client`.
 
+use super::pipeline::Pipeline;
 use super::routes::Call;
+use super::writes::{CreateObject, DeleteObject, UpdateObject};
 use super::{HandlerResult, Reply, hooks};
 use lc_model::objects::{self, Changes};
+use lc_model::presentation::{View, client};
 use lc_model::query::{self, FindParams, OrderKey};
-use lc_model::render::{self, View};
-use lc_model::{Principal, Store, StoredObject};
 use leancloud::LcError;
-use leancloud::cloud::HookKind;
 use serde_json::{Map, Value, json};
 
 /// `?fetchWhenSave=true`, or `?new=true` as the JavaScript SDK sends it.
-fn fetch_when_save(call: &Call<'_>) -> bool {
+pub(super) fn fetch_when_save(call: &Call<'_>) -> bool {
     call.flag("fetchWhenSave") || call.flag("new")
 }
 
@@ -26,62 +27,27 @@ pub(super) fn condition(call: &Call<'_>) -> Result<Option<Value>, LcError> {
     }
 }
 
-/// An object as `who` sees it: the view's projection, includes they may read, hidden
-/// columns left out (124 when the includes cost too much).
-pub(super) fn show(
-    store: &Store,
-    class: &str,
-    obj: &StoredObject,
-    view: &View,
-    who: &Principal,
-) -> Result<Value, LcError> {
-    let mut out = render::render(store, class, obj, view, who)?;
-    objects::present(store, class, &mut out, who, view.keys.as_deref());
-    Ok(out)
-}
-
 /// `POST /1.1/classes/<Class>`: 201 with `objectId` and `createdAt` (the whole object
 /// with `fetchWhenSave`), and a relative `Location`. Fires beforeSave (whose answer is
 /// what gets stored) and afterSave.
 pub fn create_object(call: &Call<'_>) -> HandlerResult {
     let class = call.param(0);
-    let mut changes = Changes::parse(call.body, false)?;
-    let hooks = hooks::for_write(call, class, &changes.flags);
-    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::BeforeSave)) {
-        let (sent, user) = {
-            let store = call.api.read_store();
-            let who = call.principal(&store)?;
-            let preview = objects::preview_create_for_hook(&store, class, &changes, &who)?;
-            let acl_given = call.body.contains_key("ACL");
-            (
-                hooks::new_object_json(&store, class, &preview, acl_given),
-                hooks::user_json(call, &store),
-            )
-        };
-        let returned = hooks.before(HookKind::BeforeSave, sent.clone(), user)?;
-        let body = hooks::body_after_before_save(call.body, &sent, &returned)?;
-        changes = Changes::parse(&body, false)?;
-    }
-    let mut store = call.api.store();
-    let who = call.principal(&store)?;
-    let obj = objects::create(&mut store, class, &changes, &who)?;
-    let body = if fetch_when_save(call) {
-        show(&store, class, &obj, &View::default(), &who)?
-    } else {
-        json!({
-            "objectId": obj.id,
-            "createdAt": leancloud::value::format_date(obj.created_at),
-        })
+    let changes = Changes::parse(call.body, false)?;
+    let pipeline = Pipeline::new(call, class, &changes.flags);
+    let write = CreateObject {
+        class,
+        body: call.body,
+        changes,
     };
-    if let Some(hooks) = &hooks {
-        hooks.after_write(HookKind::AfterSave, store, |store| {
-            Some(hooks::object_json(store, class, &obj))
-        });
-    }
-    Ok(Reply::created(
-        body,
-        format!("/1.1/classes/{class}/{}", obj.id),
-    ))
+    pipeline.run(write, |store, who, obj| {
+        let body = if fetch_when_save(call) {
+            client::object(store, class, obj, &View::default(), who)?
+        } else {
+            client::created(obj)
+        };
+        let location = format!("/1.1/classes/{class}/{}", obj.id);
+        Ok(Reply::created(body, location))
+    })
 }
 
 /// `GET /1.1/classes/<Class>/<id>`: the object, `{}` when it does not exist (`null`
@@ -92,7 +58,7 @@ pub fn get_object(call: &Call<'_>) -> HandlerResult {
     let store = call.api.read_store();
     let who = call.principal(&store)?;
     match objects::fetch(&store, class, id, &who)? {
-        Some(obj) => Ok(Reply::ok(show(&store, class, obj, &view, &who)?)),
+        Some(obj) => Ok(Reply::ok(client::object(&store, class, obj, &view, &who)?)),
         None if call.ctx.in_batch => Ok(Reply::ok(Value::Null)),
         None => Ok(Reply::ok(json!({}))),
     }
@@ -105,37 +71,16 @@ pub fn update_object(call: &Call<'_>) -> HandlerResult {
     let (class, id) = (call.param(0), call.param(1));
     let changes = Changes::parse(call.body, true)?;
     let condition = condition(call)?;
-    let hooks = hooks::for_write(call, class, &changes.flags);
-    if let Some(hooks) = &hooks {
-        hooks.before_update(id, &changes, condition.as_ref())?;
-    }
-    let mut store = call.api.store();
-    let who = call.principal(&store)?;
-    let updated = objects::update(&mut store, class, id, &changes, condition.as_ref(), &who)?;
-    if let Some(hooks) = &hooks {
-        hooks.after_write(HookKind::AfterUpdate, store, |store| {
-            Some(hooks::updated_object_json(
-                store,
-                class,
-                &updated.after,
-                &updated.keys,
-            ))
-        });
-    }
-    Ok(Reply::ok(update_reply(call, &updated)))
-}
-
-/// What an update answers: `{"updatedAt","objectId"}`, or with `fetchWhenSave` the
-/// changed fields' new values too.
-pub fn update_reply(call: &Call<'_>, updated: &objects::Updated) -> Value {
-    if fetch_when_save(call) {
-        Value::Object(objects::fetch_when_save_fields(updated))
-    } else {
-        json!({
-            "updatedAt": leancloud::value::format_date(updated.after.updated_at),
-            "objectId": updated.after.id,
-        })
-    }
+    let pipeline = Pipeline::new(call, class, &changes.flags);
+    let write = UpdateObject {
+        class,
+        id,
+        changes,
+        condition: condition.as_ref(),
+    };
+    pipeline.run(write, |_, _, updated| {
+        Ok(Reply::ok(client::updated(updated, fetch_when_save(call))))
+    })
 }
 
 /// `DELETE /1.1/classes/<Class>/<id>[,<id>...]`: `{}`. Fires beforeDelete (which may
@@ -143,32 +88,14 @@ pub fn update_reply(call: &Call<'_>, updated: &objects::Updated) -> Value {
 pub fn delete_object(call: &Call<'_>) -> HandlerResult {
     let class = call.param(0);
     let condition = condition(call)?;
-    let flags = hooks::flags_of(call.body);
-    let hooks = hooks::for_write(call, class, &flags);
+    let pipeline = Pipeline::new(call, class, &hooks::flags_of(call.body));
     for id in call.param(1).split(',').filter(|s| !s.is_empty()) {
-        if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::BeforeDelete)) {
-            let found = {
-                let store = call.api.read_store();
-                let who = call.principal(&store)?;
-                objects::preview_delete(&store, class, id, condition.as_ref(), &who)?.map(|obj| {
-                    (
-                        hooks::object_json(&store, class, obj),
-                        hooks::user_json(call, &store),
-                    )
-                })
-            };
-            if let Some((sent, user)) = found {
-                hooks.before(HookKind::BeforeDelete, sent, user)?;
-            }
-        }
-        let mut store = call.api.store();
-        let who = call.principal(&store)?;
-        let removed = objects::delete(&mut store, class, id, condition.as_ref(), &who)?;
-        if let (Some(hooks), Some(obj)) = (&hooks, removed) {
-            hooks.after_write(HookKind::AfterDelete, store, |store| {
-                Some(hooks::object_json(store, class, &obj))
-            });
-        }
+        let write = DeleteObject {
+            class,
+            id,
+            condition: condition.as_ref(),
+        };
+        pipeline.run(write, |_, _, _| Ok(()))?;
     }
     Ok(Reply::ok(json!({})))
 }
@@ -191,7 +118,7 @@ pub fn find_objects(call: &Call<'_>) -> HandlerResult {
     objects::check_find(&store, class, &who)?;
     let mut found = query::find(&store, class, &params, &who)?;
     for row in &mut found.results {
-        objects::present(&store, class, row, &who, params.view.keys.as_deref());
+        client::apply_column_rules(&store, class, row, &who, params.view.keys.as_deref());
     }
     let mut body = Map::new();
     body.insert("results".into(), Value::Array(found.results));
@@ -257,7 +184,7 @@ pub fn scan_objects(call: &Call<'_>) -> HandlerResult {
     if store.class(class).is_none() {
         return Err(LcError::class_or_object_not_found());
     }
-    let found = query::find(&store, class, &params, &|_: &str, _: &StoredObject| true)?;
+    let found = query::find(&store, class, &params, &query::Everything)?;
     let next = start + found.results.len();
     let cursor = if next < found.count.unwrap_or(0) && !found.results.is_empty() {
         Value::String(encode_cursor(next))

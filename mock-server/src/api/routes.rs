@@ -127,9 +127,17 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("POST", "/1.1/functions/:name", cloud::call_function),
     ("POST", "/1.1/call/:name", cloud::call_function),
     ("POST", "/__mock/reset", control::reset),
+    ("POST", "/__mock/snapshots", control::save_snapshot),
+    (
+        "POST",
+        "/__mock/snapshots/:name/restore",
+        control::restore_snapshot,
+    ),
     ("POST", "/__mock/idle", control::idle),
     ("GET", "/__mock/traces", control::traces),
     ("DELETE", "/__mock/traces", control::clear_traces),
+    ("GET", "/__mock/outbox", control::outbox),
+    ("DELETE", "/__mock/outbox", control::clear_outbox),
 ];
 
 fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {

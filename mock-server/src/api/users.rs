@@ -1,45 +1,21 @@
 //! `/1.1/users`, `/1.1/login` and the user parts of `/1.1/classes/_User`: thin handlers
-//! over `lc_model::users`.
+//! over `lc_model::users`; sign-up and updates run through the write pipeline (`writes`).
 //!
 //! Passwords are hashed before the store's lock is taken and verified on a hash cloned
 //! out of it, so a slow hash never holds up other requests. Every user shown goes
-//! through `objects::present` (no hidden column, never `password`); `sessionToken` is
-//! added only for the user themselves.
+//! through `presentation::client::user` (no hidden column, never `password`);
+//! `sessionToken` is added only for the user themselves.
 
+use super::pipeline::Pipeline;
 use super::routes::Call;
+use super::writes::{self, UpdateUser};
 use super::{HandlerResult, Reply, hooks, objects as object_handlers};
 use lc_model::objects;
-use lc_model::render::View;
-use lc_model::users::{self, LogIn, PasswordHashing, SignUp, UserChanges};
-use lc_model::{Principal, Store, StoredObject};
+use lc_model::presentation::{View, client, hook};
+use lc_model::users::{self, LogIn, SignUp, UserChanges};
 use leancloud::LcError;
 use leancloud::cloud::HookKind;
 use serde_json::{Value, json};
-
-/// Hash a password with the app's cost ([`lc_model::Store::hashing`]), without holding
-/// the store's lock while hashing.
-fn hash(call: &Call<'_>, password: Option<&str>) -> Result<Option<String>, LcError> {
-    let Some(password) = password else {
-        return Ok(None);
-    };
-    let hashing: PasswordHashing = call.api.read_store().hashing;
-    hashing.hash(password).map(Some)
-}
-
-/// A user as `who` sees it, with `token` as its `sessionToken` when given.
-fn show(
-    store: &Store,
-    user: &StoredObject,
-    view: &View,
-    who: &Principal,
-    token: Option<&str>,
-) -> Result<Value, LcError> {
-    let mut out = object_handlers::show(store, users::CLASS, user, view, who)?;
-    if let (Some(token), Some(map)) = (token, out.as_object_mut()) {
-        map.insert("sessionToken".into(), Value::String(token.to_string()));
-    }
-    Ok(out)
-}
 
 /// The same call with `_User` as its first parameter, for the generic object handlers.
 fn as_user_class<'a>(call: &'a Call<'a>) -> Call<'a> {
@@ -47,54 +23,25 @@ fn as_user_class<'a>(call: &'a Call<'a>) -> Call<'a> {
 }
 
 /// `POST /1.1/users` and `POST /1.1/classes/_User`: sign up (201, the whole user with
-/// its `sessionToken`), or log in by a linked account (200).
+/// its `sessionToken`), or log in by a linked account (200). Fires beforeSave (shown the
+/// new user without the password; its answer is what gets stored) and afterSave, only
+/// for a new user.
 pub fn sign_up(call: &Call<'_>) -> HandlerResult {
-    let mut request = SignUp::parse(call.body)?;
-    let fail_on_not_exist = call.flag("failOnNotExist");
-    let hooks = hooks::for_write(call, users::CLASS, &request.changes.flags);
-    if let Some(hooks) = hooks.as_ref().filter(|h| h.wants(HookKind::BeforeSave)) {
-        let preview = {
-            let store = call.api.read_store();
-            let who = call.principal_ignoring_unknown_token(&store);
-            users::preview_sign_up(&store, &request, &who, fail_on_not_exist)?.map(|user| {
-                let acl_given = call.body.contains_key("ACL");
-                (
-                    hooks::new_object_json(&store, users::CLASS, &user, acl_given),
-                    hooks::user_json(call, &store),
-                )
-            })
-        };
-        if let Some((sent, user)) = preview {
-            let returned = hooks.before(HookKind::BeforeSave, sent.clone(), user)?;
-            let mut body = hooks::body_after_before_save(call.body, &sent, &returned)?;
-            // The password never goes to the hook; it is still the one to set.
-            if let Some(password) = call.body.get("password") {
-                body.insert("password".into(), password.clone());
-            }
-            request = SignUp::parse(&body)?;
+    let request = SignUp::parse(call.body)?;
+    let pipeline = Pipeline::new(call, users::CLASS, &request.changes.flags);
+    let write = writes::SignUp::new(call.body, request, call.flag("failOnNotExist"));
+    pipeline.run(write, |store, who, out| {
+        let body = client::user(store, &out.user, &View::default(), who, Some(&out.token))?;
+        if !out.created {
+            return Ok(Reply::ok(body));
         }
-    }
-    let password_hash = hash(call, request.password.as_deref())?;
-    let mut store = call.api.store();
-    let who = call.principal_ignoring_unknown_token(&store);
-    let out = users::sign_up(&mut store, &request, password_hash, &who, fail_on_not_exist)?;
-    let body = show(&store, &out.user, &View::default(), &who, Some(&out.token))?;
-    if !out.created {
-        return Ok(Reply::ok(body));
-    }
-    if let Some(hooks) = &hooks {
-        hooks.after_write(HookKind::AfterSave, store, |store| {
-            store
-                .object(users::CLASS, &out.user.id)
-                .map(|u| hooks::object_json(store, users::CLASS, u))
-        });
-    }
-    let location = if call.request.path.starts_with("/1.1/classes/") {
-        format!("/1.1/classes/_User/{}", out.user.id)
-    } else {
-        format!("/1.1/users/{}", out.user.id)
-    };
-    Ok(Reply::created(body, location))
+        let location = if call.request.path.starts_with("/1.1/classes/") {
+            format!("/1.1/classes/_User/{}", out.user.id)
+        } else {
+            format!("/1.1/users/{}", out.user.id)
+        };
+        Ok(Reply::created(body, location))
+    })
 }
 
 /// `POST /1.1/login`: the user with their session token.
@@ -110,7 +57,7 @@ pub fn log_in(call: &Call<'_>) -> HandlerResult {
             let store = call.api.read_store();
             store
                 .object(users::CLASS, &id)
-                .map(|u| hooks::object_json(&store, users::CLASS, u))
+                .map(|u| hook::object(&store, u))
         };
         if let Some(object) = object {
             hooks
@@ -126,7 +73,7 @@ pub fn log_in(call: &Call<'_>) -> HandlerResult {
     let mut store = call.api.store();
     let out = users::log_in_succeeded(&mut store, &id)?;
     let who = call.principal_ignoring_unknown_token(&store);
-    Ok(Reply::ok(show(
+    Ok(Reply::ok(client::user(
         &store,
         &out.user,
         &View::default(),
@@ -146,7 +93,13 @@ pub fn current_user(call: &Call<'_>) -> HandlerResult {
         .object(users::CLASS, id)
         .ok_or_else(LcError::user_not_found)?;
     let view = View::from_query(&call.request.query)?;
-    Ok(Reply::ok(show(&store, user, &view, &who, Some(token))?))
+    Ok(Reply::ok(client::user(
+        &store,
+        user,
+        &view,
+        &who,
+        Some(token),
+    )?))
 }
 
 /// `GET /1.1/users/<id>` and `GET /1.1/classes/_User/<id>`: the user (with the session
@@ -163,7 +116,7 @@ pub fn get_user(call: &Call<'_>) -> HandlerResult {
         .session
         .as_deref()
         .filter(|_| who.user_id() == Some(id));
-    Ok(Reply::ok(show(&store, user, &view, &who, token)?))
+    Ok(Reply::ok(client::user(&store, user, &view, &who, token)?))
 }
 
 /// `GET /1.1/users`: a find on `_User` (closed to clients by default class permissions).
@@ -172,43 +125,17 @@ pub fn find_users(call: &Call<'_>) -> HandlerResult {
 }
 
 /// `PUT /1.1/users/<id>` and `PUT /1.1/classes/_User/<id>`: the user's own session or
-/// the master key; a new `password` is hashed (the session token is kept).
+/// the master key; a new `password` is hashed (the session token is kept). Fires
+/// beforeUpdate and afterUpdate as any update does.
 pub fn update_user(call: &Call<'_>) -> HandlerResult {
-    let id = call.param(0);
     let request = UserChanges::parse(call.body)?;
     let condition = object_handlers::condition(call)?;
-    if users::touches_verification_flags(&request.changes) {
-        // Refused before the beforeUpdate hook hears of it, as a read-only column is.
-        let store = call.api.store();
-        let who = call.principal(&store)?;
-        users::check_update(&store, id, &request.changes, condition.as_ref(), &who)?;
-    }
-    let hooks = hooks::for_write(call, users::CLASS, &request.changes.flags);
-    if let Some(hooks) = &hooks {
-        hooks.before_update(id, &request.changes, condition.as_ref())?;
-    }
-    let password_hash = hash(call, request.password.as_deref())?;
-    let mut store = call.api.store();
-    let who = call.principal(&store)?;
-    let updated = users::update(
-        &mut store,
-        id,
-        &request.changes,
-        condition.as_ref(),
-        &who,
-        password_hash,
-    )?;
-    if let Some(hooks) = &hooks {
-        hooks.after_write(HookKind::AfterUpdate, store, |store| {
-            Some(hooks::updated_object_json(
-                store,
-                users::CLASS,
-                &updated.after,
-                &updated.keys,
-            ))
-        });
-    }
-    Ok(Reply::ok(object_handlers::update_reply(call, &updated)))
+    let pipeline = Pipeline::new(call, users::CLASS, &request.changes.flags);
+    let write = UpdateUser::new(call.param(0), request, condition.as_ref());
+    pipeline.run(write, |_, _, updated| {
+        let fetch_when_save = object_handlers::fetch_when_save(call);
+        Ok(Reply::ok(client::updated(updated, fetch_when_save)))
+    })
 }
 
 /// `DELETE /1.1/users/<id>`: as `DELETE /1.1/classes/_User/<id>`.
@@ -221,7 +148,7 @@ pub fn refresh_session_token(call: &Call<'_>) -> HandlerResult {
     let mut store = call.api.store();
     let who = call.principal(&store)?;
     let out = users::refresh_session_token(&mut store, call.param(0), &who)?;
-    Ok(Reply::ok(show(
+    Ok(Reply::ok(client::user(
         &store,
         &out.user,
         &View::default(),
@@ -245,7 +172,7 @@ pub fn update_password(call: &Call<'_>) -> HandlerResult {
         Some(Value::String(s)) if !s.trim().is_empty() => s.as_str(),
         Some(_) => return Err(LcError::invalid_password()),
     };
-    let new_hash = hash(call, Some(new))?.expect("a password was given");
+    let new_hash = writes::hash(call, Some(new))?.expect("a password was given");
     let current = {
         let store = call.api.read_store();
         let who = call.principal(&store)?;

@@ -16,9 +16,6 @@ use super::record::Record;
 use serde_json::Value;
 use std::collections::HashSet;
 
-/// Classes every app has, so a case may use them without creating them.
-pub const BUILT_IN_CLASSES: &[&str] = &["_User", "_Role", "_File", "_Installation"];
-
 /// What the exchanges of one case have produced so far (recorded values).
 #[derive(Debug, Default, Clone)]
 pub struct Known {
@@ -171,8 +168,10 @@ impl Known {
         self.values.contains(value)
     }
 
+    /// A class the case may use without creating it: one every app has, or one the case
+    /// created or was given.
     fn knows_class(&self, class: &str) -> bool {
-        BUILT_IN_CLASSES.contains(&class) || self.classes.contains(class)
+        lc_model::store::INITIAL_CLASSES.contains(&class) || self.classes.contains(class)
     }
 
     /// Why the request of `record` needs pre-existing data (empty: it does not).

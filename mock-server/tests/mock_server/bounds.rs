@@ -35,7 +35,7 @@ fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 /// A class's rows by id: fields and update time.
-type Rows<'a> = BTreeMap<&'a String, (&'a Map<String, Value>, i64)>;
+type Rows<'a> = BTreeMap<&'a str, (Map<String, Value>, i64)>;
 
 /// Everything the app holds, in a stable order, to compare before and after.
 fn dump(api: &Api) -> String {
@@ -47,7 +47,7 @@ fn dump(api: &Api) -> String {
             let rows = data
                 .objects
                 .iter()
-                .map(|(id, o)| (id, (&o.fields, o.updated_at)))
+                .map(|(id, o)| (id.as_str(), (o.to_map(), o.updated_at)))
                 .collect();
             (name, rows)
         })
@@ -64,13 +64,7 @@ fn seed(store: &mut Store, class: &str, n: usize, fields: impl Fn(usize) -> Valu
         let Value::Object(fields) = fields(i) else {
             panic!("rows are objects")
         };
-        let obj = StoredObject {
-            id: id.clone(),
-            created_at: now,
-            updated_at: now,
-            fields,
-        };
-        store.class_mut(class).objects.insert(id, obj);
+        store.insert_object(class, StoredObject::new(id, now, now, &fields));
     }
 }
 

@@ -162,14 +162,14 @@ fn a_subquery_over_an_open_class_counts_only_the_rows_the_caller_may_read() {
             .unwrap();
     let alice = &users[0];
     let acl = json!({alice.clone(): {"read": true, "write": true}});
-    app.0
-        .store()
-        .class_mut("_User")
-        .objects
-        .get_mut(alice)
-        .unwrap()
-        .fields
-        .insert("ACL".into(), acl);
+    {
+        let mut store = app.0.store();
+        let user = store.object("_User", alice).unwrap();
+        let mut fields = user.to_map();
+        fields.insert("ACL".into(), acl);
+        let user = user.with_fields(&fields);
+        store.insert_object("_User", user);
+    }
     let bob_token = "bobsessiontoken000000001";
     app.0
         .store()

@@ -7,6 +7,7 @@
 
 use crate::support::keys;
 use lc_model::settings::{ClassFiles, ClassSpec};
+use lc_model::store::Val;
 use leancloud::Caller;
 use leancloud::error::code;
 use leancloud::value::pointer;
@@ -26,7 +27,9 @@ const CAFE: &str = "65a0f1c2e4b0a1b2c3d4e601";
 const NOODLES: &str = "65a0f1c2e4b0a1b2c3d4e602";
 const REVIEW: &str = "65a0f1c2e4b0a1b2c3d4e701";
 
-fn example_dir() -> PathBuf {
+/// The example settings folder (`tests/fixtures/settings_example`), which the snapshot
+/// tests load too.
+pub fn example_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/settings_example")
 }
 
@@ -56,11 +59,11 @@ fn the_example_folder_loads_every_class_with_its_rows() {
     assert_eq!(store.session_user(ALICE_SESSION), Some(ALICE));
     let alice = store.object("_User", ALICE).unwrap();
     assert_eq!(
-        alice.fields["ACL"],
+        alice.to_map()["ACL"],
         json!({ALICE: {"read": true, "write": true}, "*": {"read": true}}),
         "a user row owns itself through the _owner default ACL"
     );
-    assert!(!alice.fields.contains_key("password"));
+    assert!(!alice.to_map().contains_key("password"));
 }
 
 /// A scratch settings folder, removed on drop.
@@ -413,7 +416,7 @@ async fn read_only_columns_refuse_clients_and_let_the_master_key_write() {
         .await;
         assert_eq!(status, 200);
         assert_eq!(
-            app.api().store().object("_User", ALICE).unwrap().fields["role"],
+            app.api().store().object("_User", ALICE).unwrap().to_map()["role"],
             "admin"
         );
     }
@@ -477,7 +480,7 @@ async fn required_columns_and_class_permissions_hold_on_create() {
         assert_eq!(status, 201, "{created}");
         let id = created["objectId"].as_str().unwrap();
         assert_eq!(
-            app.api().store().object("Review", id).unwrap().fields["ACL"],
+            app.api().store().object("Review", id).unwrap().to_map()["ACL"],
             json!({ALICE: {"read": true, "write": true}, "*": {"read": true}}),
             "the default ACL names the creator as _owner"
         );
@@ -567,7 +570,7 @@ async fn hidden_columns_are_for_the_master_key_and_defaults_show_at_read_time() 
                 .store()
                 .object("Business", NOODLES)
                 .unwrap()
-                .fields
+                .to_map()
                 .get("rating")
                 .is_none(),
             "defaults are shown, not stored"
@@ -654,7 +657,7 @@ async fn unique_index_holds_under_concurrent_creates(front: Front) {
     let tags = &store.class("Tag").unwrap().objects;
     let mut names: Vec<&str> = tags
         .values()
-        .map(|t| t.fields["name"].as_str().unwrap())
+        .map(|t| t.val("name").and_then(Val::as_str).unwrap())
         .collect();
     names.sort();
     let mut expected: Vec<String> = (0..2 * N)
@@ -704,7 +707,7 @@ fn reset_returns_the_app_to_its_settings_and_rows() {
         .map(|c| count(&api, c))
         .collect();
     let settings_before = api.store().class("Business").unwrap().settings.clone();
-    api.store().class_mut("Business").objects.clear();
+    api.store().class_mut("Business").clear();
     api.store().class_mut("Scratch");
     api.reset();
     let after: Vec<_> = ["_User", "Business", "Review"]
@@ -774,25 +777,23 @@ fn objects<'a>(
 }
 
 fn number(obj: &lc_model::StoredObject, key: &str) -> f64 {
-    obj.fields
+    obj.to_map()
         .get(key)
         .and_then(Value::as_f64)
         .unwrap_or_else(|| panic!("{} has a number {key}", obj.id))
 }
 
 fn text<'a>(obj: &'a lc_model::StoredObject, key: &str) -> &'a str {
-    obj.fields
-        .get(key)
-        .and_then(Value::as_str)
+    obj.val(key)
+        .and_then(Val::as_str)
         .unwrap_or_else(|| panic!("{} has a string {key}", obj.id))
 }
 
 /// The objectId a pointer field holds.
 fn target<'a>(obj: &'a lc_model::StoredObject, key: &str) -> &'a str {
-    obj.fields
-        .get(key)
+    obj.val(key)
         .and_then(|p| p.get("objectId"))
-        .and_then(Value::as_str)
+        .and_then(Val::as_str)
         .unwrap_or_else(|| panic!("{} has a pointer {key}", obj.id))
 }
 
@@ -841,7 +842,7 @@ fn the_app_rows_agree_with_their_reviews_and_every_reference_resolves() {
         if stars.fract() != 0.0 || !(1.0..=5.0).contains(&stars) {
             problems.push(format!("Review {}: stars {stars} is not 1 to 5", review.id));
         }
-        if let Some(t) = review.fields.get("text").and_then(Value::as_str)
+        if let Some(t) = review.to_map().get("text").and_then(Value::as_str)
             && t.chars().count() > 2000
         {
             problems.push(format!("Review {}: text over 2000 characters", review.id));
@@ -858,7 +859,7 @@ fn the_app_rows_agree_with_their_reviews_and_every_reference_resolves() {
             ));
         }
         if let Some(b) = store.object("Business", business) {
-            if b.fields["status"] != "active" {
+            if b.to_map()["status"] != "active" {
                 problems.push(format!("Review {}: {business} is not active", review.id));
             }
             if target(b, "owner") == author {
@@ -869,7 +870,7 @@ fn the_app_rows_agree_with_their_reviews_and_every_reference_resolves() {
             }
         }
         let acl = json!({author: {"read": true, "write": true}, "*": {"read": true}});
-        if review.fields.get("ACL") != Some(&acl) {
+        if review.to_map().get("ACL") != Some(&acl) {
             problems.push(format!("Review {}: ACL is not the author's", review.id));
         }
     }
@@ -897,21 +898,23 @@ fn the_app_rows_agree_with_their_reviews_and_every_reference_resolves() {
             "*": {"read": true},
             "role:Moderators": {"read": true, "write": true}
         });
-        if business.fields.get("ACL") != Some(&acl) {
+        if business.to_map().get("ACL") != Some(&acl) {
             problems.push(format!(
                 "Business {}: ACL is not owner + Moderators",
                 business.id
             ));
         }
         let address = store.object("Address", target(business, "address"));
-        if address.map(|a| &a.fields["location"]) != Some(&business.fields["location"]) {
+        if address.map(|a| a.to_map()["location"].clone())
+            != Some(business.to_map()["location"].clone())
+        {
             problems.push(format!(
                 "Business {}: location is not its address's",
                 business.id
             ));
         }
         if let Some(user) = store.object("_User", owner)
-            && user.fields.get("role") != Some(&json!("owner"))
+            && user.to_map().get("role") != Some(&json!("owner"))
         {
             problems.push(format!(
                 "Business {}: its owner is not an owner",
@@ -920,7 +923,7 @@ fn the_app_rows_agree_with_their_reviews_and_every_reference_resolves() {
         }
     }
     for address in objects(&store, "Address") {
-        if address.fields.get("ACL") != Some(&json!({"*": {"read": true}})) {
+        if address.to_map().get("ACL") != Some(&json!({"*": {"read": true}})) {
             problems.push(format!(
                 "Address {}: ACL is not public read only",
                 address.id
@@ -944,7 +947,7 @@ fn the_app_rows_agree_with_their_reviews_and_every_reference_resolves() {
     for (class, data) in &store.classes {
         for obj in data.objects.values() {
             let mut found = Vec::new();
-            for (key, value) in &obj.fields {
+            for (key, value) in &obj.to_map() {
                 pointers_in(key.clone(), value, &mut found);
             }
             for (path, to_class, to_id) in found {
@@ -955,7 +958,8 @@ fn the_app_rows_agree_with_their_reviews_and_every_reference_resolves() {
                     ));
                 }
             }
-            let acl = obj.fields.get("ACL").and_then(Value::as_object);
+            let fields = obj.to_map();
+            let acl = fields.get("ACL").and_then(Value::as_object);
             for who in acl.into_iter().flat_map(|acl| acl.keys()) {
                 let known = match who.strip_prefix("role:") {
                     _ if who == "*" => true,
@@ -1008,7 +1012,7 @@ fn the_app_users_log_in_with_the_documented_passwords_and_moderators_edit_busine
         (resp.status, resp.body_json().unwrap())
     };
     let users: Vec<(String, String)> = objects(&api.store(), "_User")
-        .map(|u| (u.id.clone(), text(u, "username").to_string()))
+        .map(|u| (u.id.to_string(), text(u, "username").to_string()))
         .collect();
     let mut sessions = BTreeMap::new();
     for (id, username) in &users {

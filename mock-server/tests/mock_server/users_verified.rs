@@ -35,7 +35,7 @@ fn user(api: &Api, name: &str) -> (String, String) {
 fn stored(api: &Api, id: &str) -> serde_json::Map<String, Value> {
     let store = api.store();
     let user = store.object("_User", id).unwrap();
-    let mut fields = user.fields.clone();
+    let mut fields = user.to_map();
     fields.insert("updatedAt".into(), json!(user.updated_at));
     fields
 }

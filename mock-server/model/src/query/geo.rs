@@ -4,7 +4,8 @@
 //! and miles convert with the radii the JavaScript SDK uses.
 
 use super::values::{Found, Path};
-use crate::store::StoredObject;
+use crate::store::keys;
+use crate::store::{StoredObject, Val};
 use leancloud::LcError;
 use serde_json::Value;
 
@@ -19,14 +20,14 @@ pub(crate) struct GeoPoint {
 
 impl GeoPoint {
     /// A stored GeoPoint field (`{"__type":"GeoPoint","latitude","longitude"}`).
-    pub(crate) fn stored(v: &Value) -> Option<GeoPoint> {
+    pub(crate) fn stored(v: Val<'_>) -> Option<GeoPoint> {
         let m = v.as_object()?;
-        if m.get("__type").and_then(Value::as_str) != Some("GeoPoint") {
+        if m.get_sym(keys::TYPE).and_then(Val::as_str) != Some("GeoPoint") {
             return None;
         }
         Some(GeoPoint {
-            latitude: m.get("latitude")?.as_f64()?,
-            longitude: m.get("longitude")?.as_f64()?,
+            latitude: m.get_sym(keys::LATITUDE)?.as_f64()?,
+            longitude: m.get_sym(keys::LONGITUDE)?.as_f64()?,
         })
     }
 
@@ -71,7 +72,7 @@ impl GeoPoint {
 
 fn stored_point(found: Found<'_>) -> Option<GeoPoint> {
     match found {
-        Found::Json(v) => GeoPoint::stored(v),
+        Found::Val(v) => GeoPoint::stored(v),
         _ => None,
     }
 }

@@ -6,7 +6,7 @@ use super::geo::{EARTH_RADIUS_KM, EARTH_RADIUS_MILES, GeoBox, GeoPoint, Near, Ne
 use super::values::{Found, Kind, OpKind, Operand, Path, classify, cmp_field, eq_kind, field_eq};
 use super::{Reader, pattern};
 use crate::limits::{Budget, MAX_QUERY_BRANCHES, MAX_QUERY_DEPTH, MAX_SUBQUERIES, check_path};
-use crate::store::{Store, StoredObject};
+use crate::store::{Store, StoredObject, Val};
 use leancloud::LcError;
 use regex::Regex;
 use serde_json::{Map, Value};
@@ -26,101 +26,29 @@ pub(crate) enum Node {
 /// Every condition holds for the value at the path (resolved once).
 #[derive(Debug)]
 pub(crate) struct FieldNode {
-    path: Path,
-    conds: Vec<Cond>,
-    /// The answer for a row without the field, known at compile time.
-    if_missing: bool,
+    pub(crate) path: Path,
+    pub(crate) conds: Vec<Cond>,
 }
 
 impl FieldNode {
     fn new(path: Path, conds: Vec<Cond>) -> FieldNode {
-        let if_missing = conds.iter().all(|c| c.test(None));
-        FieldNode {
-            path,
-            conds,
-            if_missing,
-        }
+        FieldNode { path, conds }
     }
 
-    fn exact(&self, obj: &StoredObject) -> bool {
+    fn matches(&self, obj: &StoredObject) -> bool {
         let found = self.path.resolve(obj);
         self.conds.iter().all(|c| c.test(found))
-    }
-
-    /// The answer when it can be had without reading field names (see [`Node::quick`]).
-    fn quick(&self, obj: &StoredObject) -> Option<bool> {
-        let Path::Field(segments) = &self.path else {
-            // Built-ins live inline in the object.
-            return Some(self.exact(obj));
-        };
-        let [name] = segments.as_slice() else {
-            return None;
-        };
-        // The field, if present, is among the entries whose name has its length. When
-        // every such entry's value gives the answer a missing field gives, that is the
-        // answer, whichever entry (if any) is the field.
-        for (key, value) in &obj.fields {
-            if key.len() == name.len()
-                && self.conds.iter().all(|c| c.test(Some(Found::Json(value)))) != self.if_missing
-            {
-                return None;
-            }
-        }
-        Some(self.if_missing)
     }
 }
 
 impl Node {
     pub(crate) fn matches(&self, obj: &StoredObject) -> bool {
-        match self.quick(obj) {
-            Some(answer) => answer,
-            None => self.exact(obj),
-        }
-    }
-
-    fn exact(&self, obj: &StoredObject) -> bool {
         match self {
             Node::All => true,
-            Node::And(nodes) => nodes.iter().all(|n| n.exact(obj)),
-            Node::Or(nodes) => nodes.iter().any(|n| n.exact(obj)),
-            Node::Field(field) => field.exact(obj),
-            Node::IdIn(ids) => ids.contains(&obj.id),
-        }
-    }
-
-    /// The answer if it can be had without reading field names, `None` otherwise.
-    ///
-    /// On a large class, reading a field's name to confirm it is the field costs a cache
-    /// miss per row (names live in their own heap blocks), more than the rest of the test.
-    /// Most rows fail some condition whatever the names say, so names are read only for
-    /// the rows this cannot decide.
-    fn quick(&self, obj: &StoredObject) -> Option<bool> {
-        match self {
-            Node::All => Some(true),
-            Node::And(nodes) => {
-                let mut answer = Some(true);
-                for node in nodes {
-                    match node.quick(obj) {
-                        Some(false) => return Some(false),
-                        Some(true) => {}
-                        None => answer = None,
-                    }
-                }
-                answer
-            }
-            Node::Or(nodes) => {
-                let mut answer = Some(false);
-                for node in nodes {
-                    match node.quick(obj) {
-                        Some(true) => return Some(true),
-                        Some(false) => {}
-                        None => answer = None,
-                    }
-                }
-                answer
-            }
-            Node::Field(field) => field.quick(obj),
-            Node::IdIn(ids) => Some(ids.contains(&obj.id)),
+            Node::And(nodes) => nodes.iter().all(|n| n.matches(obj)),
+            Node::Or(nodes) => nodes.iter().any(|n| n.matches(obj)),
+            Node::Field(field) => field.matches(obj),
+            Node::IdIn(ids) => ids.contains(obj.id.as_str()),
         }
     }
 }
@@ -148,9 +76,9 @@ impl CmpOp {
 /// common case.
 #[derive(Debug, Default)]
 pub(crate) struct ValueSet {
-    strings: HashSet<String>,
-    others: Vec<Operand>,
-    has_null: bool,
+    pub(crate) strings: HashSet<String>,
+    pub(crate) others: Vec<Operand>,
+    pub(crate) has_null: bool,
 }
 
 impl ValueSet {
@@ -222,11 +150,11 @@ impl Cond {
                 found.is_some_and(|f| !ops.is_empty() && ops.iter().all(|op| field_eq(f, op)))
             }
             Cond::Exists(wanted) => found.is_some() == *wanted,
-            Cond::Size(n) => matches!(found, Some(Found::Json(Value::Array(a))) if a.len() == *n),
+            Cond::Size(n) => matches!(found, Some(Found::Val(Val::Array(a))) if a.len() == *n),
             Cond::Regex(re) => match found {
                 Some(Found::Id(s)) => re.is_match(s),
-                Some(Found::Json(Value::String(s))) => re.is_match(s),
-                Some(Found::Json(Value::Array(items))) => items
+                Some(Found::Val(Val::Str(s))) => re.is_match(s),
+                Some(Found::Val(Val::Array(items))) => items
                     .iter()
                     .any(|i| i.as_str().is_some_and(|s| re.is_match(s))),
                 _ => false,
@@ -410,7 +338,7 @@ impl<'a> Compiler<'a> {
         let targets = self
             .store
             .relation_targets(class, id, key)
-            .cloned()
+            .map(|set| set.iter().cloned().collect())
             .unwrap_or_default();
         Ok(Node::IdIn(targets))
     }
@@ -533,7 +461,7 @@ impl<'a> Compiler<'a> {
                 }
                 "$inQuery" | "$notInQuery" => {
                     let (class, rows) = self.subquery(arg, op, depth)?;
-                    let ids = rows.into_iter().map(|o| o.id.clone()).collect();
+                    let ids = rows.into_iter().map(|o| o.id.to_string()).collect();
                     let cond = Cond::PointerIn { class, ids };
                     if op == "$inQuery" {
                         cond

@@ -9,7 +9,6 @@
 use super::Matcher;
 use super::values::SortKey;
 use crate::store::StoredObject;
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 /// Below this many rows per thread a second thread costs more than it saves.
@@ -34,14 +33,15 @@ type Part<'s> = (Vec<&'s StoredObject>, Vec<SortKey<'s>>);
 /// The rows that match, in creation order, with their sort keys (`extract`'s output for
 /// each, concatenated) when `extract` is given.
 pub(crate) fn matching<'s>(
-    objects: &'s BTreeMap<String, StoredObject>,
+    objects: &[&'s StoredObject],
     matcher: &Matcher,
     extract: Option<Extract<'_, 's>>,
 ) -> Part<'s> {
     let run = |start: usize, len: usize| -> Part<'s> {
         let mut rows = Vec::new();
         let mut keys = Vec::new();
-        for obj in objects.values().skip(start).take(len) {
+        let end = start.saturating_add(len).min(objects.len());
+        for &obj in &objects[start.min(end)..end] {
             if matcher.matches(obj) {
                 rows.push(obj);
                 if let Some(extract) = extract {

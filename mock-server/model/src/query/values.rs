@@ -3,9 +3,10 @@
 //! `order` sorts by.
 
 use crate::store::StoredObject;
+use crate::store::keys::{self, Key};
+use crate::store::packed::{self, Items, ObjRef, Val};
 use leancloud::LcError;
-use leancloud::value::{same_fields, same_value};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::cmp::Ordering;
 
 /// A key of a `where` or an `order`: a built-in column or a (dotted) field path.
@@ -15,7 +16,7 @@ pub(crate) enum Path {
     CreatedAt,
     UpdatedAt,
     /// `a` or `a.b.c`: descends through Object fields.
-    Field(Vec<String>),
+    Field(Vec<Key>),
     /// A path into a column hidden from the caller: found in no row.
     Hidden(Vec<String>),
 }
@@ -26,7 +27,7 @@ impl Path {
             "objectId" => Path::ObjectId,
             "createdAt" => Path::CreatedAt,
             "updatedAt" => Path::UpdatedAt,
-            _ => Path::Field(key.split('.').map(str::to_string).collect()),
+            _ => Path::Field(key.split('.').map(Key::new).collect()),
         }
     }
 
@@ -39,8 +40,8 @@ impl Path {
         reader: super::Reader<'_>,
     ) -> Path {
         match Path::parse(key) {
-            Path::Field(segments) if reader.hides(store, class, &segments[0]) => {
-                Path::Hidden(segments)
+            Path::Field(segments) if reader.hides(store, class, segments[0].name()) => {
+                Path::Hidden(segments.iter().map(|k| k.name().to_string()).collect())
             }
             path => path,
         }
@@ -59,24 +60,15 @@ impl Path {
             Path::UpdatedAt => Some(Found::Date(obj.updated_at)),
             Path::Field(segments) => {
                 let (first, rest) = segments.split_first()?;
-                let mut value = lookup(&obj.fields, first)?;
+                let mut value = obj.fields.object().get_key(first)?;
                 for segment in rest {
-                    value = lookup(value.as_object()?, segment)?;
+                    value = value.as_object()?.get_key(segment)?;
                 }
-                Some(Found::Json(value))
+                Some(Found::Val(value))
             }
             Path::Hidden(_) => None,
         }
     }
-}
-
-/// `map.get(key)` for the hot loop. Field names live in their own heap blocks, and on a
-/// large class each one a search touches is a cache miss; the lengths sit inline in the
-/// map's nodes, so comparing them first touches only names of the right length.
-fn lookup<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    map.iter()
-        .find(|(k, _)| k.len() == key.len() && same(k, key))
-        .map(|(_, v)| v)
 }
 
 /// String equality inlined: field names and most compared values are short, and a call
@@ -89,7 +81,7 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
 /// The value a path found in one object.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Found<'a> {
-    Json(&'a Value),
+    Val(Val<'a>),
     Id(&'a str),
     Date(i64),
 }
@@ -97,7 +89,7 @@ pub(crate) enum Found<'a> {
 impl<'a> Found<'a> {
     pub(crate) fn kind(self) -> Kind<'a> {
         match self {
-            Found::Json(v) => classify(v),
+            Found::Val(v) => classify(v),
             Found::Id(s) => Kind::Str(s),
             Found::Date(ms) => Kind::Date(ms),
         }
@@ -113,25 +105,25 @@ pub(crate) enum Kind<'a> {
     Str(&'a str),
     Date(i64),
     Pointer(&'a str, &'a str),
-    Array(&'a [Value]),
-    Object(&'a Map<String, Value>),
+    Array(Items<'a>),
+    Object(ObjRef<'a>),
 }
 
-pub(crate) fn classify(v: &Value) -> Kind<'_> {
+pub(crate) fn classify(v: Val<'_>) -> Kind<'_> {
     match v {
-        Value::Null => Kind::Null,
-        Value::Bool(b) => Kind::Bool(*b),
-        Value::Number(n) => Kind::Num(n.as_f64().unwrap_or(f64::NAN)),
-        Value::String(s) => Kind::Str(s),
-        Value::Array(items) => Kind::Array(items),
-        Value::Object(m) => match m.get("__type").and_then(Value::as_str) {
-            Some("Date") => match m.get("iso").and_then(Value::as_str).and_then(iso_ms) {
+        Val::Null => Kind::Null,
+        Val::Bool(b) => Kind::Bool(b),
+        Val::Num(n) => Kind::Num(n.as_f64()),
+        Val::Str(s) => Kind::Str(s),
+        Val::Array(items) => Kind::Array(items),
+        Val::Object(m) => match m.get_sym(keys::TYPE).and_then(Val::as_str) {
+            Some("Date") => match m.get_sym(keys::ISO).and_then(Val::as_str).and_then(iso_ms) {
                 Some(ms) => Kind::Date(ms),
                 None => Kind::Object(m),
             },
             Some("Pointer") => match (
-                m.get("className").and_then(Value::as_str),
-                m.get("objectId").and_then(Value::as_str),
+                m.get_sym(keys::CLASS_NAME).and_then(Val::as_str),
+                m.get_sym(keys::OBJECT_ID).and_then(Val::as_str),
             ) {
                 (Some(class), Some(id)) => Kind::Pointer(class, id),
                 _ => Kind::Object(m),
@@ -139,6 +131,42 @@ pub(crate) fn classify(v: &Value) -> Kind<'_> {
             _ => Kind::Object(m),
         },
     }
+}
+
+/// [`classify`] for a value of a query: what `Operand::new` reads.
+fn classify_json(v: &Value) -> JsonKind<'_> {
+    match v {
+        Value::Null => JsonKind::Null,
+        Value::Bool(b) => JsonKind::Bool(*b),
+        Value::Number(n) => JsonKind::Num(n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => JsonKind::Str(s),
+        Value::Array(_) => JsonKind::Composite,
+        Value::Object(m) => match m.get("__type").and_then(Value::as_str) {
+            Some("Date") => match m.get("iso").and_then(Value::as_str).and_then(iso_ms) {
+                Some(ms) => JsonKind::Date(ms),
+                None => JsonKind::Composite,
+            },
+            Some("Pointer") => match (
+                m.get("className").and_then(Value::as_str),
+                m.get("objectId").and_then(Value::as_str),
+            ) {
+                (Some(class), Some(id)) => JsonKind::Pointer(class, id),
+                _ => JsonKind::Composite,
+            },
+            _ => JsonKind::Composite,
+        },
+    }
+}
+
+/// A query value by type.
+enum JsonKind<'a> {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(&'a str),
+    Date(i64),
+    Pointer(&'a str, &'a str),
+    Composite,
 }
 
 /// A value from a `where`, classified once.
@@ -163,23 +191,23 @@ pub(crate) enum OpKind {
 impl Operand {
     /// A query operand. On `createdAt`/`updatedAt` an ISO string means that date.
     pub(crate) fn new(v: &Value, path: &Path) -> Result<Operand, LcError> {
-        let kind = match classify(v) {
-            Kind::Null => OpKind::Null,
-            Kind::Bool(b) => OpKind::Bool(b),
-            Kind::Num(n) => OpKind::Num(n),
-            Kind::Str(s) => match path.is_builtin_date().then(|| iso_ms(s)).flatten() {
+        let kind = match classify_json(v) {
+            JsonKind::Null => OpKind::Null,
+            JsonKind::Bool(b) => OpKind::Bool(b),
+            JsonKind::Num(n) => OpKind::Num(n),
+            JsonKind::Str(s) => match path.is_builtin_date().then(|| iso_ms(s)).flatten() {
                 Some(ms) => OpKind::Date(ms),
                 None => OpKind::Str(s.to_string()),
             },
-            Kind::Date(ms) => OpKind::Date(ms),
-            Kind::Pointer(class, id) => OpKind::Pointer(class.to_string(), id.to_string()),
-            Kind::Object(m) if m.get("__type").and_then(Value::as_str) == Some("Date") => {
+            JsonKind::Date(ms) => OpKind::Date(ms),
+            JsonKind::Pointer(class, id) => OpKind::Pointer(class.to_string(), id.to_string()),
+            JsonKind::Composite if v.get("__type").and_then(Value::as_str) == Some("Date") => {
                 return Err(LcError::invalid_query(format!(
                     "invalid date {v} for key '{}'",
                     path.display()
                 )));
             }
-            Kind::Array(_) | Kind::Object(_) => OpKind::Composite,
+            JsonKind::Composite => OpKind::Composite,
         };
         Ok(Operand {
             raw: v.clone(),
@@ -198,10 +226,13 @@ impl Operand {
                 raw: Value::String(leancloud::value::format_date(ms)),
                 kind: OpKind::Date(ms),
             },
-            Found::Json(v) => Operand::new(v, &Path::Field(Vec::new())).unwrap_or(Operand {
-                raw: v.clone(),
-                kind: OpKind::Composite,
-            }),
+            Found::Val(v) => {
+                let raw = v.to_json();
+                Operand::new(&raw, &Path::Field(Vec::new())).unwrap_or(Operand {
+                    raw,
+                    kind: OpKind::Composite,
+                })
+            }
         }
     }
 
@@ -220,7 +251,8 @@ impl Path {
             Path::ObjectId => "objectId".into(),
             Path::CreatedAt => "createdAt".into(),
             Path::UpdatedAt => "updatedAt".into(),
-            Path::Field(segments) | Path::Hidden(segments) => segments.join("."),
+            Path::Field(segments) => segments.iter().map(Key::name).collect::<Vec<_>>().join("."),
+            Path::Hidden(segments) => segments.join("."),
         }
     }
 }
@@ -236,12 +268,16 @@ pub(crate) fn eq_kind(k: Kind<'_>, op: &Operand) -> bool {
         (Kind::Pointer(c, i), OpKind::Pointer(c2, i2)) => c == c2 && i == i2,
         (Kind::Array(items), OpKind::Composite) => match &op.raw {
             Value::Array(other) => {
-                items.len() == other.len() && items.iter().zip(other).all(|(a, b)| same_value(a, b))
+                items.len() == other.len()
+                    && items
+                        .iter()
+                        .zip(other)
+                        .all(|(a, b)| packed::same_value(a, b))
             }
             _ => false,
         },
         (Kind::Object(m), OpKind::Composite) => match &op.raw {
-            Value::Object(other) => same_fields(m, other),
+            Value::Object(other) => packed::same_fields(m, other),
             _ => false,
         },
         _ => false,
@@ -291,8 +327,8 @@ pub(crate) enum SortKey<'a> {
     Missing,
     Num(f64),
     Str(&'a str),
-    Object(&'a Value),
-    Array(&'a Value),
+    Object(Val<'a>),
+    Array(Val<'a>),
     Bool(bool),
     Date(i64),
 }
@@ -303,7 +339,7 @@ impl<'a> SortKey<'a> {
             None => SortKey::Missing,
             Some(Found::Id(s)) => SortKey::Str(s),
             Some(Found::Date(ms)) => SortKey::Date(ms),
-            Some(Found::Json(v)) => match classify(v) {
+            Some(Found::Val(v)) => match classify(v) {
                 Kind::Null => SortKey::Missing,
                 Kind::Bool(b) => SortKey::Bool(b),
                 Kind::Num(n) => SortKey::Num(n),
@@ -333,47 +369,12 @@ impl<'a> SortKey<'a> {
             (SortKey::Num(a), SortKey::Num(b)) => a.total_cmp(b),
             (SortKey::Str(a), SortKey::Str(b)) => a.cmp(b),
             (SortKey::Object(a), SortKey::Object(b)) | (SortKey::Array(a), SortKey::Array(b)) => {
-                json_total_cmp(a, b)
+                packed::total_cmp(*a, *b)
             }
             (SortKey::Bool(a), SortKey::Bool(b)) => a.cmp(b),
             (SortKey::Date(a), SortKey::Date(b)) => a.cmp(b),
             _ => self.rank().cmp(&other.rank()),
         }
-    }
-}
-
-/// A total order on JSON values: by type, then by content.
-fn json_total_cmp(a: &Value, b: &Value) -> Ordering {
-    fn rank(v: &Value) -> u8 {
-        match v {
-            Value::Null => 0,
-            Value::Number(_) => 1,
-            Value::String(_) => 2,
-            Value::Object(_) => 3,
-            Value::Array(_) => 4,
-            Value::Bool(_) => 5,
-        }
-    }
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x
-            .as_f64()
-            .unwrap_or(0.0)
-            .total_cmp(&y.as_f64().unwrap_or(0.0)),
-        (Value::String(x), Value::String(y)) => x.cmp(y),
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::Array(x), Value::Array(y)) => x
-            .iter()
-            .zip(y)
-            .map(|(a, b)| json_total_cmp(a, b))
-            .find(|o| o.is_ne())
-            .unwrap_or_else(|| x.len().cmp(&y.len())),
-        (Value::Object(x), Value::Object(y)) => x
-            .iter()
-            .zip(y)
-            .map(|((ka, va), (kb, vb))| ka.cmp(kb).then_with(|| json_total_cmp(va, vb)))
-            .find(|o| o.is_ne())
-            .unwrap_or_else(|| x.len().cmp(&y.len())),
-        _ => rank(a).cmp(&rank(b)),
     }
 }
 

@@ -1017,10 +1017,10 @@ fn partial_selection_returns_the_same_window_as_a_full_sort() {
     let data = &s.classes["T"].objects;
     let mut expected: Vec<&StoredObject> = data
         .values()
-        .filter(|o| o.fields["b"] != json!(0))
+        .filter(|o| o.to_map()["b"] != json!(0))
         .collect();
     expected.sort_by(|x, y| {
-        let k = |o: &StoredObject, f: &str| o.fields[f].as_u64().unwrap();
+        let k = |o: &StoredObject, f: &str| o.to_map()[f].as_u64().unwrap();
         k(y, "a")
             .cmp(&k(x, "a"))
             .then(k(x, "b").cmp(&k(y, "b")))
@@ -1048,7 +1048,7 @@ fn partial_selection_returns_the_same_window_as_a_full_sort() {
             .iter()
             .skip(skip)
             .take(limit)
-            .map(|o| o.id.clone())
+            .map(|o| o.id.to_string())
             .collect();
         assert_eq!(got, want, "skip {skip} limit {limit}");
     }
@@ -1142,7 +1142,7 @@ fn count_counts_every_match_whatever_the_limit_and_skip() {
 #[test]
 fn rows_the_caller_may_not_see_are_gone_before_skip_limit_and_count() {
     let s = many(10);
-    let even = |_: &str, o: &StoredObject| o.fields["i"].as_u64().is_some_and(|i| i % 2 == 0);
+    let even = |_: &str, o: &StoredObject| o.to_map()["i"].as_u64().is_some_and(|i| i % 2 == 0);
     let params =
         FindParams::from_query(&params(&[("count", "1"), ("skip", "1"), ("limit", "2")])).unwrap();
     let found = query::find(&s, "T", &params, &even).unwrap();
@@ -1264,14 +1264,14 @@ fn a_large_class_gives_the_same_answers_as_a_row_by_row_check() {
     for n in 1..=40_000u32 {
         put(&mut s, "T", n, json!({"a": n % 97, "b": n % 5}));
     }
-    let visible = |_: &str, o: &StoredObject| o.fields["a"].as_u64().is_some_and(|a| a % 2 == 0);
-    let shown = |o: &StoredObject| visible("T", o) && o.fields["b"] != json!(0);
+    let visible = |_: &str, o: &StoredObject| o.to_map()["a"].as_u64().is_some_and(|a| a % 2 == 0);
+    let shown = |o: &StoredObject| visible("T", o) && o.to_map()["b"] != json!(0);
     let mut expected: Vec<&StoredObject> = s.classes["T"]
         .objects
         .values()
         .filter(|o| shown(o))
         .collect();
-    let a = |o: &StoredObject| o.fields["a"].as_u64().unwrap_or(0);
+    let a = |o: &StoredObject| o.to_map()["a"].as_u64().unwrap_or(0);
     expected.sort_by(|x, y| a(y).cmp(&a(x)).then(x.id.cmp(&y.id)));
 
     let params = FindParams::from_query(&params(&[

@@ -1,7 +1,7 @@
 //! How objects are shown: built-ins, `returnACL`, `keys`, `include`.
 
 use crate::support::*;
-use lc_model::render::{self, View};
+use lc_model::presentation::View;
 use lc_model::{Store, StoredObject};
 use leancloud::error::code;
 use serde_json::{Value, json};
@@ -12,7 +12,7 @@ fn view(query: &[(&str, &str)]) -> View {
 
 fn show(store: &Store, class: &str, n: u32, query: &[(&str, &str)]) -> Value {
     let obj = store.object(class, &id(n)).expect("fixture object");
-    render::render(store, class, obj, &view(query), &everyone).expect("rendered")
+    view(query).render(store, obj, &everyone).expect("rendered")
 }
 
 const PUBLIC: fn() -> Value = || json!({"*": {"read": true, "write": true}});
@@ -197,14 +197,9 @@ fn a_missing_or_invisible_target_stays_a_bare_pointer() {
 
     let obj = s.object("Post", &id(3)).unwrap();
     let no_person_2 = |class: &str, o: &StoredObject| !(class == "Person" && o.id == id(2));
-    let shown = render::render(
-        &s,
-        "Post",
-        obj,
-        &view(&[("include", "author1,author2")]),
-        &no_person_2,
-    )
-    .unwrap();
+    let shown = view(&[("include", "author1,author2")])
+        .render(&s, obj, &no_person_2)
+        .unwrap();
     assert_eq!(shown["author1"], person(1));
     assert_eq!(shown["author2"], pointer("Person", 2));
 }

@@ -27,21 +27,11 @@ pub fn pointer(class: &str, n: u32) -> Value {
 /// Insert object `n` of `class`, created `n` seconds after `T0`.
 pub fn put(store: &mut Store, class: &str, n: u32, fields: Value) -> StoredObject {
     let at = T0 + i64::from(n) * 1000;
-    let obj = StoredObject {
-        id: id(n),
-        created_at: at,
-        updated_at: at,
-        fields: match fields {
-            Value::Object(m) => m,
-            other => panic!("fixture fields must be an object, got {other}"),
-        },
+    let obj = match fields {
+        Value::Object(m) => StoredObject::new(id(n), at, at, &m),
+        other => panic!("fixture fields must be an object, got {other}"),
     };
-    store
-        .classes
-        .entry(class.to_string())
-        .or_default()
-        .objects
-        .insert(obj.id.clone(), obj.clone());
+    store.insert_object(class, obj.clone());
     obj
 }
 

@@ -1,4 +1,5 @@
-//! How a stored object is shown to a client: `keys`, `include`, `returnACL`.
+//! The view a request asks for (`keys`, `include`, `returnACL`) and how it renders a
+//! stored object, for clients and hooks alike (see [`super::client`], [`super::hook`]).
 //!
 //! Rendering is: the stored fields (wire form, relation markers as stored) plus
 //! `objectId`, `createdAt`, `updatedAt`; `ACL` only with `returnACL`; pointers named by
@@ -70,6 +71,23 @@ impl View {
             return_acl: crate::query::truthy(params.get("returnACL")),
         })
     }
+
+    /// `obj` in this view, for `reader`: fields, `objectId`, `createdAt`, `updatedAt`;
+    /// `ACL` only with `return_acl`; included pointers `reader` may read expanded; the
+    /// `keys` projection. The class's column rules are not applied here (see
+    /// [`super::client::object`]). 124 when the includes add more than
+    /// [`crate::limits::MAX_INCLUDE_BYTES`].
+    pub fn render(
+        &self,
+        store: &Store,
+        obj: &StoredObject,
+        reader: Reader<'_>,
+    ) -> Result<Value, LcError> {
+        let budget = Budget::default();
+        let out = Plan::new(self).render(store, obj, reader, &budget);
+        budget.check()?;
+        Ok(out)
+    }
 }
 
 /// A comma list (spaces after commas tolerated), or an array of them.
@@ -104,22 +122,6 @@ fn segments(path: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect()
-}
-
-/// The object as the client sees it: fields, `objectId`, `createdAt`, `updatedAt`;
-/// `ACL` only with `return_acl`; included pointers expanded. 124 when the includes add
-/// more than [`crate::limits::MAX_INCLUDE_BYTES`].
-pub fn render(
-    store: &Store,
-    _class: &str,
-    obj: &StoredObject,
-    view: &View,
-    reader: Reader<'_>,
-) -> Result<Value, LcError> {
-    let budget = Budget::default();
-    let out = Plan::new(view).render(store, obj, reader, &budget);
-    budget.check()?;
-    Ok(out)
 }
 
 /// A tree of dotted paths. `whole` marks a path named in full (not only through its
@@ -226,16 +228,17 @@ impl Plan {
         budget: &Budget,
     ) -> Map<String, Value> {
         let mut out = Map::new();
-        for (key, value) in &obj.fields {
+        for (key, value) in obj.fields.object().iter() {
+            let key = key.as_str();
             if key == "ACL" && !self.return_acl {
                 continue;
             }
             if hidden_of.is_some_and(|class| reader.hides(store, class, key)) {
                 continue;
             }
-            out.insert(key.clone(), value.clone());
+            out.insert(key.to_string(), value.to_json());
         }
-        out.insert("objectId".into(), Value::String(obj.id.clone()));
+        out.insert("objectId".into(), Value::String(obj.id.to_string()));
         out.insert(
             "createdAt".into(),
             Value::String(leancloud::value::format_date(obj.created_at)),
@@ -281,7 +284,7 @@ impl Plan {
                 if !reader.may_read(class, target) {
                     return;
                 }
-                let paid = match size_within(&target.fields, budget.include_left()) {
+                let paid = match size_within(&target.to_map(), budget.include_left()) {
                     Some(bytes) => budget.try_include(bytes),
                     // Larger than what is left: asking for everything fails the budget.
                     None => budget.try_include(u64::MAX),

@@ -1,6 +1,6 @@
 //! Emulator benchmark: prints figures, asserts nothing.
 //!
-//! `cargo bench -p mock-server --bench emulator` (release build). Measures:
+//! `cargo bench -p lc-mock --bench emulator` (release build). Measures:
 //! - start of a fresh in-process emulator (`MockLeanCloud::start`), median;
 //! - sequential create+get pairs per second through the standalone server, the wiremock
 //!   front, and the api in-process. The HTTP client is a minimal keep-alive HTTP/1.1
@@ -24,7 +24,25 @@
 //!   server, without and with a master key (seed lookups), and the bytes written per
 //!   exchange.
 //!
-//! `BENCH_QUICK=1` shrinks the counts (for a smoke run in a debug build).
+//! - the store at size (`store`): an equality on an indexed column, a class count and a
+//!   `$gte` + `$in` + `order` + `limit 10` over 100,000 rows; loading the app's settings
+//!   with 20,000 reviews under their unique index; the app's hook-firing review create at
+//!   20,000 reviews against 60; bytes per object (counted by this benchmark's allocator)
+//!   created and loaded from settings, and for a million; snapshot, restore, reset and
+//!   fork at 100,000 objects, and what the first write to a fork copies;
+//! - `lc-mock serve` from spawn to its ready line.
+//!
+//! Each figure is printed with its goal where the issue set one. The machine is shared
+//! and noisy: figures are medians, and ratios are printed where a figure depends on it.
+//!
+//! `BENCH_QUICK=1` shrinks the counts (for a smoke run in a debug build);
+//! `BENCH_ONLY=store` prints the start figures and the store's only.
+
+mod store;
+
+/// Every allocation is counted, for the memory figures.
+#[global_allocator]
+static ALLOCATOR: store::Counting = store::Counting;
 
 use lc_model::Principal;
 use lc_model::objects::{self, Changes};
@@ -203,13 +221,9 @@ fn get_during_scan(rows: usize, gets: usize) -> (Latencies, Latencies, Duration)
         let now = store.clock.now_ms();
         let insert = |store: &mut lc_model::Store, class: &str, fields: Value| {
             let id = store.ids.object_id(now);
-            let obj = lc_model::StoredObject {
-                id: id.clone(),
-                created_at: now,
-                updated_at: now,
-                fields: fields.as_object().unwrap().clone(),
-            };
-            store.class_mut(class).objects.insert(id.clone(), obj);
+            let obj =
+                lc_model::StoredObject::new(id.clone(), now, now, fields.as_object().unwrap());
+            store.insert_object(class, obj);
             id
         };
         for i in 0..rows {
@@ -454,6 +468,19 @@ fn assert_before_save_ran(api: &Api) {
     assert_eq!(found["results"][0]["checked"], true, "{found}");
 }
 
+/// The store's figures (see `store`), on a blocking thread: the app's cloud code waits
+/// on its own runtime.
+async fn store_figures(q: bool) {
+    tokio::task::spawn_blocking(move || {
+        store::indexed_queries(q);
+        store::loading(q);
+        store::hooked_review_creates(q);
+        store::memory_snapshots_forks(q);
+    })
+    .await
+    .unwrap();
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let q = quick();
@@ -484,6 +511,15 @@ async fn main() {
         median(starts).as_secs_f64() * 1e3,
         first.as_secs_f64() * 1e3
     );
+
+    // 1b. The standalone server, from spawn to ready.
+    tokio::task::spawn_blocking(move || store::standalone_ready(q))
+        .await
+        .unwrap();
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "store") {
+        store_figures(q).await;
+        return;
+    }
 
     // 2. Sequential create+get pairs.
     let pairs = if q { 200 } else { 5000 };
@@ -525,6 +561,9 @@ async fn main() {
             t.as_secs_f64() * 1e3
         );
     }
+
+    // 3a. The store at size: indexes, the kept count, loading, memory, snapshots, forks.
+    store_figures(q).await;
 
     // 3b. A GET by id while other requests scan a million rows.
     let (rows, gets) = if q { (100_000, 50) } else { (1_000_000, 300) };
