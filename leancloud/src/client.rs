@@ -1214,7 +1214,10 @@ mod tests {
             json!({"code":1,"error":"No such cloud function 'nope'"}),
         );
         let err = block_on(client.call_function("nope", &json!({}))).unwrap_err();
-        assert_eq!(err, LcError::new(404, 1, "No such cloud function 'nope'"));
+        assert_eq!(
+            err,
+            LcError::new(404, code::GENERIC, "No such cloud function 'nope'")
+        );
     }
 
     #[test]

@@ -720,7 +720,7 @@ mod tests {
     fn a_message_repeating_a_huge_input_is_cut_with_a_marker() {
         let key = "é".repeat(MAX_MESSAGE_BYTES);
         let e = LcError::invalid_key_name(&key);
-        assert_eq!(e.code, 105);
+        assert_eq!(e.code, code::INVALID_KEY_NAME);
         let (kept, marker) = e.message.split_once('…').unwrap();
         assert!(kept.len() <= MAX_MESSAGE_BYTES && kept.len() > MAX_MESSAGE_BYTES - 4);
         let full = format!(
