@@ -364,6 +364,70 @@ impl Seed {
         };
         json!({"suite": self.suite, "test": self.test, "seed": seed})
     }
+
+    /// Read back a seed line that [`Seed::to_json`] wrote (the line's JSON object, which
+    /// has a `seed` member), or say what is wrong with it. Leniently: unknown fields are
+    /// ignored; a class without a name, or none or more than one of `object`, `absent`
+    /// and `complete`, is refused.
+    pub fn from_json(line: &Map<String, Value>) -> Result<Seed, String> {
+        let Some(Value::Object(seed)) = line.get("seed") else {
+            return Err("`seed` is not a JSON object".into());
+        };
+        let class = text(seed, "class").map_err(|e| format!("seed: {e}"))?;
+        if class.is_empty() {
+            return Err("seed: `class` is empty".into());
+        }
+        const KINDS: [&str; 3] = ["object", "absent", "complete"];
+        let given: Vec<&str> = KINDS
+            .into_iter()
+            .filter(|k| seed.contains_key(*k))
+            .collect();
+        let kind = match given.as_slice() {
+            ["object"] => match &seed["object"] {
+                Value::Object(row) => SeedKind::Object(Value::Object(row.clone())),
+                _ => return Err("seed: `object` is not a JSON object".into()),
+            },
+            ["absent"] => match &seed["absent"] {
+                Value::String(id) if !id.is_empty() => SeedKind::Absent(id.clone()),
+                _ => return Err("seed: `absent` is not an objectId string".into()),
+            },
+            ["complete"] => match &seed["complete"] {
+                Value::Bool(true) => SeedKind::Complete,
+                _ => return Err("seed: `complete` is not true".into()),
+            },
+            [] => return Err("seed: none of `object`, `absent` or `complete` is given".into()),
+            _ => {
+                return Err(format!(
+                    "seed: only one of `object`, `absent` and `complete` may be given, not `{}`",
+                    given.join("`, `")
+                ));
+            }
+        };
+        Ok(Seed {
+            suite: text(line, "suite")?,
+            test: text(line, "test")?,
+            class,
+            kind,
+        })
+    }
+
+    /// The seeded (or absent) objectId, when the line gives one.
+    pub fn object_id(&self) -> Option<&str> {
+        match &self.kind {
+            SeedKind::Object(row) => row.get("objectId").and_then(Value::as_str),
+            SeedKind::Absent(id) => Some(id),
+            SeedKind::Complete => None,
+        }
+    }
+}
+
+/// A line's string member `key`, or what is wrong with it.
+fn text(obj: &Map<String, Value>, key: &str) -> Result<String, String> {
+    match obj.get(key) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(format!("`{key}` is not a string")),
+        None => Err(format!("`{key}` is missing")),
+    }
 }
 
 /// What a [`Writer`] has written.
@@ -619,5 +683,24 @@ mod tests {
         assert_eq!((summary.cases, summary.exchanges, summary.seeds), (1, 1, 1));
         assert_eq!(summary.bytes, text.len() as u64);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_seed_line_reads_back_as_the_seed_that_wrote_it() {
+        for kind in [
+            SeedKind::Object(json!({"objectId": "0123456789abcdef01234567", "n": 1})),
+            SeedKind::Absent("0123456789abcdef01234568".into()),
+            SeedKind::Complete,
+        ] {
+            let seed = Seed {
+                suite: "S".into(),
+                test: "t".into(),
+                class: "Post".into(),
+                kind,
+            };
+            let line = seed.to_json();
+            let read = Seed::from_json(line.as_object().expect("an object"));
+            assert_eq!(read, Ok(seed), "{line}");
+        }
     }
 }

@@ -43,26 +43,13 @@ pub struct Record {
 /// What a seed line says: the writer's own type, read back.
 pub use leancloud::recording::SeedKind;
 
-/// One seed line.
+/// One seed line as read: the writer's own [`leancloud::recording::Seed`], and where it
+/// was.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Seed {
     /// 1-based line number in the file it came from.
     pub line: usize,
-    pub suite: String,
-    pub test: String,
-    pub class: String,
-    pub kind: SeedKind,
-}
-
-impl Seed {
-    /// The seeded (or absent) objectId, when the line gives one.
-    pub fn object_id(&self) -> Option<&str> {
-        match &self.kind {
-            SeedKind::Object(row) => row.get("objectId").and_then(Value::as_str),
-            SeedKind::Absent(id) => Some(id),
-            SeedKind::Complete => None,
-        }
-    }
+    pub seed: leancloud::recording::Seed,
 }
 
 /// A line that could not be read as an exchange or a seed.
@@ -91,7 +78,7 @@ impl Recordings {
     /// Keep only the exchanges and seeds of these suites.
     pub fn retain_suites(&mut self, suites: &[String]) {
         self.records.retain(|r| suites.contains(&r.suite));
-        self.seeds.retain(|s| suites.contains(&s.suite));
+        self.seeds.retain(|s| suites.contains(&s.seed.suite));
     }
 
     /// The test cases, with their seeds (see [`group_cases`]).
@@ -155,53 +142,14 @@ fn parse_line(line: &str, number: usize) -> Result<Line, String> {
     let Value::Object(obj) = value else {
         return Err("not a JSON object".into());
     };
-    if let Some(seed) = obj.get("seed") {
-        return parse_seed(&obj, seed, number).map(Line::Seed);
+    if obj.contains_key("seed") {
+        return parse_seed(&obj, number).map(Line::Seed);
     }
     parse_exchange(&obj, number).map(Line::Exchange)
 }
 
-fn parse_seed(obj: &Map<String, Value>, seed: &Value, number: usize) -> Result<Seed, String> {
-    let Value::Object(seed) = seed else {
-        return Err("`seed` is not a JSON object".into());
-    };
-    let class = text(seed, "class").map_err(|e| format!("seed: {e}"))?;
-    if class.is_empty() {
-        return Err("seed: `class` is empty".into());
-    }
-    const KINDS: [&str; 3] = ["object", "absent", "complete"];
-    let given: Vec<&str> = KINDS
-        .into_iter()
-        .filter(|k| seed.contains_key(*k))
-        .collect();
-    let kind = match given.as_slice() {
-        ["object"] => match &seed["object"] {
-            Value::Object(row) => SeedKind::Object(Value::Object(row.clone())),
-            _ => return Err("seed: `object` is not a JSON object".into()),
-        },
-        ["absent"] => match &seed["absent"] {
-            Value::String(id) if !id.is_empty() => SeedKind::Absent(id.clone()),
-            _ => return Err("seed: `absent` is not an objectId string".into()),
-        },
-        ["complete"] => match &seed["complete"] {
-            Value::Bool(true) => SeedKind::Complete,
-            _ => return Err("seed: `complete` is not true".into()),
-        },
-        [] => return Err("seed: none of `object`, `absent` or `complete` is given".into()),
-        _ => {
-            return Err(format!(
-                "seed: only one of `object`, `absent` and `complete` may be given, not `{}`",
-                given.join("`, `")
-            ));
-        }
-    };
-    Ok(Seed {
-        line: number,
-        suite: text(obj, "suite")?,
-        test: text(obj, "test")?,
-        class,
-        kind,
-    })
+fn parse_seed(obj: &Map<String, Value>, number: usize) -> Result<Seed, String> {
+    leancloud::recording::Seed::from_json(obj).map(|seed| Seed { line: number, seed })
 }
 
 fn parse_exchange(obj: &Map<String, Value>, number: usize) -> Result<Record, String> {
@@ -308,7 +256,7 @@ pub fn group_cases<'a>(records: &'a [Record], seeds: &'a [Seed]) -> Vec<Case<'a>
         cases[i].exchanges.push(r);
     }
     for s in seeds {
-        if let Some(&i) = index.get(&(s.suite.as_str(), s.test.as_str())) {
+        if let Some(&i) = index.get(&(s.seed.suite.as_str(), s.seed.test.as_str())) {
             cases[i].seeds.push(s);
         }
     }
@@ -385,10 +333,13 @@ mod tests {
         .join("\n");
         let r = parse_recordings(&text);
         assert_eq!(r.seeds.len(), 3);
-        assert_eq!(r.seeds[2].kind, SeedKind::Complete);
-        assert_eq!(r.seeds[0].object_id(), Some("0123456789abcdef01234567"));
+        assert_eq!(r.seeds[2].seed.kind, SeedKind::Complete);
         assert_eq!(
-            r.seeds[1].kind,
+            r.seeds[0].seed.object_id(),
+            Some("0123456789abcdef01234567")
+        );
+        assert_eq!(
+            r.seeds[1].seed.kind,
             SeedKind::Absent("0123456789abcdef01234568".into())
         );
         let lines: Vec<usize> = r.errors.iter().map(|e| e.line).collect();
