@@ -24,9 +24,9 @@
 //! | `stack` | `lc-mock serve --fixtures <settings> --engine <the engine program>`; the engine is built with `cargo build -p <package> --bin <bin>` |
 //! | `remote` | nothing: a deployed app has its own cloud code and data |
 
-use crate::{
-    Backend, Keys, RemoteConfig, Route, Secret, StackMode, StartError, Target, TestApp, stack,
-};
+use crate::test_app::Backend;
+use crate::wire::{Keys, Route};
+use crate::{RemoteConfig, Secret, StackMode, StartError, Target, TestApp, stack};
 use leancloud::cloud::Registry;
 use mock_server::MockLeanCloud;
 use std::collections::HashMap;
