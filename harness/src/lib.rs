@@ -13,7 +13,7 @@
 //! [`TestApp::builder`] (its cloud code as a registry, its database settings, the engine
 //! program the `stack` target runs; see [`Builder`]) and starts every `TestApp` from
 //! that: the system suite's is `system::app()`, the app's own tests have theirs in
-//! `cloud/tests/support`. [`Builder::start`] reads `LC_TARGET` unless
+//! `cloud/tests/cloud/support.rs`. [`Builder::start`] reads `LC_TARGET` unless
 //! [`Builder::target`] names one:
 //!
 //! | `LC_TARGET` | what runs | requests | after-hooks ([`TestApp::idle`]) | [`TestApp::traces`] |
