@@ -16,47 +16,37 @@
 
 use crate::rules::RuleError;
 use leancloud::cloud::CloudError;
-
-/// LeanCloud's "Cloud Code validation failed".
-pub const VALIDATION_FAILED: i64 = 142;
-/// LeanCloud's "Unauthorized."
-pub const UNAUTHORIZED: i64 = 401;
-/// LeanCloud's newer permission-denied code.
-pub const FORBIDDEN: i64 = 403;
-/// LeanCloud's "Class or object doesn't exists."
-pub const NOT_FOUND: i64 = 101;
-/// LeanCloud's unique-index violation.
-pub const DUPLICATE: i64 = 137;
+use leancloud::error::code;
 
 /// A value breaks one of the app's rules: 400, code 142.
 pub fn invalid(message: impl Into<String>) -> CloudError {
-    CloudError::new(message).with_code(VALIDATION_FAILED)
+    CloudError::new(message).with_code(code::VALIDATION_ERROR)
 }
 
 /// Nobody is signed in: 401, code 401.
 pub fn sign_in_required(message: impl Into<String>) -> CloudError {
     CloudError::new(message)
-        .with_code(UNAUTHORIZED)
+        .with_code(code::UNAUTHORIZED)
         .with_status(401)
 }
 
 /// The caller is known but may not do this: 403, code 403.
 pub fn forbidden(message: impl Into<String>) -> CloudError {
     CloudError::new(message)
-        .with_code(FORBIDDEN)
+        .with_code(code::FORBIDDEN)
         .with_status(403)
 }
 
 /// Something the request names does not exist: 404, code 101.
 pub fn not_found(message: impl Into<String>) -> CloudError {
     CloudError::new(message)
-        .with_code(NOT_FOUND)
+        .with_code(code::OBJECT_NOT_FOUND)
         .with_status(404)
 }
 
 /// The write would make a second copy of something unique: 400, code 137.
 pub fn conflict(message: impl Into<String>) -> CloudError {
-    CloudError::new(message).with_code(DUPLICATE)
+    CloudError::new(message).with_code(code::DUPLICATE_VALUE)
 }
 
 /// A rule's refusal is a validation failure with the rule's message.
@@ -73,11 +63,11 @@ mod tests {
     #[test]
     fn each_kind_of_refusal_has_its_status_and_code() {
         let kinds = [
-            (invalid("m"), 400, 142),
-            (sign_in_required("m"), 401, 401),
-            (forbidden("m"), 403, 403),
-            (not_found("m"), 404, 101),
-            (conflict("m"), 400, 137),
+            (invalid("m"), 400, code::VALIDATION_ERROR),
+            (sign_in_required("m"), 401, code::UNAUTHORIZED),
+            (forbidden("m"), 403, code::FORBIDDEN),
+            (not_found("m"), 404, code::OBJECT_NOT_FOUND),
+            (conflict("m"), 400, code::DUPLICATE_VALUE),
         ];
         for (err, status, code) in kinds {
             assert_eq!(
@@ -91,6 +81,6 @@ mod tests {
     fn a_rule_error_becomes_a_validation_failure_with_its_message() {
         let err: CloudError = RuleError("Stars must be a whole number from 1 to 5.".into()).into();
         assert_eq!(err, invalid("Stars must be a whole number from 1 to 5."));
-        assert_eq!(err.code, 142);
+        assert_eq!(err.code, code::VALIDATION_ERROR);
     }
 }

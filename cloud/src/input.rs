@@ -129,10 +129,15 @@ pub fn user_id(user: Option<&Value>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use leancloud::error::code;
 
     fn message<T: std::fmt::Debug>(result: Result<T, CloudError>) -> String {
         let err = result.unwrap_err();
-        assert_eq!((err.status, err.code), (400, 142), "{err}");
+        assert_eq!(
+            (err.status, err.code),
+            (400, code::VALIDATION_ERROR),
+            "{err}"
+        );
         err.message
     }
 

@@ -11,6 +11,7 @@
 use leancloud::LcError;
 use leancloud::client::{Client, Query};
 use leancloud::cloud::CloudError;
+use leancloud::error::code;
 use serde_json::{Map, Value, json};
 
 /// Every class hook: the app's own writes skip them all.
@@ -23,10 +24,7 @@ pub const ALL_HOOKS: [&str; 6] = [
     "afterDelete",
 ];
 
-/// `{"__type":"Pointer","className":class,"objectId":id}`.
-pub fn pointer(class: &str, id: &str) -> Value {
-    json!({"__type": "Pointer", "className": class, "objectId": id})
-}
+pub use leancloud::value::pointer;
 
 /// `{"__op":"Increment","amount":n}`.
 pub fn increment(amount: i64) -> Value {
@@ -48,9 +46,9 @@ pub fn quiet(body: Value) -> Value {
 /// answers for a missing class (101), a missing user (211), or an update of an object
 /// that is gone (code 1, "Could not find object ...").
 fn is_missing(err: &LcError) -> bool {
-    err.code == 101
-        || err.code == 211
-        || (err.code == 1 && err.message.starts_with("Could not find object"))
+    err.code == code::OBJECT_NOT_FOUND
+        || err.code == code::USER_NOT_FOUND
+        || (err.code == code::GENERIC && err.message.starts_with("Could not find object"))
 }
 
 /// The object, or `None` when it (or its class) does not exist.
@@ -67,7 +65,7 @@ pub async fn fetch(client: &Client, class: &str, id: &str) -> Result<Option<Valu
 pub async fn find(query: &Query) -> Result<Vec<Value>, CloudError> {
     match query.find().await {
         Ok(rows) => Ok(rows),
-        Err(err) if err.code == 101 => Ok(Vec::new()),
+        Err(err) if err.code == code::OBJECT_NOT_FOUND => Ok(Vec::new()),
         Err(err) => Err(err.into()),
     }
 }
@@ -76,7 +74,7 @@ pub async fn find(query: &Query) -> Result<Vec<Value>, CloudError> {
 pub async fn count(query: &Query) -> Result<u64, CloudError> {
     match query.count().await {
         Ok(n) => Ok(n),
-        Err(err) if err.code == 101 => Ok(0),
+        Err(err) if err.code == code::OBJECT_NOT_FOUND => Ok(0),
         Err(err) => Err(err.into()),
     }
 }
@@ -129,7 +127,7 @@ pub async fn update_if(
 ) -> Result<Written, CloudError> {
     match client.update_where(class, id, body, condition).await {
         Ok(_) => Ok(Written::Done),
-        Err(err) if err.code == 305 => Ok(Written::Changed),
+        Err(err) if err.code == code::NO_EFFECT => Ok(Written::Changed),
         Err(err) if is_missing(&err) => Ok(Written::Gone),
         Err(err) => Err(err.into()),
     }

@@ -7,7 +7,7 @@
 //! This file holds nothing but the `glob!` test: insta's glob collects failures from
 //! every thread of its process, so it gets a process of its own.
 
-#[path = "support/mod.rs"]
+#[path = "cloud/support.rs"]
 mod support;
 
 /// Every fixture answers as its snapshot says.

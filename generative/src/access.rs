@@ -22,6 +22,7 @@
 //!   update's ACL against `add_fields`, a create's `create` against `add_fields`), either
 //!   refusal is accepted.
 
+use leancloud::error::code;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -375,7 +376,7 @@ impl Denial {
             Denial::Read => "Forbidden reading by object's ACL.".into(),
             Denial::Write => "Forbidden writing by object's ACL.".into(),
         };
-        (403, json!({"code": 403, "error": message}))
+        (403, json!({"code": code::FORBIDDEN, "error": message}))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Strategies for LeanCloud field values (protocol notes §2): every `__type` form (Date,
 //! Pointer, Relation, GeoPoint, File, Bytes, Object), plain JSON, and whole objects as
 //! field maps; plus the helpers a test needs to build and compare them ([`date`],
-//! [`pointer`], and [`same_value`] from `leancloud::value`).
+//! and [`pointer`] and [`same_value`] from `leancloud::value`).
 //!
 //! Generated values are always valid as stored data: keys are lowercase names (so they
 //! never collide with `objectId`, `createdAt`, `updatedAt`, `ACL`), nested keys hold no
@@ -10,7 +10,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use leancloud::value::format_date;
-pub use leancloud::value::same_value;
+pub use leancloud::value::{pointer, same_value};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -21,11 +21,6 @@ pub const DATE_MAX_MS: i64 = 1_893_456_000_000;
 /// `{"__type":"Date","iso":...}`.
 pub fn date(ms: i64) -> Value {
     json!({"__type": "Date", "iso": format_date(ms)})
-}
-
-/// `{"__type":"Pointer","className":...,"objectId":...}`.
-pub fn pointer(class: &str, id: &str) -> Value {
-    json!({"__type": "Pointer", "className": class, "objectId": id})
 }
 
 pub fn arb_date_ms() -> impl Strategy<Value = i64> {

@@ -23,7 +23,8 @@
 use generative::app::{
     self, AppModel, AppState, Cell, Expect, ObjRef, Outcome, Request, Step, Who, expectation,
 };
-use harness::{Answer, As, Target, TestApp};
+use generative::values::same_value;
+use harness::{Answer, Caller, Target, TestApp};
 use proptest::test_runner::{Config, FileFailurePersistence, TestError, TestRunner};
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 use serde_json::{Value, json};
@@ -198,15 +199,12 @@ fn pointer(class: &str, id: &str) -> Value {
 type Get = (String, Vec<(String, String)>);
 
 impl Sut {
-    fn who(&self, who: Option<Who>) -> As {
-        match who {
-            None => As::App,
-            Some(Who::Master) => As::Master,
-            Some(Who::User(u)) => match &self.users[u] {
-                Some(a) => As::Session(a.token.clone()),
+    fn who(&self, who: Option<Who>) -> Caller {
+        who.map_or(Caller::Anonymous, Caller::from)
+            .map(|u| match &self.users[u] {
+                Some(a) => a.token.clone(),
                 None => panic!("{} has no session", self.model.users[u].username),
-            },
-        }
+            })
     }
 
     fn id(&self, object: ObjRef) -> Option<&str> {
@@ -244,7 +242,13 @@ impl Sut {
 
     /// Send one request as `who` (on mock in-process: the same requests and headers,
     /// hooks and all, without the emulator's HTTP front, unless `GENERATIVE_HTTP=1`).
-    async fn exchange(&self, who: &As, method: &str, target: &str, body: Option<&Value>) -> Answer {
+    async fn exchange(
+        &self,
+        who: &Caller,
+        method: &str,
+        target: &str,
+        body: Option<&Value>,
+    ) -> Answer {
         self.app.send(who, method, target, body).await
     }
 
@@ -355,7 +359,7 @@ impl Sut {
             .collect();
         let answer = self
             .exchange(
-                &As::Master,
+                &Caller::Master,
                 "POST",
                 "/1.1/batch",
                 Some(&json!({"requests": items})),
@@ -372,7 +376,7 @@ impl Sut {
                         request = request.with_query(k, v.as_str());
                     }
                     let answer = self
-                        .exchange(&As::Master, "GET", &request.target(), None)
+                        .exchange(&Caller::Master, "GET", &request.target(), None)
                         .await;
                     if answer.status != 200 {
                         panic!(
@@ -432,7 +436,7 @@ impl Sut {
                             _ => {}
                         }
                         let got = system::at_path(stored, path);
-                        if !system::same(got, &want) {
+                        if !same_value(got, &want) {
                             out.push(format!(
                                 "{} {name:?}: {path} is {got}, the model says {want}",
                                 o.class()
@@ -623,7 +627,9 @@ async fn app_for_case(own: bool) -> Arc<TestApp> {
     if !fresh {
         // What the last case's after-hooks do must not land after the reset.
         app.idle().await;
-        let reset = app.send(&As::Master, "POST", "/__mock/reset", None).await;
+        let reset = app
+            .send(&Caller::Master, "POST", "/__mock/reset", None)
+            .await;
         assert_eq!(reset.status, 200, "resetting the app: {}", reset.body);
     }
     app
@@ -650,7 +656,7 @@ async fn start(model: &AppState) -> Sut {
     for (i, u) in model.users.iter().enumerate().filter(|(_, u)| u.fixture) {
         let body = json!({"username": u.username, "password": app::password_of(&u.username)});
         let answer = sut
-            .exchange(&As::App, "POST", "/1.1/login", Some(&body))
+            .exchange(&Caller::Anonymous, "POST", "/1.1/login", Some(&body))
             .await;
         let (Some(id), Some(token)) = (
             answer.body["objectId"].as_str(),
@@ -850,7 +856,7 @@ async fn apply_step(sut: &mut Sut, after: &AppState, step: &Step) {
         let want = sut.value(&cell);
         let got = system::at_path(&answer.body, &path);
         assert!(
-            system::same(got, &want),
+            same_value(got, &want),
             "{}step {}: the answer's {path} is {got}, the model says {want}",
             sut.history(),
             sut.steps + 1

@@ -1,7 +1,7 @@
 //! # harness
 //!
 //! What test code imports: one [`TestApp`] per test or scenario, on the target the
-//! environment names, requests sent as a chosen principal ([`As`]), answers checked with
+//! environment names, requests sent as a chosen caller ([`Caller`], `leancloud`'s), answers checked with
 //! [`Answer::assert_error`], after-hooks waited for ([`TestApp::idle`],
 //! [`eventually`]), what the run created deleted at the end ([`TestApp::cleanup`],
 //! [`TestApp::leftovers`]), and the shared insta settings ([`redactions`]) that hide
@@ -22,7 +22,7 @@
 //! | `stack` | `lc-mock serve` and the builder's engine program as two processes on 127.0.0.1, wired by the real hook protocol (see below) | HTTP | `POST /__mock/idle` | `GET /__mock/traces` |
 //! | `remote` | a deployed LeanCloud-compatible app (see `harness/README.md`: variables, profiles file, production guard) | HTTP | nothing to wait on: returns at once; use [`eventually`] | `None` |
 //!
-//! Requests go out as a chosen principal: raw with [`TestApp::send`], or typed with
+//! Requests go out as a chosen caller: raw with [`TestApp::send`], or typed with
 //! [`TestApp::client`] (a [`leancloud::client::Client`] on the same route). An unknown
 //! `LC_TARGET` stops the test with the list of targets. Mock-only steps use
 //! [`TestApp::mock`] (an `Option`) or [`TestApp::emulator`] (panics elsewhere, naming the
@@ -93,11 +93,13 @@ mod stack;
 mod track;
 
 pub use builder::{Builder, EngineProgram};
+pub use leancloud::Caller;
 pub use remote::{DEFAULT_PROFILE, PRODUCTION, RemoteConfig, Secret, vars};
 
 use leancloud::client::Client;
+use leancloud::error::code;
 use leancloud::transport::HttpTransport;
-use leancloud::{LcError, Request, Transport};
+use leancloud::{LcError, Request, Resource, Transport};
 use mock_server::MockLeanCloud;
 use serde_json::{Value, json};
 use std::fmt;
@@ -105,19 +107,6 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use track::{Ledger, Tracking};
-
-/// Who sends a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum As {
-    /// No credentials at all.
-    Nobody,
-    /// The app key.
-    App,
-    /// The master key.
-    Master,
-    /// The app key with a user's session token.
-    Session(String),
-}
 
 /// An HTTP answer: status and JSON body.
 #[derive(Debug, Clone, PartialEq)]
@@ -394,24 +383,19 @@ impl Wire {
         )
     }
 
-    fn sign(&self, who: &As, request: Request) -> Request {
+    fn sign(&self, who: &Caller, request: Request) -> Request {
         let keys = &self.keys;
-        match who {
-            As::Nobody => request,
-            As::App => request
-                .with_header("x-lc-id", &keys.app_id)
-                .with_header("x-lc-key", keys.app_key.expose()),
-            As::Master => request
-                .with_header("x-lc-id", &keys.app_id)
-                .with_header("x-lc-key", format!("{},master", keys.master_key.expose())),
-            As::Session(token) => request
-                .with_header("x-lc-id", &keys.app_id)
-                .with_header("x-lc-key", keys.app_key.expose())
-                .with_header("x-lc-session", token),
-        }
+        who.sign(
+            request,
+            &leancloud::caller::Keys {
+                app_id: &keys.app_id,
+                app_key: keys.app_key.expose(),
+                master_key: keys.master_key.expose(),
+            },
+        )
     }
 
-    async fn exchange(&self, who: &As, request: Request) -> Result<Answer, LcError> {
+    async fn exchange(&self, who: &Caller, request: Request) -> Result<Answer, LcError> {
         let response = self.transport.send(self.sign(who, request)).await?;
         Ok(Answer {
             status: response.status,
@@ -424,12 +408,12 @@ impl Wire {
     /// A master-key query of `class` (at most 1000 rows); none when the class does not
     /// exist.
     async fn find(&self, class: &str, r#where: &Value, keys: &str) -> Result<Vec<Value>, String> {
-        let request = Request::new("GET", &track::class_path(class))
+        let request = Request::new("GET", &Resource::collection(class).path())
             .with_query("where", r#where.to_string())
             .with_query("keys", keys)
             .with_query("limit", "1000");
         let answer = self
-            .exchange(&As::Master, request)
+            .exchange(&Caller::Master, request)
             .await
             .map_err(|e| format!("querying {class}: {e}"))?;
         match answer.error() {
@@ -437,7 +421,7 @@ impl Wire {
                 .as_array()
                 .cloned()
                 .unwrap_or_default()),
-            Some(e) if e.code == 101 => Ok(Vec::new()),
+            Some(e) if e.code == code::OBJECT_NOT_FOUND => Ok(Vec::new()),
             _ => Err(format!(
                 "querying {class} answered HTTP {} {}",
                 answer.status, answer.body
@@ -468,16 +452,16 @@ impl Wire {
         let mut deleted = 0;
         let mut failed = Vec::new();
         let mut delete = async |class: &str, id: &str| -> Result<(), String> {
-            let request = Request::new("DELETE", &track::object_path(class, id));
+            let request = Request::new("DELETE", &Resource::object(class, id).path());
             let answer = self
-                .exchange(&As::Master, request)
+                .exchange(&Caller::Master, request)
                 .await
                 .map_err(|e| format!("{class} {id}: {e}"))?;
             // 101: no such object; 211: no such user.
             let gone = answer.status == 404
-                || answer
-                    .error()
-                    .is_some_and(|e| e.code == 101 || e.code == 211);
+                || answer.error().is_some_and(|e| {
+                    e.code == code::OBJECT_NOT_FOUND || e.code == code::USER_NOT_FOUND
+                });
             if answer.status == 200 || gone {
                 ledger
                     .lock()
@@ -523,7 +507,7 @@ impl Wire {
     /// `POST /__mock/idle` (the stack's lc-mock).
     async fn mock_idle(&self) -> Result<(), String> {
         let answer = self
-            .exchange(&As::Master, Request::new("POST", "/__mock/idle"))
+            .exchange(&Caller::Master, Request::new("POST", "/__mock/idle"))
             .await
             .map_err(|e| format!("POST /__mock/idle: {e}"))?;
         if answer.status == 200 {
@@ -667,7 +651,7 @@ impl TestApp {
             began,
         );
         let probe = Request::from_target("GET", "/1.1/users?limit=0");
-        match app.wire.exchange(&As::Master, probe).await {
+        match app.wire.exchange(&Caller::Master, probe).await {
             Ok(answer) if answer.status == 200 => Ok(app),
             Ok(answer) => Err(StartError::Unreachable(format!(
                 "{described} refused the master key: HTTP {} {}",
@@ -782,10 +766,10 @@ impl TestApp {
     /// it sends as.
     ///
     /// # Panics
-    /// For [`As::Nobody`]: a client always sends the app's keys; send keyless requests
+    /// For [`Caller::Nobody`]: a client always sends the app's keys; send keyless requests
     /// with [`TestApp::send`].
     #[track_caller]
-    pub fn client(&self, who: &As) -> Client {
+    pub fn client(&self, who: &Caller) -> Client {
         let keys = &self.wire.keys;
         let client = Client::new(
             self.wire.transport.clone(),
@@ -793,19 +777,23 @@ impl TestApp {
             keys.app_key.expose(),
         )
         .with_master_key(keys.master_key.expose());
-        match who {
-            As::Nobody => panic!(
+        if *who == Caller::Nobody {
+            panic!(
                 "a Client always sends the app's keys; send keyless requests with \
-                 TestApp::send(&As::Nobody, ..)"
-            ),
-            As::App => client,
-            As::Master => client.as_master(),
-            As::Session(token) => client.with_session(token),
+                 TestApp::send(&Caller::Nobody, ..)"
+            );
         }
+        client.as_caller(who)
     }
 
     /// Send `method target` (a path with an optional `?query`) with a JSON body.
-    pub async fn send(&self, who: &As, method: &str, target: &str, body: Option<&Value>) -> Answer {
+    pub async fn send(
+        &self,
+        who: &Caller,
+        method: &str,
+        target: &str,
+        body: Option<&Value>,
+    ) -> Answer {
         let mut request = Request::from_target(method, target);
         if let Some(body) = body {
             request = request.with_json(body);
@@ -815,7 +803,7 @@ impl TestApp {
 
     /// Send a prepared request (e.g. with query parameters added by
     /// [`Request::with_query`], which encodes them) as `who`.
-    pub async fn request(&self, who: &As, request: Request) -> Answer {
+    pub async fn request(&self, who: &Caller, request: Request) -> Answer {
         let line = format!("{} {}", request.method, request.target());
         self.wire
             .exchange(who, request)
@@ -848,7 +836,7 @@ impl TestApp {
             Backend::Stack { .. } => {
                 let wire = self.wire.renewed(&self.ledger);
                 let answer = block_on_own_runtime(async move {
-                    wire.exchange(&As::Master, Request::new("GET", "/__mock/traces"))
+                    wire.exchange(&Caller::Master, Request::new("GET", "/__mock/traces"))
                         .await
                 });
                 match answer {
@@ -971,12 +959,12 @@ impl Drop for TestApp {
 ///
 /// ```no_run
 /// # async fn example(app: &harness::TestApp) {
-/// use harness::As;
+/// use harness::Caller;
 /// use std::time::Duration;
 ///
 /// let path = "/1.1/classes/Business/65cba6a06c63004400000005";
 /// let count = harness::eventually(Duration::from_secs(10), || async {
-///     let business = app.send(&As::Master, "GET", path, None).await;
+///     let business = app.send(&Caller::Master, "GET", path, None).await;
 ///     match business.body["ratingCount"].as_i64() {
 ///         Some(n) if n > 0 => Ok(n),
 ///         other => Err(format!("ratingCount is {other:?}, expected more than 0")),
@@ -1090,11 +1078,11 @@ mod tests {
     use serde_json::json;
 
     #[tokio::test]
-    async fn a_test_app_answers_as_each_principal() {
+    async fn a_test_app_answers_as_each_caller() {
         let app = TestApp::builder().target(Target::Mock).start().await;
         let created = app
             .send(
-                &As::App,
+                &Caller::Anonymous,
                 "POST",
                 "/1.1/classes/Note",
                 Some(&json!({"text": "hi"})),
@@ -1102,15 +1090,17 @@ mod tests {
             .await;
         assert_eq!(created.status, 201);
         let denied = app
-            .send(&As::Nobody, "GET", "/1.1/classes/Note", None)
+            .send(&Caller::Nobody, "GET", "/1.1/classes/Note", None)
             .await;
         assert_eq!(
             denied.error(),
             Some(LcError::unauthorized()),
             "no keys: {denied:?}"
         );
-        denied.assert_error(401, "Unauthorized.");
-        let reset = app.send(&As::Master, "POST", "/__mock/reset", None).await;
+        denied.assert_error(code::UNAUTHORIZED, "Unauthorized.");
+        let reset = app
+            .send(&Caller::Master, "POST", "/__mock/reset", None)
+            .await;
         assert_eq!(reset.status, 200);
     }
 

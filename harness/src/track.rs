@@ -7,7 +7,7 @@
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use leancloud::{Request, Response, Transport};
+use leancloud::{Request, Resource, Response, Transport};
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 
@@ -42,48 +42,30 @@ impl Ledger {
     }
 }
 
-/// The class whose objects `path` (without `/1.1`) creates: `/classes/<C>`, `/users`,
-/// `/roles`.
+/// What `path` names (a batch item's path may leave out the version).
+fn resource(path: &str) -> Option<Resource> {
+    Resource::parse_loose(path)
+}
+
+/// The class whose objects `path` creates: `/1.1/classes/<C>`, `/1.1/users`,
+/// `/1.1/roles`.
 fn collection_class(path: &str) -> Option<String> {
-    let path = path.strip_prefix("/1.1").unwrap_or(path);
-    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    match parts.as_slice() {
-        ["classes", class] if !class.is_empty() => Some((*class).to_string()),
-        ["users"] => Some("_User".into()),
-        ["roles"] => Some("_Role".into()),
+    match resource(path)? {
+        Resource::Class(class) => Some(class),
+        Resource::Users => Some("_User".into()),
+        Resource::Roles => Some("_Role".into()),
         _ => None,
     }
 }
 
-/// The object `path` (without `/1.1`) names: `/classes/<C>/<id>`, `/users/<id>`,
-/// `/roles/<id>`.
+/// The object `path` names: `/1.1/classes/<C>/<id>`, `/1.1/users/<id>`,
+/// `/1.1/roles/<id>`.
 fn object_of(path: &str) -> Option<Created> {
-    let path = path.strip_prefix("/1.1").unwrap_or(path);
-    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let (class, id) = match parts.as_slice() {
-        ["classes", class, id] => ((*class).to_string(), *id),
-        ["users", id] if *id != "me" => ("_User".to_string(), *id),
-        ["roles", id] => ("_Role".to_string(), *id),
-        _ => return None,
-    };
-    (!class.is_empty() && !id.is_empty()).then(|| (class, id.to_string()))
-}
-
-/// The REST path of an object (for its deletion).
-pub(crate) fn object_path(class: &str, id: &str) -> String {
-    match class {
-        "_User" => format!("/1.1/users/{id}"),
-        "_Role" => format!("/1.1/roles/{id}"),
-        _ => format!("/1.1/classes/{class}/{id}"),
-    }
-}
-
-/// The REST path of a class's objects (for queries).
-pub(crate) fn class_path(class: &str) -> String {
-    match class {
-        "_User" => "/1.1/users".into(),
-        "_Role" => "/1.1/roles".into(),
-        _ => format!("/1.1/classes/{class}"),
+    match resource(path)? {
+        Resource::Object { class, id } => Some((class, id)),
+        Resource::User(id) => Some(("_User".into(), id)),
+        Resource::Role(id) => Some(("_Role".into(), id)),
+        _ => None,
     }
 }
 
@@ -100,7 +82,7 @@ pub(crate) fn observe(ledger: &mut Ledger, request: &Request, status: u16, body:
         ledger.wrote = true;
     }
     match method {
-        "POST" if request.path.trim_end_matches('/') == "/1.1/batch" && status == 200 => {
+        "POST" if resource(&request.path) == Some(Resource::Batch) && status == 200 => {
             let Ok(sent) = serde_json::from_slice::<Value>(&request.body) else {
                 return;
             };
@@ -292,8 +274,13 @@ mod tests {
         assert_eq!(collection_class("/classes/Post"), Some("Post".into()));
         assert_eq!(collection_class("/1.1/classes/Post/x"), None);
         assert_eq!(object_of("/1.1/users/me"), None);
-        assert_eq!(object_path("_User", "u"), "/1.1/users/u");
-        assert_eq!(object_path("Post", "p"), "/1.1/classes/Post/p");
-        assert_eq!(class_path("_Role"), "/1.1/roles");
+        assert_eq!(
+            object_of("/1.1/users/u"),
+            Some(("_User".to_string(), "u".to_string()))
+        );
+        assert_eq!(
+            object_of("/classes/Post/p"),
+            Some(("Post".to_string(), "p".to_string()))
+        );
     }
 }

@@ -9,6 +9,7 @@ use lc_mock::clouds::{
     conformance::{self, registry},
 };
 use leancloud::cloud::{HookKind, HookOutcome, HookRequest, Storage};
+use leancloud::error::code;
 use leancloud::value::LcValue;
 use leancloud::{LcError, Request, Response, Transport};
 use mock_server::MockLeanCloud;
@@ -397,7 +398,7 @@ async fn before_delete_always_refuses() {
     .await
     .unwrap_err();
     assert_eq!(err.message, "Error from beforeDelete");
-    assert_eq!((err.status, err.code), (400, 1));
+    assert_eq!((err.status, err.code), (400, code::GENERIC));
 }
 
 #[tokio::test]
@@ -542,7 +543,7 @@ async fn a_write_hook_without_an_object_id_fails() {
         )
         .await
         .unwrap_err();
-    assert_eq!(err.code, 104);
+    assert_eq!(err.code, code::MISSING_OBJECT_ID);
     assert!(recorder.seen.lock().unwrap().is_empty());
 }
 

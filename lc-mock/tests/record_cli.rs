@@ -1,6 +1,7 @@
 //! `lc-mock record` as a program: the URL on standard output, a line per exchange and a
 //! summary on standard error, and nothing lost when it is stopped with Ctrl-C (SIGINT).
 
+use leancloud::error::code;
 use mock_server::api::{Api, AppConfig};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -128,7 +129,7 @@ async fn ctrl_c_stops_the_recorder_with_a_summary_and_every_exchange_written() {
     assert_eq!(lines.len(), 3, "{text}");
     assert_eq!(lines[2]["req_raw"], true);
     assert_eq!(lines[2]["req_body"], "{not json");
-    assert_eq!(lines[2]["resp_body"]["code"], 107);
+    assert_eq!(lines[2]["resp_body"]["code"], code::INVALID_JSON);
     assert!(
         stderr.contains(&format!(
             "wrote 1 case, 3 exchanges, 1 seed, {} bytes",

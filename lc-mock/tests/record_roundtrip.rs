@@ -3,6 +3,7 @@
 //! `lc-mock record` in front of an emulator serving the app, then replayed against
 //! fresh emulators: every exchange must reach L2, and no key may be in the file.
 
+use leancloud::error::code;
 use mock_server::api::{Api, AppConfig};
 use mock_server::record::{RecorderConfig, start};
 use mock_server::settings::Settings;
@@ -158,13 +159,23 @@ async fn record_session(file: &Path) -> usize {
         .send("PUT", &path, Some(json!({"role": "owner"})), false)
         .await;
     check(&promote, 400);
-    assert_eq!(promote.body["code"], 117, "{}", promote.body);
+    assert_eq!(
+        promote.body["code"],
+        code::READ_ONLY_KEY,
+        "{}",
+        promote.body
+    );
     // A session the app never issued: recorded as an absent `_Session` seed, so the
     // replay scores the refusal too.
     s.session = Some("0000000000notissuedbyapp0".into());
     let stranger = s.send("GET", "/1.1/users/me", None, false).await;
     check(&stranger, 400);
-    assert_eq!(stranger.body["code"], 211, "{}", stranger.body);
+    assert_eq!(
+        stranger.body["code"],
+        code::USER_NOT_FOUND,
+        "{}",
+        stranger.body
+    );
     s.session = None;
 
     // Case 2 (named by a marker): a fixture customer reviews a fixture business.

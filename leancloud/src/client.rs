@@ -12,42 +12,10 @@
 //! # Ok(()) }
 //! ```
 
-use crate::{LcError, Request, Response, Transport};
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use crate::{Caller, LcError, Request, Resource, Response, Transport};
 use serde_json::{Map, Value, json};
 use std::fmt;
 use std::sync::Arc;
-
-/// Characters escaped in a path segment (a class name, an object id).
-const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}');
-
-/// Like [`SEGMENT`] but keeps `/`, for function names such as `Class/hook`.
-const NAME: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}');
-
-fn seg(s: &str) -> String {
-    utf8_percent_encode(s, SEGMENT).to_string()
-}
 
 /// How the client proves it holds a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -157,6 +125,24 @@ impl Client {
         let mut c = self.clone();
         c.config.use_master = false;
         c
+    }
+
+    /// A copy that speaks as `caller`: the app key, with the user's session token for
+    /// [`Caller::User`], or the master key.
+    ///
+    /// # Panics
+    /// For [`Caller::Nobody`] (a client always sends the app's keys), and for
+    /// [`Caller::Master`] without a master key (see [`Client::as_master`]).
+    #[track_caller]
+    pub fn as_caller(&self, caller: &Caller) -> Client {
+        match caller {
+            Caller::Nobody => {
+                panic!("a Client always sends the app's keys; Caller::Nobody sends none")
+            }
+            Caller::Anonymous => self.as_app().without_session(),
+            Caller::User(token) => self.as_app().with_session(token),
+            Caller::Master => self.as_master().without_session(),
+        }
     }
 
     /// Act as the user holding this session token (`X-LC-Session`).
@@ -357,7 +343,7 @@ impl Client {
     ) -> Result<Vec<Result<Value, LcError>>, LcError> {
         let body =
             json!({"requests": requests.iter().map(BatchRequest::to_json).collect::<Vec<_>>()});
-        let request = Request::new("POST", "/1.1/batch").with_json(&body);
+        let request = Request::new("POST", &Resource::Batch.path()).with_json(&body);
         let response = self.request(request).await?;
         let answer = read_json(&response)?;
         let Value::Array(items) = answer else {
@@ -376,7 +362,7 @@ impl Client {
 
     /// `POST /1.1/functions/<name>`: the function's `result` (`null` when absent).
     pub async fn call_function(&self, name: &str, params: &Value) -> Result<Value, LcError> {
-        let path = format!("/1.1/functions/{}", utf8_percent_encode(name, NAME));
+        let path = Resource::Function(name.to_string()).path();
         let answer = self
             .send_json("POST", &path, Vec::new(), Some(params))
             .await?;
@@ -386,7 +372,7 @@ impl Client {
     /// `POST /1.1/call/<name>` (RPC, typed encoding both ways): the `result`, still encoded;
     /// decode it with [`crate::value::LcValue::decode`].
     pub async fn rpc(&self, name: &str, params: &Value) -> Result<Value, LcError> {
-        let path = format!("/1.1/call/{}", utf8_percent_encode(name, NAME));
+        let path = Resource::Rpc(name.to_string()).path();
         let answer = self
             .send_json("POST", &path, Vec::new(), Some(params))
             .await?;
@@ -410,35 +396,47 @@ impl Client {
         };
         body.insert("username".into(), json!(username));
         body.insert("password".into(), json!(password));
-        self.send_json("POST", "/1.1/users", Vec::new(), Some(&Value::Object(body)))
-            .await
+        self.send_json(
+            "POST",
+            &Resource::Users.path(),
+            Vec::new(),
+            Some(&Value::Object(body)),
+        )
+        .await
     }
 
     /// `POST /1.1/login`: the user with its `sessionToken`.
     pub async fn log_in(&self, username: &str, password: &str) -> Result<Value, LcError> {
         let body = json!({"username": username, "password": password});
-        self.send_json("POST", "/1.1/login", Vec::new(), Some(&body))
+        self.send_json("POST", &Resource::Login.path(), Vec::new(), Some(&body))
             .await
     }
 
     /// `GET /1.1/users/me`: the user of this client's session token.
     pub async fn me(&self) -> Result<Value, LcError> {
-        self.send_json("GET", "/1.1/users/me", Vec::new(), None)
+        self.send_json("GET", &Resource::Me.path(), Vec::new(), None)
             .await
     }
 
     /// `GET /1.1/date`: `{"__type":"Date","iso":...}`.
     pub async fn server_date(&self) -> Result<Value, LcError> {
-        self.send_json("GET", "/1.1/date", Vec::new(), None).await
+        self.send_json("GET", &Resource::Date.path(), Vec::new(), None)
+            .await
     }
 }
 
+/// `/1.1/classes/<class>`: the generic path, also for `_User` and `_Role`.
 fn class_path(class: &str) -> String {
-    format!("/1.1/classes/{}", seg(class))
+    Resource::Class(class.to_string()).path()
 }
 
+/// `/1.1/classes/<class>/<id>`.
 fn object_path(class: &str, id: &str) -> String {
-    format!("/1.1/classes/{}/{}", seg(class), seg(id))
+    Resource::Object {
+        class: class.to_string(),
+        id: id.to_string(),
+    }
+    .path()
 }
 
 fn flag(name: &str, on: bool) -> Vec<(String, String)> {
@@ -696,6 +694,8 @@ fn is_operator_map(map: &Map<String, Value>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::caller::Keys;
+    use crate::error::code;
     use futures::FutureExt;
     use futures::executor::block_on;
     use futures::future::BoxFuture;
@@ -786,6 +786,37 @@ mod tests {
         assert_eq!(last(&rec).header("x-lc-key"), Some("mkey,master"));
         block_on(client.as_master().as_app().get("Post", "p1")).unwrap();
         assert_eq!(last(&rec).header("x-lc-key"), Some("key"));
+    }
+
+    #[test]
+    fn a_client_speaks_as_each_caller_with_the_keys_the_caller_sends() {
+        let (rec, client) = setup();
+        let keys = Keys {
+            app_id: "app",
+            app_key: "key",
+            master_key: "mkey",
+        };
+        let user = client.as_caller(&Caller::User("tok".into()));
+        for caller in [
+            Caller::Anonymous,
+            Caller::User("tok".into()),
+            Caller::Master,
+        ] {
+            block_on(user.as_caller(&caller).get("Post", "p1")).unwrap();
+            let sent = last(&rec);
+            for (name, value) in caller.headers(&keys) {
+                assert_eq!(sent.header(name), Some(value.as_str()), "{caller:?}");
+            }
+            let session = caller.user().map(String::as_str);
+            assert_eq!(sent.header("x-lc-session"), session, "{caller:?}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "Caller::Nobody")]
+    fn a_client_cannot_speak_as_nobody() {
+        let (_, client) = setup();
+        let _ = client.as_caller(&Caller::Nobody);
     }
 
     #[test]
@@ -955,7 +986,7 @@ mod tests {
             err,
             LcError::unexpected_response(502, b"<html>Bad Gateway</html>")
         );
-        assert_eq!(err.code, -1);
+        assert_eq!(err.code, code::OTHER_CAUSE);
         assert!(err.message.contains("<html>Bad Gateway</html>"));
     }
 
@@ -964,7 +995,7 @@ mod tests {
         let (rec, client) = setup();
         answer(&rec, 500, json!({"message":"boom"}));
         let err = block_on(client.get("Post", "p1")).unwrap_err();
-        assert_eq!((err.status, err.code), (500, -1));
+        assert_eq!((err.status, err.code), (500, code::OTHER_CAUSE));
     }
 
     #[test]
@@ -1085,9 +1116,15 @@ mod tests {
     fn a_query_answer_without_results_is_an_error() {
         let (rec, client) = setup();
         answer(&rec, 200, json!({"nothing":1}));
-        assert_eq!(block_on(client.query("Post").find()).unwrap_err().code, -1);
+        assert_eq!(
+            block_on(client.query("Post").find()).unwrap_err().code,
+            code::OTHER_CAUSE
+        );
         answer(&rec, 200, json!({"results":[]}));
-        assert_eq!(block_on(client.query("Post").count()).unwrap_err().code, -1);
+        assert_eq!(
+            block_on(client.query("Post").count()).unwrap_err().code,
+            code::OTHER_CAUSE
+        );
     }
 
     #[test]
@@ -1119,7 +1156,7 @@ mod tests {
         );
         assert_eq!(err.status, 200);
         assert_eq!(results[2], Ok(json!({})));
-        assert_eq!(results[3].clone().unwrap_err().code, -1);
+        assert_eq!(results[3].clone().unwrap_err().code, code::OTHER_CAUSE);
         let req = last(&rec);
         assert_eq!(
             (req.method.as_str(), req.path.as_str()),
@@ -1140,7 +1177,10 @@ mod tests {
     fn a_batch_answer_that_is_not_an_array_is_an_error() {
         let (rec, client) = setup();
         answer(&rec, 200, json!({"results":[]}));
-        assert_eq!(block_on(client.batch(vec![])).unwrap_err().code, -1);
+        assert_eq!(
+            block_on(client.batch(vec![])).unwrap_err().code,
+            code::OTHER_CAUSE
+        );
     }
 
     #[test]

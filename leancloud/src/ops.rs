@@ -321,6 +321,7 @@ fn bits(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::code;
 
     fn op(v: Value) -> FieldOp {
         FieldOp::parse("k", &v).unwrap().unwrap()
@@ -410,7 +411,7 @@ mod tests {
             json!({"__op":"Decrement","amount":null}),
         ] {
             let err = FieldOp::parse("k", &bad).unwrap_err();
-            assert_eq!(err.code, 107, "{bad}");
+            assert_eq!(err.code, code::INVALID_JSON, "{bad}");
         }
         assert_eq!(
             FieldOp::parse("k", &json!({"__op":"Increment"})),
@@ -502,9 +503,9 @@ mod tests {
             "RemoveRelation",
         ] {
             let missing = FieldOp::parse("k", &json!({"__op": name})).unwrap_err();
-            assert_eq!(missing.code, 107, "{name}");
+            assert_eq!(missing.code, code::INVALID_JSON, "{name}");
             let not_array = FieldOp::parse("k", &json!({"__op": name, "objects": 1})).unwrap_err();
-            assert_eq!(not_array.code, 107, "{name}");
+            assert_eq!(not_array.code, code::INVALID_JSON, "{name}");
         }
     }
 
@@ -552,7 +553,7 @@ mod tests {
         );
         let many: Vec<Value> = (0..1001).map(|i| ptr("P", &i.to_string())).collect();
         let too_many = FieldOp::parse("k", &json!({"__op":"RemoveRelation","objects":many}));
-        assert_eq!(too_many.unwrap_err().code, 128);
+        assert_eq!(too_many.unwrap_err().code, code::INVALID_RELATION_DATA);
         let max: Vec<Value> = (0..1000).map(|i| ptr("P", &i.to_string())).collect();
         assert!(FieldOp::parse("k", &json!({"__op":"AddRelation","objects":max})).is_ok());
     }
@@ -567,10 +568,16 @@ mod tests {
             ))
         );
         let not_pointer = json!({"__op":"AddRelation","objects":["u1"]});
-        assert_eq!(FieldOp::parse("k", &not_pointer).unwrap_err().code, 128);
+        assert_eq!(
+            FieldOp::parse("k", &not_pointer).unwrap_err().code,
+            code::INVALID_RELATION_DATA
+        );
         let malformed =
             json!({"__op":"AddRelation","objects":[{"__type":"Pointer","className":"A"}]});
-        assert_eq!(FieldOp::parse("k", &malformed).unwrap_err().code, 106);
+        assert_eq!(
+            FieldOp::parse("k", &malformed).unwrap_err().code,
+            code::INVALID_POINTER
+        );
     }
 
     #[test]
@@ -598,13 +605,26 @@ mod tests {
             {"__op":"AddRelation","objects":[ptr("A","1")]},
             {"__op":"RemoveRelation","objects":[ptr("B","2")]},
         ]});
-        assert_eq!(FieldOp::parse("k", &mixed).unwrap_err().code, 128);
+        assert_eq!(
+            FieldOp::parse("k", &mixed).unwrap_err().code,
+            code::INVALID_RELATION_DATA
+        );
         let not_relation = json!({"__op":"Batch","ops":[{"__op":"Increment","amount":1}]});
-        assert_eq!(FieldOp::parse("k", &not_relation).unwrap_err().code, 107);
+        assert_eq!(
+            FieldOp::parse("k", &not_relation).unwrap_err().code,
+            code::INVALID_JSON
+        );
         let plain_value = json!({"__op":"Batch","ops":[1]});
-        assert_eq!(FieldOp::parse("k", &plain_value).unwrap_err().code, 107);
+        assert_eq!(
+            FieldOp::parse("k", &plain_value).unwrap_err().code,
+            code::INVALID_JSON
+        );
         for bad in [json!({"__op":"Batch"}), json!({"__op":"Batch","ops":[]})] {
-            assert_eq!(FieldOp::parse("k", &bad).unwrap_err().code, 107, "{bad}");
+            assert_eq!(
+                FieldOp::parse("k", &bad).unwrap_err().code,
+                code::INVALID_JSON,
+                "{bad}"
+            );
         }
     }
 
@@ -660,7 +680,11 @@ mod tests {
             json!({"__op":"BitOr","value":1.5}),
             json!({"__op":"BitXor","value":"1"}),
         ] {
-            assert_eq!(FieldOp::parse("k", &bad).unwrap_err().code, 107, "{bad}");
+            assert_eq!(
+                FieldOp::parse("k", &bad).unwrap_err().code,
+                code::INVALID_JSON,
+                "{bad}"
+            );
         }
     }
 
@@ -676,7 +700,7 @@ mod tests {
         );
         assert_eq!(
             FieldOp::parse("k", &json!({"__op": 3})).unwrap_err().code,
-            1
+            code::GENERIC
         );
     }
 

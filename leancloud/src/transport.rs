@@ -99,6 +99,7 @@ impl Transport for HttpTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::code;
     use serde_json::json;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
@@ -186,7 +187,7 @@ mod tests {
             .send(Request::new("GET", "/1.1/date"))
             .await
             .unwrap_err();
-        assert_eq!((err.status, err.code), (0, 100));
+        assert_eq!((err.status, err.code), (0, code::CONNECTION_FAILED));
         assert!(
             err.message
                 .starts_with("The connection to the LeanCloud server failed: ")
@@ -206,7 +207,11 @@ mod tests {
                 .send(Request::new("POST", "/1.1/functions/f").with_json(&json!({})))
                 .await
                 .unwrap_err();
-            assert_eq!((err.status, err.code), (0, 100), "{reply:?}");
+            assert_eq!(
+                (err.status, err.code),
+                (0, code::CONNECTION_FAILED),
+                "{reply:?}"
+            );
             assert!(err.is_connection_lost(), "{reply:?}: {}", err.message);
             server.await.unwrap();
         }
@@ -219,9 +224,15 @@ mod tests {
         let transport = HttpTransport::new("http://127.0.0.1:9");
         let mut bad_method = Request::new("GET", "/1.1/date");
         bad_method.method = "GE T".into();
-        assert_eq!(transport.send(bad_method).await.unwrap_err().code, 100);
+        assert_eq!(
+            transport.send(bad_method).await.unwrap_err().code,
+            code::CONNECTION_FAILED
+        );
         let bad_header = Request::new("GET", "/1.1/date").with_header("x-bad", "a\nb");
-        assert_eq!(transport.send(bad_header).await.unwrap_err().code, 100);
+        assert_eq!(
+            transport.send(bad_header).await.unwrap_err().code,
+            code::CONNECTION_FAILED
+        );
     }
 
     #[test]

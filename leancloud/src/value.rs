@@ -144,6 +144,12 @@ fn has_type(value: &Value, ty: &str) -> bool {
 
 // ---- Pointer -------------------------------------------------------------------------------
 
+/// The wire form of a pointer to `class`'s object `id`, as bodies, `where`s and ACL-less
+/// tests write it: `{"__type":"Pointer","className":class,"objectId":id}`.
+pub fn pointer(class: &str, id: &str) -> Value {
+    Pointer::new(class, id).to_json()
+}
+
 /// `{"__type":"Pointer","className":"Post","objectId":"..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pointer {
@@ -720,6 +726,7 @@ fn validate_at(key: &str, value: &Value) -> Result<(), LcError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::code;
 
     fn round_trip(v: Value) {
         let decoded = LcValue::decode(&v).unwrap();
@@ -855,8 +862,14 @@ mod tests {
 
     #[test]
     fn geopoint_out_of_range_is_code_302() {
-        assert_eq!(GeoPoint::new(90.1, 0.0).unwrap_err().code, 302);
-        assert_eq!(GeoPoint::new(0.0, -180.5).unwrap_err().code, 302);
+        assert_eq!(
+            GeoPoint::new(90.1, 0.0).unwrap_err().code,
+            code::INVALID_GEOPOINT
+        );
+        assert_eq!(
+            GeoPoint::new(0.0, -180.5).unwrap_err().code,
+            code::INVALID_GEOPOINT
+        );
         let bad = json!({"__type":"GeoPoint","latitude":10,"longitude":200});
         assert_eq!(
             validate("loc", &bad),
@@ -865,7 +878,7 @@ mod tests {
             ))
         );
         let not_numbers = json!({"__type":"GeoPoint","latitude":"1","longitude":2});
-        assert_eq!(code(validate("loc", &not_numbers)), 302);
+        assert_eq!(code(validate("loc", &not_numbers)), code::INVALID_GEOPOINT);
     }
 
     #[test]
@@ -896,7 +909,7 @@ mod tests {
             json!({"*": {"read": "yes"}}),
             json!({"*": {"delete": true}}),
         ] {
-            assert_eq!(code(validate("ACL", &bad)), 123, "{bad}");
+            assert_eq!(code(validate("ACL", &bad)), code::INVALID_ACL, "{bad}");
         }
         assert_eq!(validate("ACL", &json!({"*":{"read":true}})), Ok(()));
     }
@@ -911,7 +924,7 @@ mod tests {
             ))
         );
         let id_number = json!({"__type":"Pointer","className":"Post","objectId":1});
-        assert_eq!(code(validate("post", &id_number)), 106);
+        assert_eq!(code(validate("post", &id_number)), code::INVALID_POINTER);
     }
 
     #[test]
@@ -923,7 +936,7 @@ mod tests {
             json!({"__type":"Bytes","base64":1}),
             json!({"__type":"Object","objectId":"x"}),
         ] {
-            assert_eq!(code(validate("f", &bad)), 111, "{bad}");
+            assert_eq!(code(validate("f", &bad)), code::INCORRECT_TYPE, "{bad}");
         }
     }
 
@@ -935,7 +948,10 @@ mod tests {
                 "Unknown __type \"Money\" for field 'f'."
             ))
         );
-        assert_eq!(code(validate("f", &json!({"__type":7}))), 111);
+        assert_eq!(
+            code(validate("f", &json!({"__type":7}))),
+            code::INCORRECT_TYPE
+        );
     }
 
     #[test]
@@ -945,8 +961,11 @@ mod tests {
             Ok(())
         );
         let with_objects = json!({"__type":"Relation","className":"_User","objects":[]});
-        assert_eq!(code(validate("likes", &with_objects)), 111);
-        assert_eq!(code(validate("likes", &json!({"__type":"Relation"}))), 111);
+        assert_eq!(code(validate("likes", &with_objects)), code::INCORRECT_TYPE);
+        assert_eq!(
+            code(validate("likes", &json!({"__type":"Relation"}))),
+            code::INCORRECT_TYPE
+        );
     }
 
     #[test]
@@ -955,17 +974,23 @@ mod tests {
             validate("o", &json!({"a":{"$gt":1}})),
             Err(LcError::invalid_nested_key("$gt"))
         );
-        assert_eq!(code(validate("o", &json!({"a.b":1}))), 121);
-        assert_eq!(code(validate("o", &json!([{"ok":[{"x.y":1}]}]))), 121);
+        assert_eq!(
+            code(validate("o", &json!({"a.b":1}))),
+            code::INVALID_NESTED_KEY
+        );
+        assert_eq!(
+            code(validate("o", &json!([{"ok":[{"x.y":1}]}]))),
+            code::INVALID_NESTED_KEY
+        );
         let in_object = json!({"__type":"Object","className":"P","m":{"$x":1}});
-        assert_eq!(code(validate("o", &in_object)), 121);
+        assert_eq!(code(validate("o", &in_object)), code::INVALID_NESTED_KEY);
         assert_eq!(validate("o", &json!({"a":{"b":[1,{"c":null}]}})), Ok(()));
     }
 
     #[test]
     fn typed_values_nested_in_plain_values_are_checked() {
         let nested = json!({"list":[{"__type":"Pointer","className":"P"}]});
-        assert_eq!(code(validate("o", &nested)), 106);
+        assert_eq!(code(validate("o", &nested)), code::INVALID_POINTER);
         let ok = json!({"list":[{"__type":"Date","iso":"2015-06-21T18:02:52.249Z"}]});
         assert_eq!(validate("o", &ok), Ok(()));
     }

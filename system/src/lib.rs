@@ -55,7 +55,9 @@
 
 pub mod steps;
 
-use harness::{Answer, As, TestApp};
+use harness::{Answer, TestApp};
+use leancloud::Caller;
+use leancloud::Resource;
 use regex::Regex;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -76,18 +78,9 @@ pub fn app() -> harness::Builder {
         .engine("cloud", "cloud-engine")
 }
 
-/// Who "I" am in a scenario.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
-    /// The app key, nobody signed in.
-    Anonymous,
-    /// No credentials at all.
-    NoKeys,
-    /// The master key.
-    Master,
-    /// A signed-in user (username).
-    User(String),
-}
+/// Who sends a scenario's request: a [`Caller`] whose signed-in user is named by their
+/// username (the session they signed in with is in [`World::sessions`]).
+pub type Who = Caller<String>;
 
 /// A signed-in user.
 #[derive(Debug, Clone)]
@@ -124,7 +117,7 @@ impl Exchange {
 pub struct World {
     pub app: TestApp,
     /// Who "I" am.
-    pub me: Principal,
+    pub me: Who,
     /// Users signed in during the scenario: username -> session.
     pub sessions: HashMap<String, Session>,
     /// Objects by (class, name) -> objectId: created under a name, or fixture objects
@@ -149,7 +142,7 @@ impl World {
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
         World {
             app,
-            me: Principal::Anonymous,
+            me: Caller::Anonymous,
             sessions: HashMap::new(),
             named: HashMap::new(),
             last: None,
@@ -180,26 +173,21 @@ impl World {
         }
     }
 
-    /// The credentials of a principal.
-    pub fn credentials(&self, who: &Principal) -> As {
-        match who {
-            Principal::Anonymous => As::App,
-            Principal::NoKeys => As::Nobody,
-            Principal::Master => As::Master,
-            Principal::User(name) => match self.sessions.get(name) {
-                Some(s) => As::Session(s.token.clone()),
-                None => panic!("\"{name}\" has not signed in in this scenario"),
-            },
-        }
+    /// The caller on the wire: a signed-in user by the session token they signed in with.
+    pub fn credentials(&self, who: &Who) -> Caller {
+        who.clone().map(|name| match self.sessions.get(&name) {
+            Some(s) => s.token.clone(),
+            None => panic!("\"{name}\" has not signed in in this scenario"),
+        })
     }
 
-    /// A principal in words, for failure reports.
-    pub fn describe(who: &Principal) -> String {
+    /// A caller in words, for failure reports.
+    pub fn describe(who: &Who) -> String {
         match who {
-            Principal::Anonymous => "nobody signed in (app key)".into(),
-            Principal::NoKeys => "no keys at all".into(),
-            Principal::Master => "the master key".into(),
-            Principal::User(name) => format!("{name} (session)"),
+            Caller::Anonymous => "nobody signed in (app key)".into(),
+            Caller::Nobody => "no keys at all".into(),
+            Caller::Master => "the master key".into(),
+            Caller::User(name) => format!("{name} (session)"),
         }
     }
 
@@ -207,7 +195,7 @@ impl World {
     /// the world unsettled.
     pub async fn exchange(
         &mut self,
-        who: &Principal,
+        who: &Who,
         method: &str,
         target: &str,
         body: Option<Value>,
@@ -238,7 +226,7 @@ impl World {
     /// Send a request as `who` and keep it as the last exchange.
     pub async fn request_as(
         &mut self,
-        who: &Principal,
+        who: &Who,
         method: &str,
         target: &str,
         body: Option<Value>,
@@ -251,7 +239,7 @@ impl World {
     /// Read stored data with the master key for a `Then` step (kept apart from the last
     /// exchange, and shown when the step fails).
     pub async fn check(&mut self, target: &str) -> Value {
-        let exchange = self.exchange(&Principal::Master, "GET", target, None).await;
+        let exchange = self.exchange(&Caller::Master, "GET", target, None).await;
         let body = exchange.answer.body.clone();
         self.checked = Some(exchange);
         body
@@ -283,12 +271,10 @@ impl World {
         let field = name_field(class);
         let target = format!(
             "{}?where={}&keys=objectId&limit=2",
-            class_path(class),
+            Resource::collection(class).path(),
             encode(&json!({ field: name }).to_string())
         );
-        let exchange = self
-            .exchange(&Principal::Master, "GET", &target, None)
-            .await;
+        let exchange = self.exchange(&Caller::Master, "GET", &target, None).await;
         let found = exchange.answer.body["results"]
             .as_array()
             .cloned()
@@ -412,15 +398,6 @@ pub fn name_field(class: &str) -> &'static str {
     }
 }
 
-/// The REST path of a class.
-pub fn class_path(class: &str) -> String {
-    match class {
-        "_User" => "/1.1/users".into(),
-        "_Role" => "/1.1/roles".into(),
-        _ => format!("/1.1/classes/{class}"),
-    }
-}
-
 /// Percent-encoding for a query-string value.
 pub fn encode(s: &str) -> String {
     let mut out = String::new();
@@ -458,20 +435,6 @@ pub fn at_path<'a>(value: &'a Value, path: &str) -> &'a Value {
         };
     }
     value
-}
-
-/// Whether two JSON values are the same, numbers compared by value (`4` = `4.0`).
-pub fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
 }
 
 /// Every hook in a trace, depth first: (class, hook, the hook's node).
@@ -581,14 +544,6 @@ impl fmt::Debug for World {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_compare_by_value_inside_any_value() {
-        assert!(same(&json!(4), &json!(4.0)));
-        assert!(same(&json!({"a": [1, 2.5]}), &json!({"a": [1.0, 2.5]})));
-        assert!(!same(&json!({"a": 1}), &json!({"a": 1, "b": 2})));
-        assert!(!same(&json!("4"), &json!(4)));
-    }
 
     #[test]
     fn paths_walk_objects_and_lists() {

@@ -17,6 +17,7 @@
 //!
 //! `cargo test` passes libtest arguments (filters, `--nocapture`) to every test binary;
 //! those are dropped here, so cucumber's own options (`--tags`, `--name`) still work.
+//! cargo-nextest lists the binary's tests first: the suite lists as one test, `features`.
 
 use cucumber::cli::{self, Parser as _};
 use cucumber::event::ScenarioFinished;
@@ -230,8 +231,29 @@ fn natural_key(key: &str) -> (&str, usize) {
     (file, line)
 }
 
+/// The one test this runner is to a test runner that lists tests first (cargo-nextest
+/// runs `<binary> --list --format terse`, then `<binary> features --exact --nocapture`):
+/// the whole suite, which runs its scenarios concurrently itself.
+const LISTED_AS: &str = "features";
+
+/// Answer a listing of the binary's tests, if that is what was asked: `features: test`,
+/// or nothing when only ignored tests are listed (none are).
+fn answer_listing() -> bool {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.iter().any(|a| a == "--list") {
+        return false;
+    }
+    if !args.iter().any(|a| a == "--ignored") {
+        println!("{LISTED_AS}: test");
+    }
+    true
+}
+
 #[tokio::main]
 async fn main() {
+    if answer_listing() {
+        return;
+    }
     let started = Instant::now();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let features = root.join("features");

@@ -21,7 +21,7 @@ impl CloudError {
     /// `AV.Cloud.Error(message)`: HTTP 400, code 1.
     pub fn new(message: impl Into<String>) -> Self {
         CloudError {
-            code: 1,
+            code: crate::error::code::GENERIC,
             message: message.into(),
             status: 400,
         }

@@ -5,7 +5,7 @@
 use super::{CloudError, HookKind};
 use crate::client::Client;
 use crate::value::{LcValue, Object};
-use crate::{LcError, Request, Transport};
+use crate::{LcError, Request, Resource, Transport};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::fmt;
@@ -346,11 +346,11 @@ impl HookRequest {
     /// (`DELETE /1.1/classes/<Class>/<id>` with a `{"__ignore_hooks": [...]}` body).
     pub async fn delete_object(&self) -> Result<Value, LcError> {
         let id = self.object_id().ok_or_else(LcError::missing_object_id)?;
-        let path = format!(
-            "/1.1/classes/{}/{}",
-            percent_encoding::utf8_percent_encode(&self.class_name, SEGMENT),
-            percent_encoding::utf8_percent_encode(id, SEGMENT)
-        );
+        let path = Resource::Object {
+            class: self.class_name.clone(),
+            id: id.to_string(),
+        }
+        .path();
         let body = self.mark(Value::Object(Map::new()));
         let response = self
             .client()
@@ -365,16 +365,6 @@ impl HookRequest {
         }
     }
 }
-
-const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'?')
-    .add(b'{')
-    .add(b'}');
 
 /// A write body without the fields the engine protocol adds to hook objects, which are
 /// not the app's data.

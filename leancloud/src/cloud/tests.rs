@@ -1,6 +1,7 @@
 //! The runtime on its own, as the emulator will use it in-process: no HTTP, any executor.
 
 use super::*;
+use crate::error::code;
 use crate::value::{Date, LcValue, Object, Pointer};
 use crate::{LcError, Request, Response, Transport};
 use futures::FutureExt;
@@ -112,7 +113,7 @@ fn cloud_errors_keep_their_code_and_status() {
 #[test]
 fn a_storage_error_that_escapes_a_handler_is_500_with_the_storage_code() {
     let err: CloudError = LcError::duplicate_value().into();
-    assert_eq!((err.status, err.code), (500, 137));
+    assert_eq!((err.status, err.code), (500, code::DUPLICATE_VALUE));
     assert_eq!(CloudError::from_lc(LcError::duplicate_value()).status, 400);
 }
 
@@ -336,7 +337,7 @@ fn a_before_hook_returning_nothing_accepts_the_object_as_it_came() {
     registry.before_save("Post", |_req| async move { Ok(()) });
     registry.before_delete("Post", |req| async move {
         if req.object["protected"] == json!(true) {
-            return Err(CloudError::new("protected post").with_code(142));
+            return Err(CloudError::new("protected post").with_code(code::VALIDATION_ERROR));
         }
         Ok(())
     });
@@ -377,7 +378,9 @@ fn update_hooks_see_the_updated_keys() {
     let mut registry = Registry::new();
     registry.before_update("Post", |req| async move {
         if req.is_updated("locked") {
-            return Err(CloudError::new("locked may not be changed").with_code(142));
+            return Err(
+                CloudError::new("locked may not be changed").with_code(code::VALIDATION_ERROR)
+            );
         }
         assert_eq!(req.updated_keys(), ["title"]);
         assert_eq!(

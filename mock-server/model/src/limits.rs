@@ -240,6 +240,7 @@ pub fn check_path(path: &str, err: impl FnOnce(String) -> LcError) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
+    use leancloud::error::code;
     use serde_json::json;
 
     #[test]
@@ -250,11 +251,11 @@ mod tests {
         assert!(!b.exhausted(), "spending everything is not running out");
         assert!(!b.try_charge(1));
         assert!(b.exhausted());
-        assert_eq!(b.check().unwrap_err().code, 124);
+        assert_eq!(b.check().unwrap_err().code, code::TIMEOUT);
         let b = Budget::new(10, 100);
         assert!(!b.try_charge(11));
         assert!(!b.try_charge(1), "a failed charge leaves nothing");
-        assert_eq!(b.charge(1).unwrap_err().code, 124);
+        assert_eq!(b.charge(1).unwrap_err().code, code::TIMEOUT);
         let b = Budget::new(10, 100);
         assert!(b.try_include(100) && !b.try_include(1) && b.exhausted());
     }

@@ -43,6 +43,7 @@ pub fn check_key_name(key: &str) -> Result<(), LcError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use leancloud::error::code;
 
     #[test]
     fn identifiers_and_builtins_are_valid_class_names() {
@@ -58,7 +59,11 @@ mod tests {
             assert_eq!(check_class_name(ok), Ok(()), "{ok}");
         }
         for bad in ["", "1Post", "Po-st", "_Secret", "Post.x", "Пост"] {
-            assert_eq!(check_class_name(bad).unwrap_err().code, 103, "{bad}");
+            assert_eq!(
+                check_class_name(bad).unwrap_err().code,
+                code::INVALID_CLASS_NAME,
+                "{bad}"
+            );
         }
     }
 
@@ -66,7 +71,11 @@ mod tests {
     fn keys_must_start_with_a_letter() {
         assert!(check_key_name("title_2").is_ok());
         for bad in ["_private", "2x", "a-b", "a.b", "$set", ""] {
-            assert_eq!(check_key_name(bad).unwrap_err().code, 105, "{bad}");
+            assert_eq!(
+                check_key_name(bad).unwrap_err().code,
+                code::INVALID_KEY_NAME,
+                "{bad}"
+            );
         }
     }
 }

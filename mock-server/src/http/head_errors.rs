@@ -163,7 +163,7 @@ mod tests {
         assert!(head.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
         assert!(head.contains(&format!("content-length: {}", body.len())));
         let body: serde_json::Value = serde_json::from_str(body).unwrap();
-        assert_eq!(body["code"], 1);
+        assert_eq!(body["code"], leancloud::error::code::GENERIC);
         // Any other answer passes through untouched.
         let json = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 2\r\n\r\n{}";
         assert!(replacement(json).is_none());

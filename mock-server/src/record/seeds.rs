@@ -7,33 +7,38 @@
 //! body, a `where` or an answer, by a `where` on a class's `objectId`, and by the rows a
 //! query or a fetch answers. A session token the case did not obtain names its user.
 
+use leancloud::Resource;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 /// A class name and an objectId.
 pub type ObjectRef = (String, String);
 
-use crate::replay::classify::{creates_object as creates, is_batch, segments};
+use crate::replay::classify::{creates_object as creates, is_batch};
 
 /// The class a path's objects belong to, and the object it names, if any.
+/// (A batch item's path may leave the version out.)
 pub fn path_target(path: &str) -> Option<(String, Option<String>)> {
-    let object = |s: &&str| Some(s.to_string());
-    match segments(path).as_slice() {
-        ["classes", class] => Some((class.to_string(), None)),
-        ["classes", class, id] => Some((class.to_string(), object(id))),
-        ["users"] => Some(("_User".into(), None)),
-        ["users", "me"] => Some(("_User".into(), None)),
-        ["users", id] => Some(("_User".into(), object(id))),
-        ["roles"] => Some(("_Role".into(), None)),
-        ["roles", id] => Some(("_Role".into(), object(id))),
-        ["installations"] => Some(("_Installation".into(), None)),
-        ["installations", id] => Some(("_Installation".into(), object(id))),
+    let resource = Resource::parse_loose(path)?;
+    match resource {
+        Resource::Class(_)
+        | Resource::Users
+        | Resource::Me
+        | Resource::Roles
+        | Resource::Installations
+        | Resource::Object { .. }
+        | Resource::User(_)
+        | Resource::Role(_)
+        | Resource::Installation(_) => Some((
+            resource.class()?.to_string(),
+            resource.object_id().map(str::to_string),
+        )),
         _ => None,
     }
 }
 
 pub fn is_login(method: &str, path: &str) -> bool {
-    method == "POST" && matches!(segments(path).as_slice(), ["login"])
+    method == "POST" && Resource::parse_loose(path) == Some(Resource::Login)
 }
 
 /// Pointer and Object values anywhere in `value`.
@@ -286,16 +291,12 @@ pub fn tokens(answer: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// The request path that queries `class`.
+/// The request path that queries `class` (the service serves installations at a path
+/// of their own, which the emulator does not).
 pub fn class_path(class: &str) -> String {
     match class {
-        "_User" => "/1.1/users".into(),
-        "_Role" => "/1.1/roles".into(),
-        "_Installation" => "/1.1/installations".into(),
-        other => format!(
-            "/1.1/classes/{}",
-            percent_encoding::utf8_percent_encode(other, percent_encoding::NON_ALPHANUMERIC)
-        ),
+        "_Installation" => Resource::Installations.path(),
+        other => Resource::collection(other).path(),
     }
 }
 

@@ -2,9 +2,12 @@
 //! of before-hooks and the hook traces of the last request (traces are the in-process
 //! emulator's: scenarios that read them are tagged `@mock-only`).
 
-use crate::{World, hooks_in, render_trace, same};
+use crate::{World, hooks_in, render_trace};
 use cucumber::gherkin::Step;
 use cucumber::{then, when};
+use leancloud::Resource;
+use leancloud::error::code;
+use leancloud::value::same_value;
 use serde_json::{Value, json};
 
 /// Example: When I call "moderateBusiness" with:
@@ -17,7 +20,7 @@ use serde_json::{Value, json};
 #[when(expr = "I call {string} with:")]
 async fn call_with(world: &mut World, function: String, step: &Step) {
     let params = world.body_of(step).await;
-    let target = format!("/1.1/functions/{function}");
+    let target = Resource::Function(function).path();
     world.request("POST", &target, Some(params)).await;
 }
 
@@ -26,7 +29,7 @@ async fn call_with(world: &mut World, function: String, step: &Step) {
 /// Calls a function without params.
 #[when(expr = "I call {string}")]
 async fn call(world: &mut World, function: String) {
-    let target = format!("/1.1/functions/{function}");
+    let target = Resource::Function(function).path();
     world.request("POST", &target, Some(json!({}))).await;
 }
 
@@ -56,7 +59,7 @@ async fn result_is(world: &mut World, step: &Step) {
     let last = world.settled().await;
     let result = &last.body["result"];
     assert!(
-        same(result, &expected),
+        same_value(result, &expected),
         "the result is\n{}\nnot\n{}",
         serde_json::to_string_pretty(result).unwrap_or_default(),
         serde_json::to_string_pretty(&expected).unwrap_or_default()
@@ -80,7 +83,7 @@ async fn hook_refuses(world: &mut World, message: String) {
     let expected = format!("Cloud Code validation failed. Error detail : {message}");
     assert_eq!(
         (last.status, err.code, err.message.as_str()),
-        (400, 142, expected.as_str())
+        (400, code::VALIDATION_ERROR, expected.as_str())
     );
 }
 

@@ -1,6 +1,6 @@
 //! Step definitions, one module per domain concept. Every step has a doc comment with
 //! an `Example:` line (and, for tables and doc strings, the indented lines after it):
-//! `features/STEPS.md` is generated from them (`cargo test -p system --test catalogue`).
+//! `features/STEPS.md` is generated from them (`cargo test -p system --test system catalogue`).
 
 pub mod hooks;
 pub mod objects;

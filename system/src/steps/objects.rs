@@ -2,13 +2,15 @@
 //! delete, batch, and checks of what is stored. Objects are named when created, or are
 //! fixture objects found by name (see the conventions).
 
-use crate::{World, at_path, class_path, same};
+use crate::{World, at_path};
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
+use leancloud::Resource;
+use leancloud::value::same_value;
 use serde_json::Value;
 
 async fn create(world: &mut World, class: &str, body: Value, name: Option<String>) {
-    let target = class_path(class);
+    let target = Resource::collection(class).path();
     let answer = world.request("POST", &target, Some(body)).await.clone();
     if let (Some(name), Some(id)) = (name, answer.body["objectId"].as_str()) {
         world
@@ -19,7 +21,7 @@ async fn create(world: &mut World, class: &str, body: Value, name: Option<String
 
 async fn object_path(world: &mut World, class: &str, name: &str) -> String {
     let id = world.id_of(class, name).await;
-    format!("{}/{id}", class_path(class))
+    Resource::object(class, &id).path()
 }
 
 /// Example: Given a Post "hello" with:
@@ -129,7 +131,7 @@ async fn stored_has(world: &mut World, class: String, name: String, step: &Step)
     let mut wrong = Vec::new();
     for (path, want) in expected.as_object().into_iter().flatten() {
         let got = at_path(&stored, path);
-        if !same(got, want) {
+        if !same_value(got, want) {
             wrong.push(format!("{path}: expected {want}, stored {got}"));
         }
     }

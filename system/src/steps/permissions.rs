@@ -1,8 +1,11 @@
 //! Permissions: the platform's refusals of the last request, by an object's ACL, by a
 //! class permission, or because a key is read-only; and who may see an object.
 
-use crate::{Principal, World, class_path};
+use crate::World;
 use cucumber::then;
+use leancloud::Caller;
+use leancloud::Resource;
+use leancloud::error::code;
 
 fn assert_error(world: &World, status: u16, code: i64, message: &str) {
     let last = world.last();
@@ -25,7 +28,12 @@ fn assert_error(world: &World, status: u16, code: i64, message: &str) {
 #[then("the write is refused by the object's ACL")]
 async fn write_refused_by_acl(world: &mut World) {
     world.settle().await;
-    assert_error(world, 403, 403, "Forbidden writing by object's ACL.");
+    assert_error(
+        world,
+        403,
+        code::FORBIDDEN,
+        "Forbidden writing by object's ACL.",
+    );
 }
 
 /// Example: Then the read is refused by the object's ACL
@@ -34,7 +42,12 @@ async fn write_refused_by_acl(world: &mut World) {
 #[then("the read is refused by the object's ACL")]
 async fn read_refused_by_acl(world: &mut World) {
     world.settle().await;
-    assert_error(world, 403, 403, "Forbidden reading by object's ACL.");
+    assert_error(
+        world,
+        403,
+        code::FORBIDDEN,
+        "Forbidden reading by object's ACL.",
+    );
 }
 
 /// Example: Then the create is refused by the class permissions
@@ -47,7 +60,7 @@ async fn read_refused_by_acl(world: &mut World) {
 async fn refused_by_class_permissions(world: &mut World, operation: String) {
     world.settle().await;
     let message = format!("Forbidden to {operation} by class permissions.");
-    assert_error(world, 403, 403, &message);
+    assert_error(world, 403, code::FORBIDDEN, &message);
 }
 
 /// Example: Then the key "ratingCount" is read-only
@@ -57,7 +70,7 @@ async fn refused_by_class_permissions(world: &mut World, operation: String) {
 async fn read_only(world: &mut World, key: String) {
     world.settle().await;
     let message = format!("The key '{key}' is read only.");
-    assert_error(world, 400, 117, &message);
+    assert_error(world, 400, code::READ_ONLY_KEY, &message);
 }
 
 /// Example: Then "li.na" can see the Review "mine"
@@ -89,12 +102,12 @@ fn who(user: &str) -> String {
 async fn fetch_as(world: &mut World, user: &str, class: &str, name: &str) -> bool {
     world.settle().await;
     let principal = if user.is_empty() {
-        Principal::Anonymous
+        Caller::Anonymous
     } else {
-        Principal::User(user.to_string())
+        Caller::User(user.to_string())
     };
     let id = world.id_of(class, name).await;
-    let target = format!("{}/{id}", class_path(class));
+    let target = Resource::object(class, &id).path();
     let exchange = world.exchange(&principal, "GET", &target, None).await;
     let seen = exchange.answer.status == 200 && exchange.answer.body.get("objectId").is_some();
     world.checked = Some(exchange);

@@ -1,9 +1,10 @@
 //! Queries and counts: sent as "me"; the results are checked with the response steps
 //! (`there are N results`, `the results' "key" are [...]`, `the count is N`).
 
-use crate::{World, class_path, encode};
+use crate::{World, encode};
 use cucumber::gherkin::Step;
 use cucumber::when;
+use leancloud::Resource;
 
 /// Example: When I query Score ordered by "-score" limited to 2 where:
 ///     """json
@@ -25,7 +26,7 @@ async fn query(world: &mut World, class: String, order: String, limit: String, s
     let where_ = world.doc_json(doc).await;
     let mut target = format!(
         "{}?where={}",
-        class_path(&class),
+        Resource::collection(&class).path(),
         encode(&where_.to_string())
     );
     if !order.is_empty() {
@@ -40,7 +41,7 @@ async fn query(world: &mut World, class: String, order: String, limit: String, s
 /// Example: When I count Score
 #[when(expr = "I count {word}")]
 async fn count(world: &mut World, class: String) {
-    let target = format!("{}?limit=0&count=1", class_path(&class));
+    let target = format!("{}?limit=0&count=1", Resource::collection(&class).path());
     world.request("GET", &target, None).await;
 }
 
@@ -57,7 +58,7 @@ async fn count_where(world: &mut World, class: String, step: &Step) {
     let where_ = world.doc_json(doc).await;
     let target = format!(
         "{}?where={}&limit=0&count=1",
-        class_path(&class),
+        Resource::collection(&class).path(),
         encode(&where_.to_string())
     );
     world.request("GET", &target, None).await;

@@ -2,9 +2,10 @@
 //! and batch items of the last answer. Every step here first waits for the after-hooks
 //! of earlier writes.
 
-use crate::{World, at_path, same};
+use crate::{World, at_path};
 use cucumber::gherkin::Step;
 use cucumber::then;
+use leancloud::value::same_value;
 use serde_json::Value;
 
 /// Example: Then the request succeeds
@@ -90,7 +91,7 @@ async fn field(world: &mut World, path: String, expected: String) {
     let last = world.settled().await;
     let got = at_path(&last.body, &path);
     assert!(
-        same(got, &expected),
+        same_value(got, &expected),
         "the field \"{path}\" is {got}, not {expected}"
     );
 }
@@ -130,7 +131,7 @@ async fn answer_has(world: &mut World, step: &Step) {
         .flatten()
         .filter_map(|(path, want)| {
             let got = at_path(&last.body, path);
-            (!same(got, want)).then(|| format!("{path}: expected {want}, got {got}"))
+            (!same_value(got, want)).then(|| format!("{path}: expected {want}, got {got}"))
         })
         .collect();
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
@@ -184,7 +185,7 @@ async fn result_values(world: &mut World, of: String, key: String, expected: Str
         .unwrap_or_default();
     let got = Value::Array(got);
     assert!(
-        same(&got, &expected),
+        same_value(&got, &expected),
         "the \"{key}\"s are {got}, not {expected}"
     );
 }

@@ -1,8 +1,9 @@
 //! Users and sessions: who "I" am. Fixture users log in with `<username>-pass`.
 
-use crate::{Principal, Session, World};
+use crate::{Session, World};
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
+use leancloud::Caller;
 use serde_json::{Value, json};
 
 /// The password of a fixture user (and of users signed up by a scenario).
@@ -25,14 +26,14 @@ fn remember_session(world: &mut World, username: &str, answer_body: &Value) {
         world
             .named
             .insert(("_User".into(), username.into()), id.to_string());
-        world.me = Principal::User(username.to_string());
+        world.me = Caller::User(username.to_string());
     }
 }
 
 async fn log_in(world: &mut World, username: &str, password: &str) {
     let body = json!({"username": username, "password": password});
     let answer = world
-        .request_as(&Principal::Anonymous, "POST", "/1.1/login", Some(body))
+        .request_as(&Caller::Anonymous, "POST", "/1.1/login", Some(body))
         .await
         .clone();
     remember_session(world, username, &answer.body);
@@ -45,7 +46,7 @@ async fn log_in(world: &mut World, username: &str, password: &str) {
 #[given(expr = "I am signed in as {string}")]
 async fn signed_in_as(world: &mut World, username: String) {
     if world.sessions.contains_key(&username) {
-        world.me = Principal::User(username);
+        world.me = Caller::User(username);
         return;
     }
     log_in(world, &username, &password_of(&username)).await;
@@ -98,7 +99,7 @@ async fn sign_up_with_fields(world: &mut World, username: String, fields: Value)
         body.extend(extra);
     }
     let answer = world
-        .request_as(&Principal::Anonymous, "POST", "/1.1/users", Some(body))
+        .request_as(&Caller::Anonymous, "POST", "/1.1/users", Some(body))
         .await
         .clone();
     remember_session(world, &username, &answer.body);
@@ -109,7 +110,7 @@ async fn sign_up_with_fields(world: &mut World, username: String, fields: Value)
 /// Requests go out with the app key and no session.
 #[given("I am not signed in")]
 async fn not_signed_in(world: &mut World) {
-    world.me = Principal::Anonymous;
+    world.me = Caller::Anonymous;
 }
 
 /// Example: Given I send no keys
@@ -117,13 +118,13 @@ async fn not_signed_in(world: &mut World) {
 /// Requests go out with no credentials at all.
 #[given("I send no keys")]
 async fn no_keys(world: &mut World) {
-    world.me = Principal::NoKeys;
+    world.me = Caller::Nobody;
 }
 
 /// Example: Given I use the master key
 #[given("I use the master key")]
 async fn master_key(world: &mut World) {
-    world.me = Principal::Master;
+    world.me = Caller::Master;
 }
 
 /// Example: When I fetch my user
@@ -161,12 +162,12 @@ async fn am_signed_in(world: &mut World, username: String) {
 /// `GET /1.1/users/me` with my session answers me.
 #[then("my session is valid")]
 async fn session_valid(world: &mut World) {
-    let Principal::User(me) = world.me.clone() else {
+    let Caller::User(me) = world.me.clone() else {
         panic!("nobody is signed in in this scenario");
     };
     world.settle().await;
     let exchange = world
-        .exchange(&Principal::User(me.clone()), "GET", "/1.1/users/me", None)
+        .exchange(&Caller::User(me.clone()), "GET", "/1.1/users/me", None)
         .await;
     let body = exchange.answer.body.clone();
     let status = exchange.answer.status;

@@ -1,0 +1,22 @@
+//! The emulator's integration tests, as one test binary: each module is one area, and
+//! [`support`] holds what they share. (`trace_memory.rs` is a binary of its own: it
+//! counts every heap byte of its process.)
+
+mod access_matrix;
+mod bounds;
+mod fronts;
+mod functions;
+mod hooks;
+mod http_edges;
+mod outbox;
+mod query_access;
+mod record_upstream;
+mod replay;
+mod replay_extended;
+mod roles;
+mod settings;
+mod snapshots;
+mod support;
+mod traces;
+mod users;
+mod users_verified;
