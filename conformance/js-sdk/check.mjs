@@ -431,6 +431,21 @@ check('count', async () => {
   eq(await q().equalTo('color', 'orange').count({ useMasterKey: true }), 2, 'count with the master key');
 });
 
+check('CQL: doCloudQuery with placeholders, order, count and a syntax error', async () => {
+  need('rows', 'seeded query data');
+  const found = await AV.Query.doCloudQuery(
+    `select name, rank from ${QCLASS} where rank > ? and color != ? order by -rank, name`,
+    [2, 'green'],
+  );
+  eq(found.className, QCLASS, 'the answer names the class');
+  truthy(found.results.every((r) => r instanceof AV.Object && r.className === QCLASS), `rows decoded as ${show(found.results)}`);
+  eq(names(found.results), ['carrot', 'banana'], 'rank > 2 and color != green, by -rank');
+  eq(sortedKeys(found.results[0]), ['name', 'rank'], 'the selected columns');
+  const counted = await AV.Query.doCloudQuery(`select count(*) from ${QCLASS} where group = 'veg' or name like 'ap%'`);
+  eq(counted.count, 5, 'count(*) of veg or ap%');
+  await expectError(AV.Query.doCloudQuery(`select * form ${QCLASS}`), 300, 'a CQL syntax error');
+});
+
 check('batch save with AV.Object.saveAll', async () => {
   const objs = [1, 2, 3].map((i) => {
     const o = new AV.Object(BATCH);

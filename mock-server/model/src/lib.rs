@@ -9,6 +9,7 @@
 //! - [`store`]: the app's data (classes, objects, relation membership), clock and ids.
 //! - [`objects`]: create, fetch, update, delete with field operations and their rules.
 //! - [`query`]: `where` evaluation, order, limit/skip, count.
+//! - [`cql`]: CQL `select` statements compiled into the same find parameters.
 //! - [`presentation`]: how an object is shown, to a client (`keys`, `include`,
 //!   `returnACL`, hidden columns, defaults, a user's own session token) and to a hook.
 //! - [`roles`]: `_Role` rules (required ACL, name rules).
@@ -21,6 +22,7 @@
 //! - [`limits`]: the bounds every request stays within (nesting, query work).
 
 pub mod access;
+pub mod cql;
 pub mod ids;
 pub mod limits;
 pub mod names;

@@ -15,6 +15,7 @@ mod auth;
 mod batch;
 pub mod cloud;
 mod control;
+mod cql;
 mod hooks;
 mod objects;
 mod pipeline;

@@ -117,6 +117,9 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("PUT", "/1.1/classes/:class/:id", objects::update_object),
     ("DELETE", "/1.1/classes/:class/:id", objects::delete_object),
     ("GET", "/1.1/scan/classes/:class", objects::scan_objects),
+    // CQL (lc_model::cql): the same find as `GET /1.1/classes/<Class>`.
+    ("GET", "/1.1/cloudQuery", super::cql::cloud_query),
+    ("POST", "/1.1/cloudQuery", super::cql::cloud_query),
     ("POST", "/1.1/roles", roles::create_role),
     ("GET", "/1.1/roles", roles::find_roles),
     ("GET", "/1.1/roles/:id", roles::get_role),
