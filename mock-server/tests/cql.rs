@@ -207,13 +207,13 @@ fn includes_pointers_and_geo_queries_answer_as_their_find_does() {
 }
 
 #[test]
-fn a_statement_that_does_not_parse_is_code_300_with_its_position() {
+fn a_statement_that_does_not_parse_is_code_300_with_where_and_what_was_expected() {
     let api = example_app();
     let (status, body) = cql(&api, false, "select * form Business");
     assert_eq!(status, 400);
     assert_eq!(
         body,
-        json!({"code": 300, "error": "CQL syntax error.Detail: expected 'from', found 'form' at position 9."})
+        json!({"code": 300, "error": "CQL syntax error.Detail: Parse error at line 1, column 10:\nselect * form Business\n         ^\nExpected one of:\nfrom\n,\n\n"})
     );
     let (status, body) = cql(&api, false, "select * from Bad-Name");
     assert_eq!(status, 400, "{body}");

@@ -18,7 +18,8 @@
 //! `like 'dennis%'` finds names starting with dennis), `regexp` is not; `not like` and
 //! `not regexp` become `{"$not": {"$regex": …}}` (MongoDB's form, which the service's
 //! storage speaks); `select count(*) from C` alone answers the count with no rows; a
-//! syntax error's detail names the byte offset it was found at.
+//! syntax error has the recorded answer's form (line, column, caret, alternatives), with
+//! this parser's alternatives rather than the service's.
 
 mod lexer;
 mod parser;
@@ -44,14 +45,58 @@ pub struct CqlQuery {
     pub params: Map<String, Value>,
 }
 
-/// The service's answer to a statement it cannot read: 400, code 300, `CQL syntax
-/// error.Detail: …` (protocol notes §1.6, from a recorded answer).
-pub(crate) fn syntax_error(at: usize, detail: impl std::fmt::Display) -> LcError {
-    LcError::new(
-        400,
-        300,
-        format!("CQL syntax error.Detail: {detail} at position {at}."),
-    )
+/// Where and why a statement does not parse.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SyntaxError {
+    /// The byte offset of the token the parser stopped at.
+    pub at: usize,
+    /// What could have come there instead (empty when `reason` says it).
+    pub expected: Vec<String>,
+    pub reason: Option<String>,
+}
+
+pub(crate) fn syntax_error(at: usize, reason: impl Into<String>) -> SyntaxError {
+    SyntaxError {
+        at,
+        expected: Vec::new(),
+        reason: Some(reason.into()),
+    }
+}
+
+impl SyntaxError {
+    /// The service's answer to a statement it cannot read, as recorded
+    /// (`Queries/#cloudQuery/should return syntax error.`, leancloud/javascript-sdk's
+    /// recordings): 400, code 300, `CQL syntax error.Detail: Parse error at line L,
+    /// column C:`, the line, a caret under the column, and `Expected one of:` with the
+    /// alternatives a line each (or the reason, where nothing else could have come).
+    pub(crate) fn into_error(self, src: &str) -> LcError {
+        let at = src.floor_char_boundary(self.at.min(src.len()));
+        let before = &src[..at];
+        let line_no = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let line_end = src[at..].find('\n').map_or(src.len(), |i| at + i);
+        let column = src[line_start..at].chars().count() + 1;
+        let mut detail = format!(
+            "Parse error at line {line_no}, column {column}:\n{}\n{}^\n",
+            &src[line_start..line_end],
+            " ".repeat(column - 1)
+        );
+        match self.reason {
+            Some(reason) => {
+                detail.push_str(&reason);
+                detail.push('\n');
+            }
+            None => {
+                detail.push_str("Expected one of:\n");
+                for alternative in &self.expected {
+                    detail.push_str(alternative);
+                    detail.push('\n');
+                }
+                detail.push('\n');
+            }
+        }
+        LcError::new(400, 300, format!("CQL syntax error.Detail: {detail}"))
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The `select` statement, read by recursive descent into REST find parameters.
 
 use super::lexer::{Tok, tokens};
-use super::{CqlQuery, MAX_CQL_BYTES, MAX_CQL_DEPTH, syntax_error};
+use super::{CqlQuery, MAX_CQL_BYTES, MAX_CQL_DEPTH, SyntaxError, syntax_error};
 use leancloud::LcError;
 use serde_json::{Map, Value, json};
 
@@ -9,20 +9,22 @@ use serde_json::{Map, Value, json};
 /// find it stands for. `now_ms` is what `current_timestamp()` reads (the app's clock).
 pub fn compile(cql: &str, pvalues: &[Value], now_ms: i64) -> Result<CqlQuery, LcError> {
     if cql.len() > MAX_CQL_BYTES {
-        return Err(syntax_error(
-            MAX_CQL_BYTES,
-            format!("a statement is at most {MAX_CQL_BYTES} bytes"),
-        ));
+        let at = cql.floor_char_boundary(MAX_CQL_BYTES);
+        let detail = format!("A statement is at most {MAX_CQL_BYTES} bytes.");
+        return Err(syntax_error(at, detail).into_error(cql));
     }
-    let mut p = Parser {
-        toks: tokens(cql)?,
-        pos: 0,
-        pvalues,
-        placeholders: 0,
-        now_ms,
-        depth: 0,
+    let parse = || {
+        let mut p = Parser {
+            toks: tokens(cql)?,
+            pos: 0,
+            pvalues,
+            placeholders: 0,
+            now_ms,
+            depth: 0,
+        };
+        p.select()
     };
-    p.select()
+    parse().map_err(|e| e.into_error(cql))
 }
 
 struct Parser<'a> {
@@ -86,31 +88,33 @@ impl Parser<'_> {
         hit
     }
 
-    fn expected(&self, what: &str) -> LcError {
-        syntax_error(
-            self.offset(),
-            format!("expected {what}, found {}", self.peek().describe()),
-        )
-    }
-
-    fn expect_kw(&mut self, kw: &str) -> Result<(), LcError> {
-        if self.kw(kw) {
-            Ok(())
-        } else {
-            Err(self.expected(&format!("'{kw}'")))
+    /// What the statement could have said here, instead of what it says.
+    fn expected(&self, alternatives: &[&str]) -> SyntaxError {
+        SyntaxError {
+            at: self.offset(),
+            expected: alternatives.iter().map(|a| a.to_string()).collect(),
+            reason: None,
         }
     }
 
-    fn expect_sym(&mut self, sym: &str) -> Result<(), LcError> {
+    fn expect_kw(&mut self, kw: &str) -> Result<(), SyntaxError> {
+        if self.kw(kw) {
+            Ok(())
+        } else {
+            Err(self.expected(&[kw]))
+        }
+    }
+
+    fn expect_sym(&mut self, sym: &str) -> Result<(), SyntaxError> {
         if self.sym(sym) {
             Ok(())
         } else {
-            Err(self.expected(&format!("'{sym}'")))
+            Err(self.expected(&[sym]))
         }
     }
 
     /// A class name or a key (dotted paths included).
-    fn name(&mut self, what: &str) -> Result<String, LcError> {
+    fn name(&mut self, what: &[&str]) -> Result<String, SyntaxError> {
         match self.peek() {
             Tok::Ident(s) => {
                 let s = s.clone();
@@ -121,7 +125,7 @@ impl Parser<'_> {
         }
     }
 
-    fn deeper(&mut self) -> Result<(), LcError> {
+    fn deeper(&mut self) -> Result<(), SyntaxError> {
         self.depth += 1;
         if self.depth > MAX_CQL_DEPTH {
             return Err(syntax_error(
@@ -134,7 +138,7 @@ impl Parser<'_> {
 
     // ---- statements ---------------------------------------------------------------------
 
-    fn select(&mut self) -> Result<CqlQuery, LcError> {
+    fn select(&mut self) -> Result<CqlQuery, SyntaxError> {
         if ["insert", "update", "delete"]
             .iter()
             .any(|kw| Self::is_kw(self.peek(), kw))
@@ -151,25 +155,27 @@ impl Parser<'_> {
             if self.sym("*") {
                 star = true;
             } else if self.kw("include") {
-                include.push(self.name("a key to include")?);
+                include.push(self.name(&["a key to include"])?);
             } else if Self::is_kw(self.peek(), "count") && matches!(self.peek_at(1), Tok::Sym("("))
             {
                 self.bump();
                 self.bump();
                 if !(self.sym("*") || self.kw("objectId")) {
-                    return Err(self.expected("'*' or 'objectId'"));
+                    return Err(self.expected(&["*", "objectId"]));
                 }
                 self.expect_sym(")")?;
                 count = true;
             } else {
-                keys.push(self.name("a column, '*', 'include' or 'count(*)'")?);
+                keys.push(self.name(&["*", "include", "count(*)", "a column"])?);
             }
             if !self.sym(",") {
                 break;
             }
         }
-        self.expect_kw("from")?;
-        let class = self.name("a class name")?;
+        if !self.kw("from") {
+            return Err(self.expected(&["from", ","]));
+        }
+        let class = self.name(&["a class name"])?;
         let mut params = Map::new();
         if self.kw("where") {
             params.insert("where".into(), self.expr()?);
@@ -180,7 +186,7 @@ impl Parser<'_> {
             params.insert("order".into(), Value::String(self.order()?));
         }
         if *self.peek() != Tok::End {
-            return Err(self.expected("'where', 'limit', 'order by' or the end"));
+            return Err(self.expected(&["where", "limit", "order by", "the end of the statement"]));
         }
         if count {
             params.insert("count".into(), Value::Bool(true));
@@ -199,7 +205,7 @@ impl Parser<'_> {
     }
 
     /// `limit n` or `limit skip, n`, either of them a placeholder.
-    fn limit(&mut self, params: &mut Map<String, Value>) -> Result<(), LcError> {
+    fn limit(&mut self, params: &mut Map<String, Value>) -> Result<(), SyntaxError> {
         if !self.kw("limit") {
             return Ok(());
         }
@@ -214,7 +220,7 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn count_value(&mut self) -> Result<u64, LcError> {
+    fn count_value(&mut self) -> Result<u64, SyntaxError> {
         let at = self.offset();
         let v = self.value()?;
         v.as_u64()
@@ -222,7 +228,7 @@ impl Parser<'_> {
     }
 
     /// `k1, -k2, +k3 [asc|desc]`: a key without a sign takes the final direction.
-    fn order(&mut self) -> Result<String, LcError> {
+    fn order(&mut self) -> Result<String, SyntaxError> {
         let mut keys: Vec<(Option<bool>, String)> = Vec::new();
         loop {
             let descending = if self.sym("-") {
@@ -232,7 +238,7 @@ impl Parser<'_> {
             } else {
                 None
             };
-            keys.push((descending, self.name("a key to order by")?));
+            keys.push((descending, self.name(&["a key to order by"])?));
             if !self.sym(",") {
                 break;
             }
@@ -258,7 +264,7 @@ impl Parser<'_> {
 
     // ---- conditions ---------------------------------------------------------------------
 
-    fn expr(&mut self) -> Result<Value, LcError> {
+    fn expr(&mut self) -> Result<Value, SyntaxError> {
         let mut parts = vec![self.conjunction()?];
         while self.kw("or") {
             parts.push(self.conjunction()?);
@@ -270,7 +276,7 @@ impl Parser<'_> {
         })
     }
 
-    fn conjunction(&mut self) -> Result<Value, LcError> {
+    fn conjunction(&mut self) -> Result<Value, SyntaxError> {
         let mut parts = vec![self.unary()?];
         while self.kw("and") {
             parts.push(self.unary()?);
@@ -278,7 +284,7 @@ impl Parser<'_> {
         Ok(merge_and(parts))
     }
 
-    fn unary(&mut self) -> Result<Value, LcError> {
+    fn unary(&mut self) -> Result<Value, SyntaxError> {
         if self.sym("(") {
             self.deeper()?;
             let e = self.expr()?;
@@ -289,9 +295,9 @@ impl Parser<'_> {
         self.condition()
     }
 
-    fn condition(&mut self) -> Result<Value, LcError> {
+    fn condition(&mut self) -> Result<Value, SyntaxError> {
         if self.kw("related") {
-            let key = self.name("a relation key")?;
+            let key = self.name(&["a relation key"])?;
             self.expect_kw("to")?;
             let object = self.value()?;
             return Ok(json!({"$relatedTo": {"object": object, "key": key}}));
@@ -299,13 +305,13 @@ impl Parser<'_> {
         if Self::is_kw(self.peek(), "size") && matches!(self.peek_at(1), Tok::Sym("(")) {
             self.bump();
             self.bump();
-            let key = self.name("an array key")?;
+            let key = self.name(&["an array key"])?;
             self.expect_sym(")")?;
             self.expect_sym("=")?;
             let n = self.value()?;
             return Ok(field(key, json!({ "$size": n })));
         }
-        let key = self.name("a key, 'related' or 'size('")?;
+        let key = self.name(&["related", "size(", "a key"])?;
         let negated = self.kw("not");
         let cond = match self.peek().clone() {
             Tok::Sym(op @ ("=" | "!=" | "<>")) if !negated => {
@@ -390,8 +396,13 @@ impl Parser<'_> {
                 let north_east = self.geo()?;
                 json!({"$within": {"$box": [south_west, north_east]}})
             }
-            _ if negated => return Err(self.expected("'like', 'regexp' or 'in' after 'not'")),
-            _ => return Err(self.expected("a comparison or a condition")),
+            _ if negated => return Err(self.expected(&["like", "regexp", "in"])),
+            _ => {
+                return Err(self.expected(&[
+                    "=", "!=", "<>", "<", "<=", ">", ">=", "like", "regexp", "in", "not", "is",
+                    "all", "near", "within",
+                ]));
+            }
         };
         Ok(field(key, cond))
     }
@@ -401,16 +412,16 @@ impl Parser<'_> {
     }
 
     /// After `(`: `select <key>|* from C [where …] [limit …]`; the caller reads `)`.
-    fn subquery(&mut self) -> Result<Subquery, LcError> {
+    fn subquery(&mut self) -> Result<Subquery, SyntaxError> {
         self.deeper()?;
         self.expect_kw("select")?;
         let key = if self.sym("*") {
             None
         } else {
-            Some(self.name("'*' or the key to select")?)
+            Some(self.name(&["*", "the key to select"])?)
         };
         self.expect_kw("from")?;
-        let class = self.name("a class name")?;
+        let class = self.name(&["a class name"])?;
         let mut query = Map::new();
         query.insert("className".into(), Value::String(class));
         if self.kw("where") {
@@ -422,7 +433,7 @@ impl Parser<'_> {
     }
 
     /// After `near`: a point, then `min d [unit]` and `max d [unit]` in that order.
-    fn near(&mut self) -> Result<Value, LcError> {
+    fn near(&mut self) -> Result<Value, SyntaxError> {
         let mut cond = Map::new();
         cond.insert("$nearSphere".into(), self.geo()?);
         for bound in ["min", "max"] {
@@ -445,7 +456,7 @@ impl Parser<'_> {
 
     // ---- values -------------------------------------------------------------------------
 
-    fn values_until(&mut self, close: &str) -> Result<Vec<Value>, LcError> {
+    fn values_until(&mut self, close: &str) -> Result<Vec<Value>, SyntaxError> {
         let mut list = Vec::new();
         if matches!(self.peek(), Tok::Sym(s) if *s == close) {
             return Ok(list);
@@ -458,7 +469,7 @@ impl Parser<'_> {
         }
     }
 
-    fn number(&mut self) -> Result<Value, LcError> {
+    fn number(&mut self) -> Result<Value, SyntaxError> {
         let at = self.offset();
         let v = self.value()?;
         if v.is_number() {
@@ -469,7 +480,7 @@ impl Parser<'_> {
     }
 
     /// A point: `[lng, lat]`, `geopoint(lng, lat)` or a placeholder holding a GeoPoint.
-    fn geo(&mut self) -> Result<Value, LcError> {
+    fn geo(&mut self) -> Result<Value, SyntaxError> {
         let at = self.offset();
         if self.sym("[") {
             let lng = self.number()?;
@@ -486,7 +497,7 @@ impl Parser<'_> {
         }
     }
 
-    fn value(&mut self) -> Result<Value, LcError> {
+    fn value(&mut self) -> Result<Value, SyntaxError> {
         let at = self.offset();
         match self.bump() {
             Tok::Str(s) => Ok(Value::String(s)),
@@ -521,7 +532,7 @@ impl Parser<'_> {
         }
     }
 
-    fn placeholder(&mut self, at: usize) -> Result<Value, LcError> {
+    fn placeholder(&mut self, at: usize) -> Result<Value, SyntaxError> {
         let n = self.placeholders;
         self.placeholders += 1;
         self.pvalues.get(n).cloned().ok_or_else(|| {
@@ -537,7 +548,7 @@ impl Parser<'_> {
     }
 
     /// `true`, `false`, `null`, or a function call.
-    fn word(&mut self, word: &str, at: usize) -> Result<Value, LcError> {
+    fn word(&mut self, word: &str, at: usize) -> Result<Value, SyntaxError> {
         let lower = word.to_ascii_lowercase();
         match lower.as_str() {
             "true" => return Ok(Value::Bool(true)),
@@ -587,7 +598,7 @@ impl Parser<'_> {
     }
 
     /// After `{`: a JSON object whose keys may be bare names and strings in either quote.
-    fn object(&mut self) -> Result<Value, LcError> {
+    fn object(&mut self) -> Result<Value, SyntaxError> {
         let mut map = Map::new();
         if self.sym("}") {
             return Ok(Value::Object(map));
@@ -644,7 +655,7 @@ fn geopoint(lat: Value, lng: Value) -> Value {
     json!({"__type": "GeoPoint", "latitude": lat, "longitude": lng})
 }
 
-fn number(text: &str, negative: bool, at: usize) -> Result<Value, LcError> {
+fn number(text: &str, negative: bool, at: usize) -> Result<Value, SyntaxError> {
     let signed = if negative {
         format!("-{text}")
     } else {
