@@ -70,7 +70,7 @@ impl SyntaxError {
     /// column C:`, the line, a caret under the column, and `Expected one of:` with the
     /// alternatives a line each (or the reason, where nothing else could have come).
     pub(crate) fn into_error(self, src: &str) -> LcError {
-        let at = src.floor_char_boundary(self.at.min(src.len()));
+        let at = char_floor(src, self.at);
         let before = &src[..at];
         let line_no = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -97,6 +97,15 @@ impl SyntaxError {
         }
         LcError::new(400, 300, format!("CQL syntax error.Detail: {detail}"))
     }
+}
+
+/// The largest offset at most `i` that starts a character of `s`.
+pub(crate) fn char_floor(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 #[cfg(test)]

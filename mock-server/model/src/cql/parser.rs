@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 /// find it stands for. `now_ms` is what `current_timestamp()` reads (the app's clock).
 pub fn compile(cql: &str, pvalues: &[Value], now_ms: i64) -> Result<CqlQuery, LcError> {
     if cql.len() > MAX_CQL_BYTES {
-        let at = cql.floor_char_boundary(MAX_CQL_BYTES);
+        let at = super::char_floor(cql, MAX_CQL_BYTES);
         let detail = format!("A statement is at most {MAX_CQL_BYTES} bytes.");
         return Err(syntax_error(at, detail).into_error(cql));
     }
