@@ -17,6 +17,7 @@
 //!   JSON, applied to a store; the schema as `GET /1.1/schemas` shows it.
 //! - [`users`]: `_User` rules: sign-up, log-in and lockout, session tokens, passwords.
 //! - [`names`]: class and key name rules.
+//! - [`leaderboard`]: leaderboards, users' statistics, ranks, versions and archives.
 //! - [`outbox`]: what the app would send to the outside world (SMS, email, push,
 //!   captcha), kept for tests to read.
 //! - [`limits`]: the bounds every request stays within (nesting, query work).
@@ -24,6 +25,7 @@
 pub mod access;
 pub mod cql;
 pub mod ids;
+pub mod leaderboard;
 pub mod limits;
 pub mod names;
 pub mod objects;
