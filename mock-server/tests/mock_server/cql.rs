@@ -4,7 +4,8 @@
 //! `lc_model::cql`; that CQL and `where` agree on random data, in
 //! `generative/tests/cql_diff.rs`.
 
-use leancloud::Request;
+use crate::support::send as send_as;
+use leancloud::Caller;
 use mock_server::api::{Api, AppConfig};
 use mock_server::settings::Settings;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
@@ -17,21 +18,14 @@ fn example_app() -> Api {
     Api::with_settings(AppConfig::default(), &settings).expect("the example applies")
 }
 
+/// As the master key or anonymously (the app key).
 fn send(api: &Api, master: bool, method: &str, target: &str, body: Option<Value>) -> (u16, Value) {
-    let cfg = api.config();
-    let key = if master {
-        format!("{},master", cfg.master_key)
+    let who = if master {
+        Caller::Master
     } else {
-        cfg.app_key.clone()
+        Caller::Anonymous
     };
-    let mut req = Request::from_target(method, target)
-        .with_header("x-lc-id", &cfg.app_id)
-        .with_header("x-lc-key", key);
-    if let Some(body) = body {
-        req = req.with_json(&body);
-    }
-    let resp = api.handle(&req);
-    (resp.status, resp.body_json().expect("a JSON answer"))
+    send_as(api, &who, method, target, body.as_ref())
 }
 
 fn cql(api: &Api, master: bool, statement: &str) -> (u16, Value) {

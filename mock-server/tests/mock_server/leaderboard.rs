@@ -2,8 +2,9 @@
 //! each update strategy, ranks and the window around a user, counts, versions that roll
 //! at midnight China time on the app's clock, archives, and who may do what.
 
+use crate::support::send as send_as;
 use lc_model::{Clock, SeededIds, Store};
-use leancloud::{LcError, Request};
+use leancloud::{Caller, LcError};
 use mock_server::api::{Api, AppConfig};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -47,23 +48,12 @@ impl App {
 
     /// One request: `who` is "master", "anon" or a session token.
     fn send(&self, who: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let cfg = self.api.config();
-        let key = if who == "master" {
-            format!("{},master", cfg.master_key)
-        } else {
-            cfg.app_key.clone()
+        let caller = match who {
+            "master" => Caller::Master,
+            "anon" => Caller::Anonymous,
+            token => Caller::User(token),
         };
-        let mut req = Request::from_target(method, path)
-            .with_header("x-lc-id", &cfg.app_id)
-            .with_header("x-lc-key", key);
-        if who != "master" && who != "anon" {
-            req = req.with_header("x-lc-session", who);
-        }
-        if let Some(body) = body {
-            req = req.with_json(&body);
-        }
-        let resp = self.api.handle(&req);
-        (resp.status, resp.body_json().expect("a JSON answer"))
+        send_as(&self.api, &caller, method, path, body.as_ref())
     }
 
     fn ok(&self, who: &str, method: &str, path: &str, body: Option<Value>) -> Value {
