@@ -3,7 +3,11 @@
 //! archives of past versions. Pure: no HTTP; time comes from the caller (the app's
 //! clock), so a virtual clock moves boards to their next version.
 //!
-//! Facts, from the official JavaScript SDK (`leaderboard.js`: routes, parameters, the
+//! Facts, from LeanCloud's leaderboard REST guide (leancloud/docs
+//! `views/leaderboard-rest-api.md`: routes, defaults `descending`/`better`/`week`, the
+//! master key for management, a user's own statistics with their session, `overwrite=1`,
+//! 60 archives per board, ranks' `count`, no `email`/`mobilePhoneNumber` of ranked users
+//! without the master key), from the official JavaScript SDK (`leaderboard.js`: routes, parameters, the
 //! enums and their defaults: `week`, `better`) and from its recordings of the real
 //! service (leancloud/javascript-sdk `recordings/Leaderboard_*`): a board's JSON
 //! (`statisticName`, `order`, `updateStrategy`, `versionChangeInterval`, `version` from
@@ -29,6 +33,11 @@ pub const MAX_RANKS_LIMIT: usize = 1_000;
 pub const DEFAULT_RANKS_LIMIT: usize = 20;
 /// Bytes in a statistic's name.
 pub const MAX_STATISTIC_NAME_BYTES: usize = 128;
+/// Archived versions kept per board (the guide: "每个排行榜最多保存 60 个归档文件");
+/// older ones are dropped.
+pub const MAX_ARCHIVES: usize = 60;
+/// Members one batch read of statistics names (the guide: at most 200).
+pub const MAX_STATISTICS_IDS: usize = 200;
 
 /// Versions roll at midnight in China time, as the service's do (see the module docs).
 const RESET_OFFSET_SECS: i32 = 8 * 3600;
@@ -172,6 +181,7 @@ impl Board {
         json!({
             "objectId": self.object_id,
             "statisticName": self.name,
+            "memberType": "_User",
             "order": self.order.as_str(),
             "updateStrategy": self.strategy.as_str(),
             "versionChangeInterval": self.interval.as_str(),
@@ -186,25 +196,40 @@ impl Board {
     /// Start the next version now: the current one is archived and its ranks kept for
     /// `version` queries.
     pub fn increment_version(&mut self, now: i64) {
-        self.archives.push_front(Archive {
-            version: self.version,
-            activated_at: self.activated_at,
-            deactivated_at: now,
-        });
+        self.archive(now);
         self.version += 1;
         self.activated_at = now;
         self.expired_at = next_reset(self.interval, now);
         self.updated_at = now;
     }
 
+    /// Archive the current version as ended at `end`, keeping [`MAX_ARCHIVES`]; an
+    /// archive dropped takes its version's statistics with it.
+    fn archive(&mut self, end: i64) {
+        self.archives.push_front(Archive {
+            version: self.version,
+            activated_at: self.activated_at,
+            deactivated_at: end,
+        });
+        while self.archives.len() > MAX_ARCHIVES {
+            if let Some(old) = self.archives.pop_back() {
+                let keys: Vec<(u32, String)> = self
+                    .entries
+                    .range((old.version, String::new())..)
+                    .take_while(|((v, _), _)| *v == old.version)
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for key in keys {
+                    self.entries.remove(&key);
+                }
+            }
+        }
+    }
+
     /// Roll over every version whose time is up by `now`.
     fn roll(&mut self, now: i64) {
         while let Some(end) = self.expired_at.filter(|&end| end <= now) {
-            self.archives.push_front(Archive {
-                version: self.version,
-                activated_at: self.activated_at,
-                deactivated_at: end,
-            });
+            self.archive(end);
             self.version += 1;
             self.activated_at = end;
             self.expired_at = next_reset(self.interval, end);
@@ -479,6 +504,16 @@ mod tests {
         assert_eq!(b.archives[0].version, 1, "newest archive first");
         assert!(b.ranking(2).is_empty(), "a new version starts empty");
         assert_eq!(b.ranking(0)[0].value, 10.0, "the old version's ranks stay");
+        // Only the newest MAX_ARCHIVES archives (and their statistics) are kept.
+        let b = boards.get_mut("score", later).unwrap();
+        for i in 0..MAX_ARCHIVES as i64 {
+            b.increment_version(later + i);
+        }
+        assert_eq!(b.archives.len(), MAX_ARCHIVES);
+        assert!(
+            b.ranking(0).is_empty(),
+            "version 0 fell out with its archive"
+        );
         assert_eq!(
             boards.get_mut("nope", later).unwrap_err(),
             not_found("nope")

@@ -18,6 +18,9 @@ pub fn takes_array_body(path: &str) -> bool {
         && path.trim_end_matches('/').ends_with("/statistics")
 }
 
+/// Keys of a ranked user only the master key sees (the guide).
+const SENSITIVE_USER_KEYS: [&str; 2] = ["email", "mobilePhoneNumber"];
+
 fn master_only(call: &Call<'_>) -> Result<(), LcError> {
     if call.ctx.is_master() {
         Ok(())
@@ -118,15 +121,20 @@ pub fn update(call: &Call<'_>) -> HandlerResult {
     let mut store = call.api.store();
     let now = store.clock.now_ms();
     let board = store.services.leaderboards.get_mut(call.param(0), now)?;
+    let mut answer = json!({"objectId": board.object_id});
     if let Some(interval) = interval {
         board.interval = interval;
         board.expired_at = leaderboard::next_reset(interval, now);
+        answer["versionChangeInterval"] = json!(interval.as_str());
     }
     if let Some(strategy) = strategy {
         board.strategy = strategy;
+        answer["updateStrategy"] = json!(strategy.as_str());
     }
     board.updated_at = now;
-    Ok(Reply::ok(board.to_json()))
+    // The guide's answer: the changed attributes and `updatedAt`.
+    answer["updatedAt"] = json!(leancloud::value::format_date(now));
+    Ok(Reply::ok(answer))
 }
 
 /// `PUT /1.1/leaderboard/leaderboards/<name>/incrementVersion` (master key).
@@ -136,7 +144,19 @@ pub fn increment_version(call: &Call<'_>) -> HandlerResult {
     let now = store.clock.now_ms();
     let board = store.services.leaderboards.get_mut(call.param(0), now)?;
     board.increment_version(now);
-    Ok(Reply::ok(board.to_json()))
+    // The guide's answer: the new version, its start and end, `updatedAt`.
+    let full = board.to_json();
+    let answer: Map<String, Value> = [
+        "objectId",
+        "version",
+        "expiredAt",
+        "activatedAt",
+        "updatedAt",
+    ]
+    .iter()
+    .map(|k| (k.to_string(), full[*k].clone()))
+    .collect();
+    Ok(Reply::ok(Value::Object(answer)))
 }
 
 /// `DELETE /1.1/leaderboard/leaderboards/<name>` (master key): the board and every
@@ -188,14 +208,29 @@ fn window(call: &Call<'_>) -> Result<(usize, usize), LcError> {
                 .map_err(|_| LcError::invalid_query(format!("{key} is a whole number"))),
         }
     };
-    let skip = number("skip", 0)?;
-    let limit = number("limit", DEFAULT_RANKS_LIMIT)?.min(MAX_RANKS_LIMIT);
+    // The SDK's names, or the guide's (`startPosition`, `maxResultsCount`).
+    let skip = match call.request.query_param("startPosition") {
+        Some(_) => number("startPosition", 0)?,
+        None => number("skip", 0)?,
+    };
+    let limit = match call.request.query_param("maxResultsCount") {
+        Some(_) => number("maxResultsCount", DEFAULT_RANKS_LIMIT)?,
+        None => number("limit", DEFAULT_RANKS_LIMIT)?,
+    }
+    .min(MAX_RANKS_LIMIT);
     Ok((skip, limit))
 }
 
 fn list_param(call: &Call<'_>, key: &str) -> Vec<String> {
+    // The guide's names for the SDK's.
+    let alias = match key {
+        "selectUserKeys" => Some("selectKeys"),
+        "includeUser" => Some("includeKeys"),
+        _ => None,
+    };
     call.request
         .query_param(key)
+        .or_else(|| alias.and_then(|a| call.request.query_param(a)))
         .map(|text| {
             text.split(',')
                 .map(str::trim)
@@ -320,6 +355,11 @@ fn render_user(
     let mut shown = view.render(store, obj, &Principal::master())?;
     client::apply_column_rules(store, "_User", &mut shown, who, view.keys.as_deref());
     if let (Value::Object(m), Value::Object(p)) = (&mut shown, pointer) {
+        if !who.master {
+            for key in SENSITIVE_USER_KEYS {
+                m.remove(key);
+            }
+        }
         m.extend(p);
     }
     Ok(shown)
@@ -328,7 +368,15 @@ fn render_user(
 /// The user `<id>` of a statistics route, who must exist; the caller must be them or
 /// hold the master key to change their statistics.
 fn statistics_user(call: &Call<'_>, store: &Store, write: bool) -> Result<String, LcError> {
-    let id = call.param(0).to_string();
+    let id = match call.param(0) {
+        // `users/self/statistics`: the signed-in caller (the guide).
+        "self" => call
+            .principal(store)?
+            .user_id()
+            .map(str::to_string)
+            .ok_or_else(LcError::user_not_found)?,
+        id => id.to_string(),
+    };
     if store.object("_User", &id).is_none() {
         return Err(LcError::user_not_found());
     }
@@ -347,6 +395,13 @@ fn statistic_json(name: &str, version: u32, value: f64) -> Value {
     json!({"statisticName": name, "version": version, "statisticValue": leaderboard::number(value)})
 }
 
+/// A statistic as a read answers it: with its user (the guide).
+fn statistic_of(name: &str, version: u32, value: f64, user: &str) -> Value {
+    let mut v = statistic_json(name, version, value);
+    v["user"] = leancloud::value::Pointer::new("_User", user).to_json();
+    v
+}
+
 /// `GET /1.1/leaderboard/users/<id>/statistics[?statistics=a,b]`.
 pub fn get_statistics(call: &Call<'_>) -> HandlerResult {
     let wanted = list_param(call, "statistics");
@@ -359,7 +414,7 @@ pub fn get_statistics(call: &Call<'_>) -> HandlerResult {
         .statistics_of(&user, now)
         .into_iter()
         .filter(|(name, _, _)| wanted.is_empty() || wanted.contains(name))
-        .map(|(name, version, value)| statistic_json(&name, version, value))
+        .map(|(name, version, value)| statistic_of(&name, version, value, &user))
         .collect();
     Ok(Reply::ok(json!({ "results": results })))
 }
@@ -421,4 +476,31 @@ pub fn delete_statistics(call: &Call<'_>) -> HandlerResult {
         boards.get_mut(name, now)?.remove(&user);
     }
     Ok(Reply::ok(json!({})))
+}
+
+/// `POST /1.1/leaderboard/users/statistics/<name>` with `{"ids": [...]}` (at most
+/// [`leaderboard::MAX_STATISTICS_IDS`]): those users' statistics on the board, for those
+/// who have one.
+pub fn statistics_of_users(call: &Call<'_>) -> HandlerResult {
+    let ids: Vec<&str> = match call.body.get("ids") {
+        Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_str).collect(),
+        _ => return Err(LcError::invalid_json_detail("ids is an array of objectIds")),
+    };
+    if ids.len() > leaderboard::MAX_STATISTICS_IDS {
+        return Err(LcError::invalid_json_detail(format!(
+            "ids holds at most {} objectIds",
+            leaderboard::MAX_STATISTICS_IDS
+        )));
+    }
+    let mut store = call.api.store();
+    let now = store.clock.now_ms();
+    let board = store.services.leaderboards.get_mut(call.param(0), now)?;
+    let results: Vec<Value> = ids
+        .iter()
+        .filter_map(|id| {
+            let e = board.entry(board.version, id)?;
+            Some(statistic_of(&board.name, board.version, e.value, id))
+        })
+        .collect();
+    Ok(Reply::ok(json!({ "results": results })))
 }

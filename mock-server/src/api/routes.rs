@@ -151,6 +151,22 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
         "/1.1/leaderboard/leaderboards/:name/archives",
         super::leaderboard::archives,
     ),
+    // The guide's routes for user boards, beside the SDK's.
+    (
+        "GET",
+        "/1.1/leaderboard/leaderboards/user/:name/ranks",
+        super::leaderboard::ranks,
+    ),
+    (
+        "GET",
+        "/1.1/leaderboard/leaderboards/user/:name/ranks/:user",
+        super::leaderboard::ranks,
+    ),
+    (
+        "POST",
+        "/1.1/leaderboard/users/statistics/:name",
+        super::leaderboard::statistics_of_users,
+    ),
     (
         "GET",
         "/1.1/leaderboard/leaderboards/:name/ranks",

@@ -107,6 +107,7 @@ fn a_board_is_created_with_the_recorded_shape_and_defaults() {
     // Recorded: Leaderboard/shoud have properties.
     assert_eq!(board["statisticName"], "score_board");
     assert_eq!(board["version"], 0);
+    assert_eq!(board["memberType"], "_User", "the guide's member type");
     assert_eq!(
         board["expiredAt"],
         json!({"__type": "Date", "iso": "2019-09-22T16:00:00.000Z"})
@@ -292,13 +293,40 @@ fn statistics_follow_the_boards_strategy_and_rank_from_zero() {
         &format!("/1.1/leaderboard/users/{ann}/statistics?statistics=best,latest"),
         None,
     );
+    let ann_pointer = json!({"__type": "Pointer", "className": "_User", "objectId": ann});
     assert_eq!(
         stats["results"],
         json!([
-            {"statisticName": "best", "version": 0, "statisticValue": 7},
-            {"statisticName": "latest", "version": 0, "statisticValue": 4}
+            {"statisticName": "best", "version": 0, "statisticValue": 7, "user": ann_pointer},
+            {"statisticName": "latest", "version": 0, "statisticValue": 4, "user": ann_pointer}
         ])
     );
+    // The guide's batch read: several users' statistics on one board.
+    let batch = app.ok(
+        "anon",
+        "POST",
+        "/1.1/leaderboard/users/statistics/best",
+        Some(json!({"ids": [bob, ann, "000000000000000000000000"]})),
+    );
+    let values: Vec<&Value> = batch["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["statisticValue"])
+        .collect();
+    assert_eq!(
+        values,
+        [&json!(9), &json!(7)],
+        "only users with a statistic"
+    );
+    // `self` is the signed-in caller.
+    let mine = app.ok(
+        &ann_token,
+        "POST",
+        "/1.1/leaderboard/users/self/statistics",
+        Some(json!([{"statisticName": "total", "statisticValue": 1}])),
+    );
+    assert_eq!(mine["results"][0]["statisticValue"], 15.5);
 }
 
 #[test]
@@ -358,6 +386,38 @@ fn ranks_page_select_user_keys_include_statistics_and_centre_on_a_user() {
         .map(|r| r["rank"].as_i64().unwrap())
         .collect();
     assert_eq!(ranks, [0, 1, 2]);
+
+    // The guide's route and names; a client never sees ranked users' email or phone.
+    let (eve, token) = app.user("eve");
+    app.send(
+        "master",
+        "PUT",
+        &format!("/1.1/users/{eve}"),
+        Some(json!({"email": "eve@example.com"})),
+    );
+    app.submit(
+        &token,
+        &eve,
+        json!([{"statisticName": "score", "statisticValue": 1000}]),
+    );
+    let guide = app.ok(
+        "anon",
+        "GET",
+        "/1.1/leaderboard/leaderboards/user/score/ranks?startPosition=0&maxResultsCount=1&selectKeys=nick,email",
+        None,
+    );
+    assert_eq!(guide["results"][0]["user"]["nick"], "eve");
+    assert!(
+        guide["results"][0]["user"].get("email").is_none(),
+        "{guide}"
+    );
+    let master = app.ok(
+        "master",
+        "GET",
+        "/1.1/leaderboard/leaderboards/user/score/ranks?maxResultsCount=1&selectKeys=email",
+        None,
+    );
+    assert_eq!(master["results"][0]["user"]["email"], "eve@example.com");
 
     // Recorded: Leaderboard/Statistics/include a non-exist statistic should throw.
     let (status, body) = app.send(
@@ -480,6 +540,19 @@ fn versions_roll_over_on_the_apps_clock_and_resets_archive_the_last() {
         None,
     );
     assert_eq!(reset["version"], 2);
+    let mut keys: Vec<&String> = reset.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "activatedAt",
+            "expiredAt",
+            "objectId",
+            "updatedAt",
+            "version"
+        ],
+        "the guide's answer"
+    );
     let archives = app.ok(
         "master",
         "GET",
@@ -504,11 +577,21 @@ fn versions_roll_over_on_the_apps_clock_and_resets_archive_the_last() {
         "/1.1/leaderboard/leaderboards/daily",
         Some(json!({"versionChangeInterval": "never", "updateStrategy": "sum"})),
     );
+    // The guide's answer: the changed attributes and updatedAt.
+    let mut keys: Vec<&String> = changed.as_object().unwrap().keys().collect();
+    keys.sort();
     assert_eq!(
-        (
-            changed["expiredAt"].clone(),
-            changed["updateStrategy"].clone()
-        ),
+        keys,
+        [
+            "objectId",
+            "updateStrategy",
+            "updatedAt",
+            "versionChangeInterval"
+        ]
+    );
+    let board = app.ok("anon", "GET", "/1.1/leaderboard/leaderboards/daily", None);
+    assert_eq!(
+        (board["expiredAt"].clone(), board["updateStrategy"].clone()),
         (Value::Null, json!("sum"))
     );
     app.ok(
