@@ -1,8 +1,9 @@
 //! Leaderboards (`/1.1/leaderboard/...`): a board made with the master key, scores
 //! submitted by the signed-in user, and the ranking read back by username.
 
-use crate::{Principal, World};
+use crate::World;
 use cucumber::{given, then, when};
+use leancloud::Caller;
 use serde_json::{Value, json};
 
 /// Example: Given a leaderboard "weekly_stars" ordered descending keeping the better
@@ -15,9 +16,7 @@ use serde_json::{Value, json};
 )]
 async fn leaderboard(world: &mut World, name: String, order: String, strategy: String) {
     let path = format!("/1.1/leaderboard/leaderboards/{name}");
-    world
-        .exchange(&Principal::Master, "DELETE", &path, None)
-        .await;
+    world.exchange(&Caller::Master, "DELETE", &path, None).await;
     let body = json!({
         "statisticName": name,
         "order": order,
@@ -26,7 +25,7 @@ async fn leaderboard(world: &mut World, name: String, order: String, strategy: S
     });
     let made = world
         .exchange(
-            &Principal::Master,
+            &Caller::Master,
             "POST",
             "/1.1/leaderboard/leaderboards",
             Some(body),
@@ -44,7 +43,7 @@ async fn leaderboard(world: &mut World, name: String, order: String, strategy: S
 /// As "me" (a signed-in user), for myself; the answer is the statistic kept.
 #[when(regex = r#"^I submit (-?\d+(?:\.\d+)?) to the leaderboard "([^"]+)"$"#)]
 async fn submit(world: &mut World, value: f64, name: String) {
-    let Principal::User(me) = world.me.clone() else {
+    let Caller::User(me) = world.me.clone() else {
         panic!("submitting a statistic needs a signed-in user (Given I am signed in as ...)");
     };
     let user_id = world.sessions[&me].user_id.clone();
