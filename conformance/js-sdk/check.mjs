@@ -431,6 +431,21 @@ check('count', async () => {
   eq(await q().equalTo('color', 'orange').count({ useMasterKey: true }), 2, 'count with the master key');
 });
 
+check('CQL: doCloudQuery with placeholders, order, count and a syntax error', async () => {
+  need('rows', 'seeded query data');
+  const found = await AV.Query.doCloudQuery(
+    `select name, rank from ${QCLASS} where rank > ? and color != ? order by -rank, name`,
+    [2, 'green'],
+  );
+  eq(found.className, QCLASS, 'the answer names the class');
+  truthy(found.results.every((r) => r instanceof AV.Object && r.className === QCLASS), `rows decoded as ${show(found.results)}`);
+  eq(names(found.results), ['carrot', 'banana'], 'rank > 2 and color != green, by -rank');
+  eq(sortedKeys(found.results[0]), ['name', 'rank'], 'the selected columns');
+  const counted = await AV.Query.doCloudQuery(`select count(*) from ${QCLASS} where group = 'veg' or name like 'ap%'`);
+  eq(counted.count, 5, 'count(*) of veg or ap%');
+  await expectError(AV.Query.doCloudQuery(`select * form ${QCLASS}`), 300, 'a CQL syntax error');
+});
+
 check('batch save with AV.Object.saveAll', async () => {
   const objs = [1, 2, 3].map((i) => {
     const o = new AV.Object(BATCH);
@@ -695,6 +710,52 @@ check('role: a role-granted write lets a member update, not others', async () =>
 check('log out', async () => {
   await AV.User.logOut();
   eq(AV.User.current(), null, 'AV.User.current() after logOut');
+});
+
+check('leaderboard: a board, statistics, ranks around a user, a reset and its archive', async () => {
+  const name = `score_${RUN}`;
+  await expectError(
+    AV.Leaderboard.createLeaderboard({ statisticName: name, order: AV.LeaderboardOrder.DESCENDING }),
+    1,
+    'a client creating a board',
+  );
+  const board = await AV.Leaderboard.createLeaderboard(
+    {
+      statisticName: name,
+      order: AV.LeaderboardOrder.DESCENDING,
+      updateStrategy: AV.LeaderboardUpdateStrategy.BETTER,
+      versionChangeInterval: AV.LeaderboardVersionChangeInterval.NEVER,
+    },
+    { useMasterKey: true },
+  );
+  eq([board.statisticName, board.version, board.nextResetAt], [name, 0, null], 'the new board');
+  const players = [];
+  for (const [i, score] of [[0, 30], [1, 50], [2, 40]]) {
+    const u = new AV.User();
+    u.setUsername(`lb_${RUN}_${i}`);
+    u.setPassword('pw');
+    await u.signUp();
+    players.push(u);
+    const kept = await AV.Leaderboard.updateStatistics(u, { [name]: score }, { useMasterKey: true });
+    eq(kept.map((s) => [s.name, s.value, s.version]), [[name, score, 0]], `statistics of player ${i}`);
+  }
+  const lower = await AV.Leaderboard.updateStatistics(players[1], { [name]: 10 }, { useMasterKey: true });
+  eq(lower[0].value, 50, 'a worse value keeps the better');
+  const ranks = await board.getResults({ limit: 10, selectUserKeys: ['username'] });
+  eq(ranks.map((r) => [r.rank, r.user.get('username'), r.value]), [[0, `lb_${RUN}_1`, 50], [1, `lb_${RUN}_2`, 40], [2, `lb_${RUN}_0`, 30]], 'ranks');
+  truthy(ranks.every((r) => r.user instanceof AV.User), 'ranked users are AV.User');
+  const around = await board.getResultsAroundUser(players[0], { limit: 2 });
+  eq(around.map((r) => r.rank), [1, 2], 'the window ending at the last player');
+  eq(await board.count(), 3, 'count');
+  await board.reset({ useMasterKey: true });
+  eq(board.version, 1, 'a reset starts version 1');
+  eq((await board.getResults()).length, 0, 'the new version is empty');
+  eq((await board.getResults({ version: 0 })).length, 3, 'version 0 keeps its ranks');
+  const archives = await board.getArchives({}, { useMasterKey: true });
+  eq(archives.map((a) => [a.statisticName, a.version]), [[name, 0]], 'the archive of version 0');
+  await board.destroy({ useMasterKey: true });
+  await expectError(AV.Leaderboard.getLeaderboard(name), 2100, 'a destroyed board');
+  await AV.User.logOut();
 });
 
 check('no request left the emulator', async () => {

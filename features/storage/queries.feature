@@ -46,3 +46,20 @@ Feature: Querying objects
       {"game": "@Game:tonight"}
       """
     Then the count is 3
+
+  Scenario: The same query in CQL, with placeholders
+    When I run the CQL "select * from Score where game = ? and score >= ? order by -score" with:
+      """json
+      ["@Game:tonight", 2]
+      """
+    Then there are 2 results
+    And the results' "player" are ["bob", "ann"]
+    When I run the CQL "select count(*) from Score where game = ? and player like 'b%'" with:
+      """json
+      ["@Game:tonight"]
+      """
+    Then the count is 1
+
+  Scenario: A CQL statement that does not parse
+    When I run the CQL "select * form Score"
+    Then the request fails with 400 and code 300

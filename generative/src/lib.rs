@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod app;
+pub mod cql;
 pub mod fuzz;
 pub mod query;
 pub mod values;

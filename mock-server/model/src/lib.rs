@@ -9,6 +9,7 @@
 //! - [`store`]: the app's data (classes, objects, relation membership), clock and ids.
 //! - [`objects`]: create, fetch, update, delete with field operations and their rules.
 //! - [`query`]: `where` evaluation, order, limit/skip, count.
+//! - [`cql`]: CQL `select` statements compiled into the same find parameters.
 //! - [`presentation`]: how an object is shown, to a client (`keys`, `include`,
 //!   `returnACL`, hidden columns, defaults, a user's own session token) and to a hook.
 //! - [`roles`]: `_Role` rules (required ACL, name rules).
@@ -16,12 +17,15 @@
 //!   JSON, applied to a store; the schema as `GET /1.1/schemas` shows it.
 //! - [`users`]: `_User` rules: sign-up, log-in and lockout, session tokens, passwords.
 //! - [`names`]: class and key name rules.
+//! - [`leaderboard`]: leaderboards, users' statistics, ranks, versions and archives.
 //! - [`outbox`]: what the app would send to the outside world (SMS, email, push,
 //!   captcha), kept for tests to read.
 //! - [`limits`]: the bounds every request stays within (nesting, query work).
 
 pub mod access;
+pub mod cql;
 pub mod ids;
+pub mod leaderboard;
 pub mod limits;
 pub mod names;
 pub mod objects;

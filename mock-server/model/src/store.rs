@@ -216,6 +216,8 @@ pub struct Snapshot {
 pub struct Services {
     /// Everything the app would have sent to the outside world.
     pub outbox: crate::outbox::Outbox,
+    /// Leaderboards and users' statistics.
+    pub leaderboards: crate::leaderboard::Leaderboards,
 }
 
 /// One app's storage.

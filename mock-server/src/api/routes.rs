@@ -117,6 +117,81 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("PUT", "/1.1/classes/:class/:id", objects::update_object),
     ("DELETE", "/1.1/classes/:class/:id", objects::delete_object),
     ("GET", "/1.1/scan/classes/:class", objects::scan_objects),
+    // CQL (lc_model::cql): the same find as `GET /1.1/classes/<Class>`.
+    ("GET", "/1.1/cloudQuery", super::cql::cloud_query),
+    ("POST", "/1.1/cloudQuery", super::cql::cloud_query),
+    // Leaderboards (lc_model::leaderboard).
+    (
+        "POST",
+        "/1.1/leaderboard/leaderboards",
+        super::leaderboard::create,
+    ),
+    (
+        "GET",
+        "/1.1/leaderboard/leaderboards/:name",
+        super::leaderboard::fetch,
+    ),
+    (
+        "PUT",
+        "/1.1/leaderboard/leaderboards/:name",
+        super::leaderboard::update,
+    ),
+    (
+        "DELETE",
+        "/1.1/leaderboard/leaderboards/:name",
+        super::leaderboard::delete,
+    ),
+    (
+        "PUT",
+        "/1.1/leaderboard/leaderboards/:name/incrementVersion",
+        super::leaderboard::increment_version,
+    ),
+    (
+        "GET",
+        "/1.1/leaderboard/leaderboards/:name/archives",
+        super::leaderboard::archives,
+    ),
+    // The guide's routes for user boards, beside the SDK's.
+    (
+        "GET",
+        "/1.1/leaderboard/leaderboards/user/:name/ranks",
+        super::leaderboard::ranks,
+    ),
+    (
+        "GET",
+        "/1.1/leaderboard/leaderboards/user/:name/ranks/:user",
+        super::leaderboard::ranks,
+    ),
+    (
+        "POST",
+        "/1.1/leaderboard/users/statistics/:name",
+        super::leaderboard::statistics_of_users,
+    ),
+    (
+        "GET",
+        "/1.1/leaderboard/leaderboards/:name/ranks",
+        super::leaderboard::ranks,
+    ),
+    (
+        "GET",
+        "/1.1/leaderboard/leaderboards/:name/ranks/:user",
+        super::leaderboard::ranks,
+    ),
+    (
+        "GET",
+        "/1.1/leaderboard/users/:user/statistics",
+        super::leaderboard::get_statistics,
+    ),
+    (
+        "POST",
+        "/1.1/leaderboard/users/:user/statistics",
+        super::leaderboard::update_statistics,
+    ),
+    (
+        "DELETE",
+        "/1.1/leaderboard/users/:user/statistics",
+        super::leaderboard::delete_statistics,
+    ),
     ("POST", "/1.1/roles", roles::create_role),
     ("GET", "/1.1/roles", roles::find_roles),
     ("GET", "/1.1/roles/:id", roles::get_role),

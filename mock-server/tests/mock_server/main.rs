@@ -4,10 +4,12 @@
 
 mod access_matrix;
 mod bounds;
+mod cql;
 mod fronts;
 mod functions;
 mod hooks;
 mod http_edges;
+mod leaderboard;
 mod outbox;
 mod query_access;
 mod record_upstream;

@@ -3,6 +3,7 @@
 //! `features/STEPS.md` is generated from them (`cargo test -p system --test system catalogue`).
 
 pub mod hooks;
+pub mod leaderboards;
 pub mod objects;
 pub mod permissions;
 pub mod queries;

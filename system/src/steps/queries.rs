@@ -63,3 +63,33 @@ async fn count_where(world: &mut World, class: String, step: &Step) {
     );
     world.request("GET", &target, None).await;
 }
+
+/// Example: When I run the CQL "select * from Score where game = ? and score >= 2 order by -score" with:
+///     """json
+///     ["@Game:tonight"]
+///     """
+///
+/// A CQL `select` (`/1.1/cloudQuery`) with its placeholder values as a JSON array
+/// (references resolved: `"@Game:tonight"` is a pointer); its rows and count are checked
+/// with the same response steps as a query's.
+#[when(regex = r#"^I run the CQL "(.+)" with:$"#)]
+async fn cql_with(world: &mut World, cql: String, step: &Step) {
+    let doc = step
+        .docstring
+        .as_ref()
+        .expect("this step needs a JSON doc string");
+    let pvalues = world.doc_json(doc).await;
+    let target = format!(
+        "/1.1/cloudQuery?cql={}&pvalues={}",
+        encode(&cql),
+        encode(&pvalues.to_string())
+    );
+    world.request("GET", &target, None).await;
+}
+
+/// Example: When I run the CQL "select count(*) from Score where score > 100"
+#[when(regex = r#"^I run the CQL "(.+)"$"#)]
+async fn cql_alone(world: &mut World, cql: String) {
+    let target = format!("/1.1/cloudQuery?cql={}", encode(&cql));
+    world.request("GET", &target, None).await;
+}

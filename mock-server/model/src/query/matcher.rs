@@ -498,6 +498,25 @@ impl<'a> Compiler<'a> {
                     continue;
                 }
                 "$within" => Cond::Within(GeoBox::parse(arg)?),
+                // MongoDB's `{"$not": {"$regex": …}}`, which CQL's `not like` and
+                // `not regexp` compile to; only a pattern may be negated.
+                "$not" => {
+                    let m = arg.as_object().filter(|m| {
+                        m.contains_key("$regex")
+                            && m.keys().all(|k| k == "$regex" || k == "$options")
+                    });
+                    let m = m.ok_or_else(|| invalid("$not expects {\"$regex\": <pattern>}"))?;
+                    let pattern = m["$regex"]
+                        .as_str()
+                        .ok_or_else(|| invalid("$regex expects a string"))?;
+                    let options = match m.get("$options") {
+                        None => "",
+                        Some(o) => o
+                            .as_str()
+                            .ok_or_else(|| invalid("$options expects a string"))?,
+                    };
+                    Cond::Not(Box::new(Cond::Regex(pattern::compile(pattern, options)?)))
+                }
                 other => return Err(invalid(format!("unknown operator: {other}"))),
             };
             conds.push(cond);
