@@ -91,6 +91,9 @@ pub mod code {
     pub const ENGINE_UNAVAILABLE: i64 = 503;
     /// The cloud engine took the connection but gave no answer the platform can pass on.
     pub const ENGINE_NO_VALID_ANSWER: i64 = 524;
+    /// A leaderboard statistic no board has: `statisticName '<name>' not found.`, as the
+    /// leaderboard module of lc-model records it (the README's leaderboards section).
+    pub const STATISTIC_NOT_FOUND: i64 = 2100;
 }
 
 /// An error the LeanCloud service (or a client talking to it) reports.

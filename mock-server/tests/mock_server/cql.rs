@@ -6,6 +6,7 @@
 
 use crate::support::send as send_as;
 use leancloud::Caller;
+use leancloud::error::code;
 use mock_server::api::{Api, AppConfig};
 use mock_server::settings::Settings;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
@@ -114,7 +115,11 @@ fn placeholders_come_from_the_query_string_or_the_json_body() {
     );
     assert_eq!((status, body["code"].clone()), (400, json!(107)), "{body}");
     let (status, body) = send(&api, false, "GET", "/1.1/cloudQuery", None);
-    assert_eq!((status, body["code"].clone()), (400, json!(300)), "{body}");
+    assert_eq!(
+        (status, body["code"].clone()),
+        (400, json!(code::CQL_SYNTAX_ERROR)),
+        "{body}"
+    );
 }
 
 #[test]
