@@ -81,7 +81,9 @@ impl Body {
         }
     }
 
-    fn value(&self) -> Value {
+    /// The body as a recordings line holds it: JSON as it is, text as a string, nothing
+    /// as `null`.
+    pub fn value(&self) -> Value {
         match self {
             Body::Empty => Value::Null,
             Body::Json(v) => v.clone(),
@@ -89,7 +91,8 @@ impl Body {
         }
     }
 
-    fn is_raw(&self) -> bool {
+    /// Not JSON: written with `req_raw` / `resp_raw`.
+    pub fn is_raw(&self) -> bool {
         matches!(self, Body::Raw { .. })
     }
 }
@@ -331,6 +334,133 @@ impl Exchange {
             obj.insert("elapsed_ms".into(), json!(ms));
         }
         line
+    }
+}
+
+impl Exchange {
+    /// Read back an exchange line that [`Exchange::to_json`] wrote, or say what is wrong
+    /// with it. Leniently: unknown fields are ignored, `auth` defaults to `app`, a missing
+    /// body is none; a status outside 100..600, a path without its leading `/`, or a raw
+    /// body that is not text is refused. The method is read in capitals.
+    pub fn from_json(line: &Map<String, Value>) -> Result<Exchange, String> {
+        let status = line
+            .get("status")
+            .and_then(Value::as_u64)
+            .and_then(|s| u16::try_from(s).ok())
+            .filter(|s| (100..600).contains(s))
+            .ok_or("`status` is missing or not an HTTP status")?;
+        let auth = match line.get("auth").and_then(Value::as_str) {
+            None | Some("app") => Auth::App,
+            Some("master") => Auth::Master,
+            Some("none") => Auth::None,
+            Some(other) => {
+                return Err(format!(
+                    "`auth` is {other:?}, expected \"app\", \"master\" or \"none\""
+                ));
+            }
+        };
+        let path = text(line, "path")?;
+        if !path.starts_with('/') {
+            return Err(format!("`path` {path:?} does not start with '/'"));
+        }
+        let mut request_body = read_body(line, "req_body", "req_raw")?;
+        let response = read_body(line, "resp_body", "resp_raw")?;
+        let upstream_error = match line.get("upstream_error") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => Some(other.to_string()),
+        };
+        let suite = text(line, "suite")?;
+        let test = text(line, "test")?;
+        let method = text(line, "method")?.to_ascii_uppercase();
+        let query = query_pairs(line.get("query"))?;
+        let hook_key = flag(line, "hook_key")?;
+        let session = optional_text(line, "session")?.filter(|s| !s.is_empty());
+        let prod = optional_text(line, "prod")?;
+        let req_content_type = optional_text(line, "req_content_type")?;
+        if let Body::Raw { content_type, .. } = &mut request_body {
+            *content_type = req_content_type;
+        }
+        Ok(Exchange {
+            suite,
+            test,
+            order: line.get("order").and_then(Value::as_u64).unwrap_or(0),
+            request: Described {
+                method,
+                path,
+                query,
+                auth,
+                hook_key,
+                session,
+                prod,
+                body: request_body,
+                secrets: Vec::new(),
+            },
+            status,
+            response,
+            upstream_error,
+            elapsed_ms: line.get("elapsed_ms").and_then(Value::as_u64),
+        })
+    }
+}
+
+/// A line's body `key`, raw (text, its content type not yet known) when its flag `raw`
+/// says so.
+fn read_body(line: &Map<String, Value>, key: &str, raw: &str) -> Result<Body, String> {
+    let value = line.get(key).cloned().unwrap_or(Value::Null);
+    if flag(line, raw)? {
+        match value {
+            Value::String(text) => Ok(Body::Raw {
+                text,
+                content_type: None,
+            }),
+            Value::Null => Ok(Body::Raw {
+                text: String::new(),
+                content_type: None,
+            }),
+            _ => Err(format!("`{raw}` is true but `{key}` is not a string")),
+        }
+    } else if value.is_null() {
+        Ok(Body::Empty)
+    } else {
+        Ok(Body::Json(value))
+    }
+}
+
+/// A line's optional text member `key` (a number is read as its digits).
+fn optional_text(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(_) => Err(format!("`{key}` is neither a string nor null")),
+    }
+}
+
+/// A line's flag `key` (missing: false).
+fn flag(obj: &Map<String, Value>, key: &str) -> Result<bool, String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(format!("`{key}` is not a boolean")),
+    }
+}
+
+/// A line's `query`: its members as (name, value) pairs, values as the text sent.
+fn query_pairs(query: Option<&Value>) -> Result<Vec<(String, String)>, String> {
+    match query {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Object(map)) => Ok(map
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), v)
+            })
+            .collect()),
+        Some(_) => Err("`query` is not an object".into()),
     }
 }
 
