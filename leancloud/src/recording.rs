@@ -833,4 +833,55 @@ mod tests {
             assert_eq!(read, Ok(seed), "{line}");
         }
     }
+
+    #[test]
+    fn an_exchange_line_reads_back_as_the_exchange_that_wrote_it() {
+        let described = |body: Body| Described {
+            method: "POST".into(),
+            path: "/1.1/classes/Post".into(),
+            query: vec![("where".into(), "{}".into())],
+            auth: Auth::Master,
+            hook_key: true,
+            session: Some("token".into()),
+            prod: Some("0".into()),
+            body,
+            secrets: Vec::new(),
+        };
+        let raw = || Body::Raw {
+            text: "a=b".into(),
+            content_type: Some("text/plain".into()),
+        };
+        for (request, response, upstream_error, elapsed_ms) in [
+            (
+                Body::Json(json!({"n": 1})),
+                Body::Json(json!({"objectId": "x"})),
+                None,
+                Some(3),
+            ),
+            (Body::Empty, Body::Empty, None, None),
+            (
+                raw(),
+                Body::Raw {
+                    text: "<html>".into(),
+                    content_type: None,
+                },
+                Some("timeout after 30 s".to_string()),
+                Some(30_000),
+            ),
+        ] {
+            let exchange = Exchange {
+                suite: "S".into(),
+                test: "t".into(),
+                order: 2,
+                request: described(request),
+                status: 201,
+                response,
+                upstream_error,
+                elapsed_ms,
+            };
+            let line = exchange.to_json();
+            let read = Exchange::from_json(line.as_object().expect("an object"));
+            assert_eq!(read, Ok(exchange), "{line}");
+        }
+    }
 }
