@@ -758,6 +758,23 @@ check('leaderboard: a board, statistics, ranks around a user, a reset and its ar
   await AV.User.logOut();
 });
 
+check('push: AV.Push.send to a channel reaches its installations, recorded as a notification', async () => {
+  const channel = `news${RUN}`;
+  for (const token of ['a', 'b']) {
+    const inst = new AV.Object('_Installation');
+    inst.set({ deviceType: 'ios', deviceToken: `${token}-${RUN}`, channels: [channel] });
+    await inst.save(null, { useMasterKey: true });
+  }
+  const sent = await AV.Push.send({ channels: [channel], data: { alert: 'Hello from the emulator' } });
+  truthy(sent && sent.objectId, `the push answered ${show(sent)}`);
+  const res = await fetch(`${SERVER_URL}/1.1/tables/Notifications/${sent.objectId}`, {
+    headers: { 'X-LC-Id': APP_ID, 'X-LC-Key': `${MASTER_KEY},master` },
+  });
+  const record = await res.json();
+  eq([record.status, record.devices, record.data.alert], ['done', 2, 'Hello from the emulator'], 'the notification record');
+  await expectError(AV.Push.send({ channels: ['not a channel'], data: { alert: 'x' } }), 112, 'an invalid channel name');
+});
+
 check('no request left the emulator', async () => {
   eq(foreignRequests, [], 'requests to other hosts');
   truthy(exchanges.length > 0, 'no request was made at all');

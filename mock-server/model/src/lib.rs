@@ -18,6 +18,7 @@
 //! - [`users`]: `_User` rules: sign-up, log-in and lockout, session tokens, passwords.
 //! - [`names`]: class and key name rules.
 //! - [`leaderboard`]: leaderboards, users' statistics, ranks, versions and archives.
+//! - [`push`]: push notifications: the installations a push reaches, scheduled pushes.
 //! - [`outbox`]: what the app would send to the outside world (SMS, email, push,
 //!   captcha), kept for tests to read.
 //! - [`limits`]: the bounds every request stays within (nesting, query work).
@@ -31,6 +32,7 @@ pub mod names;
 pub mod objects;
 pub mod outbox;
 pub mod presentation;
+pub mod push;
 pub mod query;
 pub mod roles;
 pub mod settings;

@@ -218,6 +218,8 @@ pub struct Services {
     pub outbox: crate::outbox::Outbox,
     /// Leaderboards and users' statistics.
     pub leaderboards: crate::leaderboard::Leaderboards,
+    /// Push records and the scheduled pushes.
+    pub pushes: crate::push::Pushes,
 }
 
 /// One app's storage.

@@ -20,6 +20,7 @@ mod hooks;
 mod leaderboard;
 mod objects;
 mod pipeline;
+mod push;
 mod roles;
 pub mod routes;
 mod schemas;
@@ -330,6 +331,7 @@ impl Api {
     /// What the app would have sent to the outside world (SMS, email, push, captcha),
     /// oldest first, as `filter` asks (see [`lc_model::outbox`]).
     pub fn outbox(&self, filter: &lc_model::outbox::Filter) -> Vec<Arc<lc_model::outbox::Message>> {
+        self.send_due_pushes();
         self.read_store().services.outbox.list(filter)
     }
 
@@ -338,6 +340,7 @@ impl Api {
         &self,
         filter: &lc_model::outbox::Filter,
     ) -> Option<Arc<lc_model::outbox::Message>> {
+        self.send_due_pushes();
         self.read_store().services.outbox.last(filter)
     }
 
@@ -352,6 +355,14 @@ impl Api {
         let mut store = self.store();
         let now = store.clock.now_ms();
         store.services.outbox.send(channel, draft, now)
+    }
+
+    /// Send the scheduled pushes whose time has come on the app's clock, so that a
+    /// reader of the outbox sees them.
+    fn send_due_pushes(&self) {
+        let mut store = self.store();
+        let now = store.clock.now_ms();
+        lc_model::push::send_due(&mut store, now);
     }
 
     /// Forget what the outbox holds (a reset does too).

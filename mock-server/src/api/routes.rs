@@ -120,6 +120,20 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     // CQL (lc_model::cql): the same find as `GET /1.1/classes/<Class>`.
     ("GET", "/1.1/cloudQuery", super::cql::cloud_query),
     ("POST", "/1.1/cloudQuery", super::cql::cloud_query),
+    // Push (lc_model::push).
+    ("POST", "/1.1/push", super::push::send),
+    ("POST", "/1.1/push/devices", super::push::send_to_devices),
+    (
+        "GET",
+        "/1.1/tables/Notifications/:id",
+        super::push::notification,
+    ),
+    ("GET", "/1.1/scheduledPushMessages", super::push::scheduled),
+    (
+        "DELETE",
+        "/1.1/scheduledPushMessages/:id",
+        super::push::cancel,
+    ),
     // Leaderboards (lc_model::leaderboard).
     (
         "POST",

@@ -11,6 +11,7 @@ mod hooks;
 mod http_edges;
 mod leaderboard;
 mod outbox;
+mod push;
 mod query_access;
 mod record_upstream;
 mod replay;

@@ -6,6 +6,7 @@ pub mod hooks;
 pub mod leaderboards;
 pub mod objects;
 pub mod permissions;
+pub mod push;
 pub mod queries;
 pub mod responses;
 pub mod users;
