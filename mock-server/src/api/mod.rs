@@ -13,6 +13,7 @@
 
 mod auth;
 mod batch;
+mod clock;
 pub mod cloud;
 mod control;
 mod hooks;
@@ -376,9 +377,19 @@ impl Api {
     }
 
     /// Return the app to how it started: the classes, settings and rows it was made
-    /// with (an empty app for [`Api::new`]).
+    /// with (an empty app for [`Api::new`]), its clock back on real time.
     pub fn reset(&self) {
-        self.restore(&self.initial);
+        let mut store = self.store();
+        store.restore(&self.initial);
+        store.clock.real();
+    }
+
+    /// The app's clock, which everything the app stamps or times reads: a test
+    /// freezes, sets, advances and resumes it (see [`lc_model::clock`];
+    /// `POST /__mock/clock`). A reset puts it back on real time; snapshots do not hold
+    /// it (restoring one does not move time back).
+    pub fn clock(&self) -> Arc<lc_model::clock::AppClock> {
+        self.read_store().clock.clone()
     }
 
     /// Answer one HTTP request.

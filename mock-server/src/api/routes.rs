@@ -138,6 +138,9 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("DELETE", "/__mock/traces", control::clear_traces),
     ("GET", "/__mock/outbox", control::outbox),
     ("DELETE", "/__mock/outbox", control::clear_outbox),
+    // Issue 20: what only an emulator gives a test (the clock, faults, coverage).
+    ("GET", "/__mock/clock", super::clock::show),
+    ("POST", "/__mock/clock", super::clock::change),
 ];
 
 fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {
