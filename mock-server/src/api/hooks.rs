@@ -136,6 +136,13 @@ impl<'a> Hooks<'a> {
         true
     }
 
+    /// The fault set on this hook's next call, if any (`api::faults`).
+    fn fault(&self, kind: HookKind) -> Option<super::faults::Effect> {
+        let api = self.call.api;
+        api.faults
+            .take_hook(&self.class, kind.name(), api.read_store().clock.now_ms())
+    }
+
     fn trace(&self) -> Option<&RequestNode> {
         self.call.ctx.trace.as_ref()
     }
@@ -208,8 +215,9 @@ impl<'a> Hooks<'a> {
         let (request, scope) = self.start(kind, object, user)?;
         let node = scope.hook.clone();
         let wait = self.cloud.timeouts().before;
+        let fault = self.fault(kind);
         let start = Instant::now();
-        let result = self.cloud.call(request, scope, wait);
+        let result = self.cloud.call_with(request, scope, wait, fault);
         let took = start.elapsed();
         let answer = read_answer(result);
         if let Some(node) = &node {
@@ -224,10 +232,11 @@ impl<'a> Hooks<'a> {
             return;
         };
         let node = scope.hook.clone();
-        self.cloud.spawn(
+        self.cloud.spawn_with(
             request,
             scope,
             self.cloud.timeouts().after,
+            self.fault(kind),
             move |result, took| {
                 if let Some(node) = node {
                     node.finish(read_answer(result).map_err(|e| e.traced()), took);

@@ -16,6 +16,7 @@ mod batch;
 mod clock;
 pub mod cloud;
 mod control;
+pub mod faults;
 mod hooks;
 mod objects;
 mod pipeline;
@@ -74,6 +75,8 @@ pub struct Api {
     cloud: std::sync::OnceLock<cloud::CloudCode>,
     /// What every request ran (see [`trace`]).
     traces: trace::Traces,
+    /// Faults armed in the hook chain and storage (see [`faults`]).
+    faults: faults::Faults,
 }
 
 impl std::fmt::Debug for Api {
@@ -125,6 +128,7 @@ impl Api {
             snapshots: Mutex::default(),
             cloud: std::sync::OnceLock::new(),
             traces: trace::Traces::default(),
+            faults: faults::Faults::default(),
         }
     }
 
@@ -145,6 +149,7 @@ impl Api {
             snapshots: Mutex::default(),
             cloud: std::sync::OnceLock::new(),
             traces: trace::Traces::default(),
+            faults: faults::Faults::default(),
         }
     }
 
@@ -377,11 +382,32 @@ impl Api {
     }
 
     /// Return the app to how it started: the classes, settings and rows it was made
-    /// with (an empty app for [`Api::new`]), its clock back on real time.
+    /// with (an empty app for [`Api::new`]), its clock back on real time, no fault
+    /// armed.
     pub fn reset(&self) {
         let mut store = self.store();
         store.restore(&self.initial);
         store.clock.real();
+        self.faults.clear();
+    }
+
+    /// Arm a fault in the hook chain or storage (see [`faults`]; `POST /__mock/faults`):
+    /// answers it as [`Api::faults`] lists it. A reset clears it.
+    pub fn add_fault(&self, fault: faults::Fault) -> Result<Value, LcError> {
+        let now = self.read_store().clock.now_ms();
+        self.faults.add(fault, now)
+    }
+
+    /// The faults still armed, oldest first, each with its `id`, the calls it has
+    /// `left`, the instant it holds `until` and how often it `fired`.
+    pub fn faults(&self) -> Vec<Value> {
+        let now = self.read_store().clock.now_ms();
+        self.faults.list(now)
+    }
+
+    /// Disarm every fault.
+    pub fn clear_faults(&self) {
+        self.faults.clear();
     }
 
     /// The app's clock, which everything the app stamps or times reads: a test

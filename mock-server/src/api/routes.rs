@@ -141,6 +141,9 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     // Issue 20: what only an emulator gives a test (the clock, faults, coverage).
     ("GET", "/__mock/clock", super::clock::show),
     ("POST", "/__mock/clock", super::clock::change),
+    ("POST", "/__mock/faults", super::faults::add),
+    ("GET", "/__mock/faults", super::faults::list),
+    ("DELETE", "/__mock/faults", super::faults::clear),
 ];
 
 fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {
