@@ -157,6 +157,12 @@ const RUNS_ONLY: &[RunsOnly] = &[
         holds: |on| on.target == Target::Mock,
     },
     RunsOnly {
+        tag: "emulator-only",
+        when: "the target is the emulator (LC_TARGET=mock or stack): it arms faults, which a \
+               deployed app does not take",
+        holds: |on| on.target != Target::Remote,
+    },
+    RunsOnly {
         tag: "fresh-app",
         when: "each scenario has an app of its own that starts from the fixtures (mock, or \
                stack with LC_STACK=fresh): it changes fixture rows, or checks values that \

@@ -2,6 +2,7 @@
 //! an `Example:` line (and, for tables and doc strings, the indented lines after it):
 //! `features/STEPS.md` is generated from them (`cargo test -p system --test catalogue`).
 
+pub mod faults;
 pub mod hooks;
 pub mod objects;
 pub mod permissions;
