@@ -23,6 +23,7 @@
 
 pub mod access;
 pub mod clock;
+pub mod decisions;
 pub mod ids;
 pub mod limits;
 pub mod names;

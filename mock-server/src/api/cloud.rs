@@ -16,6 +16,7 @@
 //! a chain of hooks it is, and the trace node of the hook, so that the requests its code
 //! makes in-process are filed under it and a chain that never ends is cut off.
 
+use super::coverage::Outcome;
 use super::faults::Effect;
 use super::routes::Call;
 use super::trace::HookNode;
@@ -497,10 +498,20 @@ pub fn call_function(call: &Call<'_>) -> HandlerResult {
         .api
         .faults
         .take_function(name, call.api.read_store().clock.now_ms());
-    let response = cloud.send_with(request, fault)?;
-    let body = function_answer(&response)?;
+    let answer = cloud
+        .send_with(request, fault)
+        .and_then(|response| Ok((function_answer(&response)?, response.status)));
+    let outcome = match &answer {
+        Ok((_, 200..=299)) => Outcome::Accepted,
+        Ok((body, _)) => Outcome::Refused(body.get("code").and_then(Value::as_i64).unwrap_or(1)),
+        Err(err) if err.code == 124 => Outcome::Failed("timeout"),
+        Err(err) if err.code == 503 => Outcome::Failed("unreachable"),
+        Err(_) => Outcome::Failed("invalid answer"),
+    };
+    call.api.count(|c| c.call(false, name, &outcome));
+    let (body, status) = answer?;
     Ok(Reply {
-        status: response.status,
+        status,
         body,
         headers: Vec::new(),
     })

@@ -16,6 +16,7 @@ mod batch;
 mod clock;
 pub mod cloud;
 mod control;
+pub mod coverage;
 pub mod faults;
 mod hooks;
 mod objects;
@@ -77,6 +78,8 @@ pub struct Api {
     traces: trace::Traces,
     /// Faults armed in the hook chain and storage (see [`faults`]).
     faults: faults::Faults,
+    /// What this app saw of the app's rules (see [`coverage`]).
+    coverage: Arc<coverage::Coverage>,
 }
 
 impl std::fmt::Debug for Api {
@@ -121,7 +124,10 @@ impl Api {
 
     /// An app over a given store (for an injected clock and id generator).
     pub fn with_store(config: AppConfig, store: Store) -> Self {
+        let coverage = Arc::new(coverage::Coverage::default());
+        define_classes(&coverage, &store);
         Api {
+            coverage,
             config,
             initial: store.snapshot(),
             store: RwLock::new(store),
@@ -142,7 +148,10 @@ impl Api {
     /// gives each test a fork.
     pub fn fork(&self) -> Api {
         let store = self.read_store().fork();
+        let coverage = Arc::new(coverage::Coverage::default());
+        define_classes(&coverage, &store);
         Api {
+            coverage,
             config: self.config.clone(),
             initial: store.snapshot(),
             store: RwLock::new(store),
@@ -255,8 +264,9 @@ impl Api {
             .set(code)
             .map_err(|_| LcError::generic("The app already has its cloud code."))?;
         // Learn the hooks now, so that the first write does not wait for it.
-        if let Some(cloud) = self.cloud() {
-            cloud.hook_names();
+        if let Some(names) = self.cloud().and_then(cloud::CloudCode::hook_names) {
+            let names = names.iter().cloned().collect();
+            self.count(|c| c.define_cloud(&names));
         }
         Ok(())
     }
@@ -410,6 +420,30 @@ impl Api {
         self.faults.clear();
     }
 
+    /// What this app saw of the app's rules so far (see [`coverage`];
+    /// `GET /__mock/coverage`), what it defines but nothing reached first.
+    /// [`coverage::run`] holds the same for every app of the process.
+    pub fn coverage(&self) -> coverage::Report {
+        define_classes(&self.coverage, &self.read_store());
+        self.coverage.report()
+    }
+
+    /// Start counting coverage again (`DELETE /__mock/coverage`); a reset does not.
+    pub fn clear_coverage(&self) {
+        self.coverage.clear();
+    }
+
+    /// Count into this app's coverage and the run's.
+    pub(crate) fn count(&self, f: impl Fn(&coverage::Coverage)) {
+        f(&self.coverage);
+        f(coverage::run());
+    }
+
+    /// A handle for counting from an after-hook's task.
+    pub(crate) fn coverage_handle(&self) -> Arc<coverage::Coverage> {
+        self.coverage.clone()
+    }
+
     /// The app's clock, which everything the app stamps or times reads: a test
     /// freezes, sets, advances and resumes it (see [`lc_model::clock`];
     /// `POST /__mock/clock`). A reset puts it back on real time; snapshots do not hold
@@ -429,7 +463,19 @@ impl Api {
                     .begin(request, scope.as_ref().and_then(|s| s.hook.as_ref())),
             )
         };
-        let reply = self.dispatch(request, node.clone());
+        let (reply, decisions) =
+            lc_model::decisions::collect(|| self.dispatch(request, node.clone()));
+        self.count(|c| c.decisions(&decisions));
+        if node.is_some() && cloud::current_scope().is_none() {
+            let code = match &reply {
+                Ok(reply) if reply.status >= 400 => reply.body.get("code").and_then(Value::as_i64),
+                Err(err) => Some(err.code),
+                Ok(_) => None,
+            };
+            if let Some(code) = code {
+                self.count(|c| c.error(code));
+            }
+        }
         if let Some(node) = node {
             node.set_raw_body(&request.body);
             match &reply {
@@ -467,6 +513,22 @@ impl Api {
         ctx.trace = trace;
         routes::route(self, &ctx, request, &body)
     }
+}
+
+/// Every class the app holds is a set of class operations for the coverage to reach;
+/// a built-in class only once it holds rows (an app without files has no `_File` rules
+/// to reach).
+fn define_classes(coverage: &coverage::Coverage, store: &Store) {
+    let names: Vec<&str> = store
+        .classes
+        .iter()
+        .filter(|(name, data)| {
+            !lc_model::store::INITIAL_CLASSES.contains(&name.as_str()) || !data.objects.is_empty()
+        })
+        .map(|(name, _)| name.as_str())
+        .collect();
+    coverage.define_classes(names.iter().copied());
+    coverage::run().define_classes(names);
 }
 
 /// The JSON body of a request: empty and `null` bodies are an empty object; anything

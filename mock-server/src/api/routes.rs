@@ -144,6 +144,8 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("POST", "/__mock/faults", super::faults::add),
     ("GET", "/__mock/faults", super::faults::list),
     ("DELETE", "/__mock/faults", super::faults::clear),
+    ("GET", "/__mock/coverage", super::coverage::show),
+    ("DELETE", "/__mock/coverage", super::coverage::clear),
 ];
 
 fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {
