@@ -21,6 +21,23 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
+/// How many names each table of a coverage report keeps (functions, hooks, classes,
+/// error codes): clients name functions and classes freely, and a long run must not
+/// grow without end. Past it, new names count together under [`OTHERS`].
+pub const MAX_COVERAGE_NAMES: usize = 10_000;
+/// The entry names past [`MAX_COVERAGE_NAMES`] count under.
+pub const OTHERS: &str = "(others)";
+
+/// The entry of `key` in `map`, or of [`OTHERS`] when the map is full.
+fn slot<'a, V: Default>(map: &'a mut BTreeMap<String, V>, key: &str) -> &'a mut V {
+    let key = if map.len() >= MAX_COVERAGE_NAMES && !map.contains_key(key) {
+        OTHERS
+    } else {
+        key
+    };
+    map.entry(key.to_string()).or_default()
+}
+
 /// How the calls of one function or hook ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Outcomes {
@@ -106,7 +123,7 @@ impl Coverage {
     /// The app's cloud code defines these (its engine's metadata names).
     pub fn define_cloud(&self, names: &BTreeSet<String>) {
         self.with(|t| {
-            for name in names {
+            for name in names.iter().take(MAX_COVERAGE_NAMES) {
                 match hook_of(name) {
                     Some(hook) => t.defined_hooks.insert(hook),
                     None => t.defined_functions.insert(name.clone()),
@@ -127,7 +144,7 @@ impl Coverage {
     pub fn call(&self, hook: bool, name: &str, outcome: &Outcome) {
         self.with(|t| {
             let map = if hook { &mut t.hooks } else { &mut t.functions };
-            let entry = map.entry(name.to_string()).or_default();
+            let entry = slot(map, name);
             match outcome {
                 Outcome::Accepted => entry.accepted += 1,
                 Outcome::Refused(code) => *entry.refused.entry(*code).or_default() += 1,
@@ -147,11 +164,7 @@ impl Coverage {
                     Rule::ClassPermission => &mut t.permissions,
                     Rule::Acl => &mut t.acl,
                 };
-                let entry = map
-                    .entry(d.class.clone())
-                    .or_default()
-                    .entry(d.op.to_string())
-                    .or_default();
+                let entry = slot(slot(map, &d.class), d.op);
                 if d.allowed {
                     entry.allowed += 1;
                 } else {
@@ -163,7 +176,11 @@ impl Coverage {
 
     /// A client received an error with this code.
     pub fn error(&self, code: i64) {
-        self.with(|t| *t.errors.entry(code).or_default() += 1);
+        self.with(|t| {
+            if t.errors.len() < MAX_COVERAGE_NAMES || t.errors.contains_key(&code) {
+                *t.errors.entry(code).or_default() += 1;
+            }
+        });
     }
 
     /// Start counting again (what the app defines stays).
@@ -468,5 +485,16 @@ mod tests {
         assert!(r.to_html("t").contains("<li class=\"none\">bye</li>"));
         c.clear();
         assert_eq!(c.report().never_reached.functions, vec!["bye", "hello"]);
+    }
+
+    #[test]
+    fn names_past_the_limit_count_together() {
+        let c = Coverage::default();
+        for i in 0..MAX_COVERAGE_NAMES + 5 {
+            c.call(false, &format!("f{i}"), &Outcome::Accepted);
+        }
+        let r = c.report();
+        assert_eq!(r.seen.functions.len(), MAX_COVERAGE_NAMES + 1);
+        assert_eq!(r.seen.functions[OTHERS].accepted, 5);
     }
 }
