@@ -20,6 +20,8 @@ use std::time::Duration;
 
 /// How many faults an app holds armed at once.
 pub const MAX_FAULTS: usize = 64;
+/// The longest class, hook or function name a fault names.
+pub const MAX_FAULT_NAME_BYTES: usize = 256;
 /// The longest delay a fault may add to a call (past the longest wait, 16 s, a delay
 /// says no more than a hang).
 pub const MAX_FAULT_DELAY: Duration = Duration::from_secs(60);
@@ -215,8 +217,12 @@ impl Fault {
         let text = |key: &str| -> Result<Option<String>, LcError> {
             match body.get(key) {
                 None => Ok(None),
-                Some(Value::String(s)) if !s.is_empty() && s.len() <= 256 => Ok(Some(s.clone())),
-                Some(_) => Err(bad(format!("'{key}' is a name of 1 to 256 bytes"))),
+                Some(Value::String(s)) if !s.is_empty() && s.len() <= MAX_FAULT_NAME_BYTES => {
+                    Ok(Some(s.clone()))
+                }
+                Some(_) => Err(bad(format!(
+                    "'{key}' is a name of 1 to {MAX_FAULT_NAME_BYTES} bytes"
+                ))),
             }
         };
         let (class, hook, function, write, op) = (
