@@ -7,6 +7,7 @@
 //!
 //! - [`access`]: the caller ([`access::Principal`]), ACLs, roles, class permissions.
 //! - [`store`]: the app's data (classes, objects, relation membership), clock and ids.
+//! - [`clock`]: the app's clock, which tests freeze, set and advance.
 //! - [`objects`]: create, fetch, update, delete with field operations and their rules.
 //! - [`query`]: `where` evaluation, order, limit/skip, count.
 //! - [`cql`]: CQL `select` statements compiled into the same find parameters.
@@ -24,7 +25,9 @@
 //! - [`limits`]: the bounds every request stays within (nesting, query work).
 
 pub mod access;
+pub mod clock;
 pub mod cql;
+pub mod decisions;
 pub mod ids;
 pub mod leaderboard;
 pub mod limits;

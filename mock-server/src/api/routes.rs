@@ -227,6 +227,14 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("DELETE", "/__mock/traces", control::clear_traces),
     ("GET", "/__mock/outbox", control::outbox),
     ("DELETE", "/__mock/outbox", control::clear_outbox),
+    // Issue 20: what only an emulator gives a test (the clock, faults, coverage).
+    ("GET", "/__mock/clock", super::clock::show),
+    ("POST", "/__mock/clock", super::clock::change),
+    ("POST", "/__mock/faults", super::faults::add),
+    ("GET", "/__mock/faults", super::faults::list),
+    ("DELETE", "/__mock/faults", super::faults::clear),
+    ("GET", "/__mock/coverage", super::coverage::show),
+    ("DELETE", "/__mock/coverage", super::coverage::clear),
 ];
 
 fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {

@@ -4,7 +4,10 @@
 
 mod access_matrix;
 mod bounds;
+mod clock;
+mod coverage;
 mod cql;
+mod faults;
 mod fronts;
 mod functions;
 mod hooks;
