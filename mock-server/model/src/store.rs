@@ -216,6 +216,9 @@ pub struct Snapshot {
 pub struct Services {
     /// Everything the app would have sent to the outside world.
     pub outbox: crate::outbox::Outbox,
+    /// SMS codes, email link tokens and captchas handed out and not yet used, with the
+    /// per-number send counts their rate limits read.
+    pub verification: crate::verification::Verification,
 }
 
 /// One app's storage.

@@ -13,10 +13,14 @@
 
 mod auth;
 mod batch;
+mod captcha;
 pub mod cloud;
 mod control;
+mod email;
 mod hooks;
 mod objects;
+mod pages;
+mod phone;
 mod pipeline;
 mod roles;
 pub mod routes;
@@ -383,6 +387,13 @@ impl Api {
 
     /// Answer one HTTP request.
     pub fn handle(&self, request: &Request) -> Response {
+        // The keyless pages an email or a captcha links to (i16; api/pages.rs).
+        if !request.path.starts_with("/1")
+            && !request.path.starts_with("/__mock/")
+            && let Some(page) = pages::serve(self, request)
+        {
+            return page;
+        }
         let node = if request.path.starts_with("/__mock/") {
             None
         } else {

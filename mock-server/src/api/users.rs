@@ -45,18 +45,37 @@ pub fn sign_up(call: &Call<'_>) -> HandlerResult {
 }
 
 /// `POST /1.1/login`: the user with their session token.
+/// With `smsCode` instead of a password, the log-in is by SMS code (`phone`).
 pub fn log_in(call: &Call<'_>) -> HandlerResult {
+    if call.body.contains_key("smsCode") && !call.body.contains_key("password") {
+        return super::phone::log_in_by_sms_code(call);
+    }
     let request = LogIn::parse(call.body)?;
     let (id, hash) = users::log_in_target(&call.api.read_store(), &request)?;
     let matched = users::verify_password(&hash, &request.password);
     if !matched {
         return Err(users::log_in_failed(&mut call.api.store(), &id));
     }
+    fire_on_login(call, &id)?;
+    let mut store = call.api.store();
+    let out = users::log_in_succeeded(&mut store, &id)?;
+    let who = call.principal_ignoring_unknown_token(&store);
+    Ok(Reply::ok(client::user(
+        &store,
+        &out.user,
+        &View::default(),
+        &who,
+        Some(&out.token),
+    )?))
+}
+
+/// onLogin for user `id`, when the engine defines it: a refusal is HTTP 401.
+pub(super) fn fire_on_login(call: &Call<'_>, id: &str) -> Result<(), LcError> {
     if let Some(hooks) = hooks::for_user_hook(call, HookKind::OnLogin) {
         let object = {
             let store = call.api.read_store();
             store
-                .object(users::CLASS, &id)
+                .object(users::CLASS, id)
                 .map(|u| hook::object(&store, u))
         };
         if let Some(object) = object {
@@ -70,16 +89,7 @@ pub fn log_in(call: &Call<'_>) -> HandlerResult {
                 })?;
         }
     }
-    let mut store = call.api.store();
-    let out = users::log_in_succeeded(&mut store, &id)?;
-    let who = call.principal_ignoring_unknown_token(&store);
-    Ok(Reply::ok(client::user(
-        &store,
-        &out.user,
-        &View::default(),
-        &who,
-        Some(&out.token),
-    )?))
+    Ok(())
 }
 
 /// `GET /1.1/users/me`: the session's user with its token; 211 without a valid one.
@@ -187,18 +197,4 @@ pub fn update_password(call: &Call<'_>) -> HandlerResult {
         "objectId": out.user.id,
         "sessionToken": out.token,
     })))
-}
-
-/// `POST /1.1/requestPasswordReset` `{email}`: `{}` when a user has that email. The
-/// emulator sends no email.
-pub fn request_password_reset(call: &Call<'_>) -> HandlerResult {
-    users::user_by_email(&call.api.read_store(), call.body)?;
-    Ok(Reply::ok(json!({})))
-}
-
-/// `POST /1.1/requestEmailVerify` `{email}`: `{}` when a user has that email. The
-/// emulator sends no email.
-pub fn request_email_verify(call: &Call<'_>) -> HandlerResult {
-    users::user_by_email(&call.api.read_store(), call.body)?;
-    Ok(Reply::ok(json!({})))
 }
