@@ -5,6 +5,8 @@
 //! a `PUT` of `authData` on a user merges platforms rather than replacing them.
 
 use leancloud::Request;
+use leancloud::cloud::{CloudError, Registry};
+use mock_server::MockLeanCloud;
 use mock_server::api::{Api, AppConfig};
 use serde_json::{Value, json};
 
@@ -158,4 +160,64 @@ fn a_put_of_auth_data_merges_platforms() {
         json!({"authData": {"weibo": weibo}}),
     );
     assert_eq!((status, &again["objectId"]), (200, &user["objectId"]));
+}
+
+/// onAuthData sees `{"authData"}` and answers the authData to use: here it refuses a
+/// `weixin` link without an `access_token` and adds a field to the others.
+fn auth_data_cloud() -> Registry {
+    let mut r = Registry::new();
+    r.on_auth_data(|req| async move {
+        let mut auth = req.auth_data.clone().unwrap_or(Value::Null);
+        if let Some(weixin) = auth.get_mut("weixin") {
+            if weixin.get("access_token").is_none() {
+                return Err(CloudError::new("weixin needs an access_token"));
+            }
+            weixin["checked"] = json!(true);
+        }
+        Ok(auth)
+    });
+    r
+}
+
+#[tokio::test]
+async fn on_auth_data_checks_and_transforms_a_linked_account_sign_up() {
+    let lc = MockLeanCloud::start_with_cloud(Api::new(AppConfig::default()), auth_data_cloud())
+        .await
+        .expect("the cloud attaches");
+    let api = lc.api();
+    let (status, refused) = send(
+        api,
+        "POST",
+        "/1.1/users",
+        None,
+        json!({"authData": {"weixin": {"openid": "o-1"}}}),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(refused["code"], 142);
+    assert_eq!(
+        refused["error"],
+        "Cloud Code validation failed. Error detail : weixin needs an access_token"
+    );
+    let master = Request::from_target("GET", "/1.1/classes/_User?count=1&limit=0")
+        .with_header("x-lc-id", &api.config().app_id)
+        .with_header("x-lc-key", format!("{},master", api.config().master_key));
+    assert_eq!(
+        api.handle(&master).body_json().unwrap()["count"],
+        0,
+        "nothing stored"
+    );
+
+    let sent = json!({"openid": "o-1", "access_token": "t"});
+    let (status, user) = send(
+        api,
+        "POST",
+        "/1.1/users",
+        None,
+        json!({"authData": {"weixin": sent}}),
+    );
+    assert_eq!(status, 201, "{user}");
+    assert_eq!(
+        user["authData"]["weixin"],
+        json!({"openid": "o-1", "access_token": "t", "checked": true})
+    );
 }

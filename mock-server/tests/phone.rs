@@ -9,11 +9,12 @@ use lc_model::Store;
 use lc_model::ids::{Clock, SeededIds};
 use lc_model::outbox::{Channel, Filter};
 use lc_model::verification::{SMS_CODE_TTL_MS, SMS_INTERVAL_MS};
+use leancloud::cloud::{Registry, VerifyType};
 use mock_server::MockLeanCloud;
 use mock_server::api::{Api, AppConfig};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 
 struct Hand(AtomicI64);
 
@@ -33,9 +34,16 @@ const PHONE: &str = "+8618200008888";
 
 impl App {
     async fn start() -> App {
+        App::start_with(None).await
+    }
+
+    async fn start_with(registry: Option<Registry>) -> App {
         let clock = Arc::new(Hand(AtomicI64::new(1_750_000_000_000)));
         let store = Store::new(clock.clone(), Box::new(SeededIds::new(16)));
         let api = Arc::new(Api::with_store(AppConfig::default(), store));
+        if let Some(registry) = registry {
+            api.attach_registry(registry).expect("the cloud attaches");
+        }
         App {
             lc: MockLeanCloud::start_shared(api).await,
             clock,
@@ -552,4 +560,52 @@ async fn pending_codes_go_with_snapshots_and_resets() {
         200,
         "the rate limit was reset too"
     );
+}
+
+#[tokio::test]
+async fn on_verified_fires_after_a_phone_or_an_email_is_verified() {
+    let seen: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+    let mut registry = Registry::new();
+    for kind in [VerifyType::Sms, VerifyType::Email] {
+        let seen = seen.clone();
+        registry.on_verified(kind, move |req| {
+            seen.lock()
+                .unwrap()
+                .push((kind.as_str().to_string(), req.object.clone()));
+            async move { Ok(()) }
+        });
+    }
+    let app = App::start_with(Some(registry)).await;
+    let email = "zhao@example.com";
+    let (status, _) = app
+        .post(
+            "/1.1/users",
+            json!({"username": "zhao", "password": "pw", "email": email, "mobilePhoneNumber": PHONE}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    app.post(
+        "/1.1/requestMobilePhoneVerify",
+        json!({"mobilePhoneNumber": PHONE}),
+    )
+    .await;
+    let code = app.code(PHONE, "verifyMobilePhone");
+    assert_eq!(
+        app.post(&format!("/1.1/verifyMobilePhone/{code}"), json!({}))
+            .await
+            .0,
+        200
+    );
+    app.post("/1.1/requestEmailVerify", json!({"email": email}))
+        .await;
+    let link = app.link(email, "verifyEmail");
+    assert_eq!(app.http.get(&link).send().await.unwrap().status(), 200);
+    app.lc.idle().await;
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[0].0, "sms");
+    assert_eq!(seen[0].1["username"], "zhao");
+    assert_eq!(seen[0].1["mobilePhoneVerified"], true);
+    assert_eq!(seen[1].0, "email");
+    assert_eq!(seen[1].1["emailVerified"], true);
 }

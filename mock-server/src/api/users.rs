@@ -15,7 +15,7 @@ use lc_model::presentation::{View, client, hook};
 use lc_model::users::{self, LogIn, SignUp, UserChanges};
 use leancloud::LcError;
 use leancloud::cloud::HookKind;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// The same call with `_User` as its first parameter, for the generic object handlers.
 fn as_user_class<'a>(call: &'a Call<'a>) -> Call<'a> {
@@ -27,9 +27,11 @@ fn as_user_class<'a>(call: &'a Call<'a>) -> Call<'a> {
 /// new user without the password; its answer is what gets stored) and afterSave, only
 /// for a new user.
 pub fn sign_up(call: &Call<'_>) -> HandlerResult {
-    let request = SignUp::parse(call.body)?;
+    let body = with_checked_auth_data(call)?;
+    let body = body.as_ref().unwrap_or(call.body);
+    let request = SignUp::parse(body)?;
     let pipeline = Pipeline::new(call, users::CLASS, &request.changes.flags);
-    let write = writes::SignUp::new(call.body, request, call.flag("failOnNotExist"));
+    let write = writes::SignUp::new(body, request, call.flag("failOnNotExist"));
     pipeline.run(write, |store, who, out| {
         let body = client::user(store, &out.user, &View::default(), who, Some(&out.token))?;
         if !out.created {
@@ -42,6 +44,36 @@ pub fn sign_up(call: &Call<'_>) -> HandlerResult {
         };
         Ok(Reply::created(body, location))
     })
+}
+
+/// A sign-up or log-in by linked account runs onAuthData first, when the engine defines
+/// it: the hook is sent `{"authData": ...}` and answers `{"result": <authData>}`, which
+/// is what the sign-up then uses (it may check, refuse or transform it: protocol notes
+/// §5.4, "onAuthData: result is the (possibly transformed) authData used for the
+/// login"). A refusal is a before-hook's (142); nothing is stored. `None`: the body as
+/// it came.
+fn with_checked_auth_data(call: &Call<'_>) -> Result<Option<Map<String, Value>>, LcError> {
+    let Some(auth_data) = call.body.get("authData").filter(|a| {
+        a.as_object()
+            .is_some_and(|a| a.values().any(Value::is_object))
+    }) else {
+        return Ok(None);
+    };
+    let Some(hooks) = hooks::for_user_hook(call, HookKind::OnAuthData) else {
+        return Ok(None);
+    };
+    let answer = hooks.before(HookKind::OnAuthData, auth_data.clone(), None)?;
+    let checked = match answer.get("result") {
+        Some(result @ Value::Object(_)) => result.clone(),
+        _ => {
+            return Err(LcError::cloud_validation_failed(
+                "the onAuthData hook did not answer {\"result\": <authData>}",
+            ));
+        }
+    };
+    let mut body = call.body.clone();
+    body.insert("authData".into(), checked);
+    Ok(Some(body))
 }
 
 /// `POST /1.1/login`: the user with their session token.
