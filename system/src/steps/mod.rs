@@ -5,6 +5,7 @@
 pub mod hooks;
 pub mod objects;
 pub mod permissions;
+pub mod phone;
 pub mod queries;
 pub mod responses;
 pub mod users;
