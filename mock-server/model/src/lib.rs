@@ -41,6 +41,7 @@ pub mod roles;
 pub mod settings;
 pub mod store;
 pub mod users;
+pub mod verification;
 
 pub use access::Principal;
 pub use ids::{Clock, FixedClock, IdGen, SeededIds, SystemClock};

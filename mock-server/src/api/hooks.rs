@@ -153,7 +153,14 @@ impl<'a> Hooks<'a> {
     fn request(&self, kind: HookKind, object: &Value, user: Option<&Value>) -> Request {
         let config = self.call.api.config();
         let mut body = Map::new();
-        body.insert("object".into(), object.clone());
+        // onAuthData is sent the authData alone (protocol notes §5.3); every other hook
+        // its object.
+        let key = if kind == HookKind::OnAuthData {
+            "authData"
+        } else {
+            "object"
+        };
+        body.insert(key.into(), object.clone());
         if let Some(user) = user {
             body.insert("user".into(), user.clone());
         }

@@ -13,15 +13,19 @@
 
 mod auth;
 mod batch;
+mod captcha;
 mod clock;
 pub mod cloud;
 mod control;
 pub mod coverage;
 mod cql;
+mod email;
 pub mod faults;
 mod hooks;
 mod leaderboard;
 mod objects;
+mod pages;
+mod phone;
 mod pipeline;
 mod push;
 mod roles;
@@ -467,6 +471,13 @@ impl Api {
 
     /// Answer one HTTP request.
     pub fn handle(&self, request: &Request) -> Response {
+        // The keyless pages an email or a captcha links to (i16; api/pages.rs).
+        if !request.path.starts_with("/1")
+            && !request.path.starts_with("/__mock/")
+            && let Some(page) = pages::serve(self, request)
+        {
+            return page;
+        }
         let node = if request.path.starts_with("/__mock/") {
             None
         } else {

@@ -104,13 +104,71 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     (
         "POST",
         "/1.1/requestPasswordReset",
-        super::users::request_password_reset,
+        super::email::request_password_reset,
     ),
     (
         "POST",
         "/1.1/requestEmailVerify",
-        super::users::request_email_verify,
+        super::email::request_email_verify,
     ),
+    // SMS and phone flows (i16; api/phone.rs).
+    (
+        "POST",
+        "/1.1/requestSmsCode",
+        super::phone::request_sms_code,
+    ),
+    (
+        "POST",
+        "/1.1/verifySmsCode/:code",
+        super::phone::verify_sms_code,
+    ),
+    (
+        "POST",
+        "/1.1/usersByMobilePhone",
+        super::phone::users_by_mobile_phone,
+    ),
+    (
+        "POST",
+        "/1.1/requestMobilePhoneVerify",
+        super::phone::request_mobile_phone_verify,
+    ),
+    (
+        "POST",
+        "/1.1/verifyMobilePhone/:code",
+        super::phone::verify_mobile_phone,
+    ),
+    (
+        "POST",
+        "/1.1/requestLoginSmsCode",
+        super::phone::request_login_sms_code,
+    ),
+    (
+        "POST",
+        "/1.1/requestChangePhoneNumber",
+        super::phone::request_change_phone_number,
+    ),
+    (
+        "POST",
+        "/1.1/changePhoneNumber",
+        super::phone::change_phone_number,
+    ),
+    (
+        "POST",
+        "/1.1/requestPasswordResetBySmsCode",
+        super::phone::request_password_reset_by_sms_code,
+    ),
+    (
+        "PUT",
+        "/1.1/resetPasswordBySmsCode/:code",
+        super::phone::reset_password_by_sms_code,
+    ),
+    // Email and captcha (i16; api/email.rs, api/captcha.rs).
+    (
+        "GET",
+        "/1.1/requestCaptcha",
+        super::captcha::request_captcha,
+    ),
+    ("POST", "/1.1/verifyCaptcha", super::captcha::verify_captcha),
     ("POST", "/1.1/classes/:class", objects::create_object),
     ("GET", "/1.1/classes/:class", objects::find_objects),
     ("GET", "/1.1/classes/:class/:id", objects::get_object),

@@ -3,6 +3,7 @@
 //! counts every heap byte of its process.)
 
 mod access_matrix;
+mod authdata;
 mod bounds;
 mod clock;
 mod coverage;
@@ -14,6 +15,7 @@ mod hooks;
 mod http_edges;
 mod leaderboard;
 mod outbox;
+mod phone;
 mod push;
 mod query_access;
 mod record_upstream;

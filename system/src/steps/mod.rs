@@ -7,6 +7,7 @@ pub mod hooks;
 pub mod leaderboards;
 pub mod objects;
 pub mod permissions;
+pub mod phone;
 pub mod push;
 pub mod queries;
 pub mod responses;
