@@ -6,7 +6,10 @@
 //! - beforeUpdate: a user may not change their own `role`, `banned` or `reviewCount`
 //!   (403); without a user (the master key) they may change, to valid values (142). A new
 //!   `displayName` must be valid and already trimmed (142).
-//! - onLogin: a banned user cannot log in (403).
+//! - onLogin: a banned user cannot log in (403), whether by password or by SMS code.
+//! - onVerified `sms`: owners sign in by phone; once an owner's number is verified, it
+//!   becomes the contact `phone` of each of their businesses that has none (a quiet
+//!   master write: the number is already in E.164, as the platform verified it).
 //!
 //! A hook request without a user is taken to come from the master key (or the app's own
 //! code): the hook protocol does not say which key a write used, and every class the app
@@ -16,10 +19,10 @@
 use crate::errors::{forbidden, invalid};
 use crate::input;
 use crate::rules;
-use crate::schema::{MODERATORS, USER, USER_MANAGED};
+use crate::schema::{BUSINESS, MODERATORS, USER, USER_MANAGED};
 use crate::store::{self, pointer};
 use leancloud::client::Client;
-use leancloud::cloud::{CloudError, HookRequest, Registry};
+use leancloud::cloud::{CloudError, HookRequest, Registry, VerifyType};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 
@@ -31,6 +34,41 @@ pub fn define(registry: &mut Registry) {
     registry.before_save(USER, before_save);
     registry.before_update(USER, before_update);
     registry.on_login(on_login);
+    registry.on_verified(VerifyType::Sms, on_phone_verified);
+}
+
+/// onVerified `sms`: the verified number becomes the contact phone of the user's
+/// businesses that have none.
+pub async fn on_phone_verified(req: HookRequest) -> Result<(), CloudError> {
+    let user = &req.object;
+    let (Some(id), Some(phone)) = (
+        user.get("objectId").and_then(Value::as_str),
+        user.get("mobilePhoneNumber").and_then(Value::as_str),
+    ) else {
+        return Ok(());
+    };
+    let master = req.client().as_master();
+    let owned = store::find(&master.query(BUSINESS).where_eq("owner", pointer(USER, id))).await?;
+    for business in businesses_without_phone(&owned) {
+        master
+            .update(BUSINESS, business, &store::quiet(json!({ "phone": phone })))
+            .await
+            .map_err(CloudError::from_lc)?;
+    }
+    Ok(())
+}
+
+/// The ids of the businesses that have no contact phone yet.
+pub fn businesses_without_phone(businesses: &[Value]) -> Vec<&str> {
+    businesses
+        .iter()
+        .filter(|b| {
+            b.get("phone")
+                .and_then(Value::as_str)
+                .is_none_or(|p| p.trim().is_empty())
+        })
+        .filter_map(|b| b.get("objectId").and_then(Value::as_str))
+        .collect()
 }
 
 /// The id of the user whose request fired the hook, `None` for the master key.
@@ -157,5 +195,16 @@ mod tests {
             list(&["role", "banned", "reviewCount"]),
             "role, banned and reviewCount"
         );
+    }
+
+    #[test]
+    fn only_businesses_without_a_phone_get_the_owners_number() {
+        let businesses = [
+            json!({"objectId": "a", "phone": "+862164310258"}),
+            json!({"objectId": "b"}),
+            json!({"objectId": "c", "phone": " "}),
+            json!({"objectId": "d", "phone": null}),
+        ];
+        assert_eq!(businesses_without_phone(&businesses), ["b", "c", "d"]);
     }
 }

@@ -112,6 +112,7 @@ mod wire;
 pub use answer::Answer;
 pub use builder::{Builder, EngineProgram};
 pub use leancloud::Caller;
+pub use mock_server::api::faults::Fault;
 pub use redact::{redact_ids, redact_prefixes, redactions};
 pub use remote::{DEFAULT_PROFILE, PRODUCTION, RemoteConfig, Secret, vars};
 pub use target::{StackMode, StartError, Target};

@@ -293,6 +293,35 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("the target did not answer {line}: {}", e.message))
     }
 
+    /// Arm a fault in the hook chain or storage (`mock_server::api::faults`): a hook or
+    /// function that fails, answers late, hangs or is unreachable, or a class's writes
+    /// that fail. On `mock` and `stack` (through `POST /__mock/faults`); a deployed app
+    /// cannot be bent, so on `remote` it is an error the caller shows (a step skips).
+    pub async fn fault(&self, fault: &mock_server::api::faults::Fault) -> Result<Value, String> {
+        if let Backend::Remote(_) = &self.backend {
+            return Err(format!(
+                "faults need the emulator (LC_TARGET=mock or stack), not {}",
+                self.target
+            ));
+        }
+        let answer = self
+            .send(
+                &Caller::Master,
+                "POST",
+                "/__mock/faults",
+                Some(&fault.to_json()),
+            )
+            .await;
+        if answer.status == 200 {
+            Ok(answer.body)
+        } else {
+            Err(format!(
+                "POST /__mock/faults answered HTTP {} {}",
+                answer.status, answer.body
+            ))
+        }
+    }
+
     /// Wait until every after-hook the target is running has finished (and everything
     /// they caused). On `remote` this returns at once: a deployed app cannot say, so
     /// checks that depend on after-hooks use [`eventually`](crate::eventually).

@@ -14,6 +14,11 @@
 //! - A failing step prints the last request, its answer and its hook trace (the
 //!   World's report, shown for failed steps).
 //! - The wall time of the run is printed at the end.
+//! - The coverage of the app's behaviour (what its functions, hooks, class permissions
+//!   and ACLs did, the error codes clients received, the catalogue's steps used, what
+//!   nothing reached first) goes to `target/cucumber/coverage-<target>.json` and `.html`.
+//!   The emulator's part is the in-process emulator's: on `stack` and `remote` only the
+//!   steps are counted.
 //!
 //! `cargo test` passes libtest arguments (filters, `--nocapture`) to every test binary;
 //! those are dropped here, so cucumber's own options (`--tags`, `--name`) still work.
@@ -34,6 +39,9 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Instant;
 use system::World;
+
+#[path = "features_support/step_coverage.rs"]
+mod step_coverage;
 
 /// libtest's flags that cucumber does not know.
 const LIBTEST_FLAGS: &[&str] = &[
@@ -158,6 +166,12 @@ const RUNS_ONLY: &[RunsOnly] = &[
         holds: |on| on.target == Target::Mock,
     },
     RunsOnly {
+        tag: "emulator-only",
+        when: "the target is the emulator (LC_TARGET=mock or stack): it arms faults, which a \
+               deployed app does not take",
+        holds: |on| on.target != Target::Remote,
+    },
+    RunsOnly {
         tag: "fresh-app",
         when: "each scenario has an app of its own that starts from the fixtures (mock, or \
                stack with LC_STACK=fresh): it changes fixture rows, or checks values that \
@@ -264,6 +278,7 @@ async fn main() {
     let junit = std::fs::File::create(&junit_path).expect("the JUnit report is writable");
     let outcomes: Rc<RefCell<BTreeMap<String, &'static str>>> = Rc::default();
     let recorded = outcomes.clone();
+    let steps_used: step_coverage::Used = Rc::default();
 
     // The name and tag filters are applied here, together with the target's own filter
     // (cucumber would otherwise let `--tags` replace it).
@@ -337,6 +352,11 @@ async fn main() {
             )
             .summarized()
             .tee::<World, _>(writer::JUnit::for_tee(junit, Verbosity::ShowWorld))
+            .tee::<World, _>(
+                step_coverage::StepUse(steps_used.clone())
+                    .discard_stats_writes()
+                    .discard_arbitrary_writes(),
+            )
             .normalized(),
         )
         .fail_on_skipped_with(|_, _, _| true)
@@ -347,6 +367,13 @@ async fn main() {
     let outcomes_json =
         serde_json::to_string_pretty(&*outcomes.borrow()).expect("outcomes serialise");
     std::fs::write(&outcomes_path, outcomes_json + "\n").expect("the outcomes are writable");
+    let coverage = step_coverage::write(
+        &report_dir,
+        &target,
+        &root.join("system").join("src").join("steps"),
+        &steps_used,
+    );
+    println!("Coverage of the app's behaviour: {coverage}");
     println!(
         "Suite wall time on {target}: {:.2} s (reports: {}, {})",
         started.elapsed().as_secs_f64(),

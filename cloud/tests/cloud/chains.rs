@@ -381,3 +381,84 @@ async fn every_chain_on_one_app_leaves_the_counters_right() {
         (&json!(2), &json!(9))
     );
 }
+
+/// The newest code the outbox holds for `phone` and `purpose` (`GET /__mock/outbox`).
+async fn sms_code(app: &TestApp, phone: &str, purpose: &str) -> String {
+    let target = format!(
+        "/__mock/outbox?to={}&purpose={purpose}",
+        phone.replace('+', "%2B")
+    );
+    let answer = app.send(&Caller::Master, "GET", &target, None).await;
+    let messages = answer.body["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let last = messages
+        .last()
+        .unwrap_or_else(|| panic!("no SMS to {phone}: {}", answer.body));
+    last["code"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn an_owner_verifies_their_phone_signs_in_by_sms_and_it_reaches_their_businesses() {
+    let app = app().await;
+    let (_, chen) = signed_in(&app, "chen.wei").await;
+    let master = app.client(&Caller::Master);
+    let phone = "+8613800138000";
+    master
+        .update("_User", &chen, &json!({"mobilePhoneNumber": phone}))
+        .await
+        .unwrap();
+    master
+        .update(
+            "Business",
+            KUANZHAI_HOT_POT,
+            &json!({"phone": {"__op": "Delete"}, "__ignore_hooks": ["beforeUpdate", "afterUpdate"]}),
+        )
+        .await
+        .unwrap();
+    let request = json!({"mobilePhoneNumber": phone});
+    let sent = app
+        .send(
+            &Caller::Anonymous,
+            "POST",
+            "/1.1/requestMobilePhoneVerify",
+            Some(&request),
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let code = sms_code(&app, phone, "verifyMobilePhone").await;
+    let path = format!("/1.1/verifyMobilePhone/{code}");
+    assert_eq!(
+        app.send(&Caller::Anonymous, "POST", &path, Some(&json!({})))
+            .await
+            .status,
+        200
+    );
+    app.idle().await;
+    assert_eq!(
+        get(&master, "Business", KUANZHAI_HOT_POT).await["phone"],
+        phone
+    );
+    assert_eq!(
+        get(&master, "Business", FUXING_LANE).await["phone"],
+        "+862164310258",
+        "a business with a phone keeps it"
+    );
+
+    // Owners sign in by SMS from now on.
+    let login_code = app
+        .send(
+            &Caller::Anonymous,
+            "POST",
+            "/1.1/requestLoginSmsCode",
+            Some(&request),
+        )
+        .await;
+    assert_eq!(
+        login_code.status, 400,
+        "one code a minute: {}",
+        login_code.body
+    );
+    assert_eq!(login_code.body["code"], 601);
+}

@@ -4,6 +4,7 @@
 //! ([`registry`]); [`support`] holds what they share. The snapshot review of
 //! `fixtures/hooks/` is a binary of its own (`tests/snapshots.rs`).
 
+mod cascade_faults;
 mod chains;
 mod isolation;
 mod registry;

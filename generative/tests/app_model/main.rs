@@ -256,6 +256,21 @@ fn the_app_behaves_as_its_model_says() {
     for (kind, accepted, refused) in table {
         eprintln!("  {kind:<16} accepted {accepted:>5}, refused {refused:>5}");
     }
+    // What the app's rules did in this run, beside the Gherkin run's JUnit report.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/cucumber");
+    let name = format!("generative-{}", target_name());
+    match mock_server::api::coverage::write_report(
+        &mock_server::api::coverage::run().report(),
+        &dir,
+        &name,
+    ) {
+        Ok((json, html)) => eprintln!(
+            "coverage of the app's behaviour: {}, {}",
+            json.display(),
+            html.display()
+        ),
+        Err(e) => eprintln!("(the coverage report could not be written: {e})"),
+    }
     match result {
         Ok(()) => {}
         Err(TestError::Fail(reason, (initial, steps, _))) => {

@@ -145,8 +145,13 @@ impl Principal {
 /// permission lets them query (in subqueries), and no hidden column unless they hold the
 /// master key.
 impl crate::query::Access for Principal {
-    fn may_read(&self, _class: &str, obj: &crate::StoredObject) -> bool {
-        self.master || self.can_read_stored(obj)
+    fn may_read(&self, class: &str, obj: &crate::StoredObject) -> bool {
+        if self.master {
+            return true;
+        }
+        let allowed = self.can_read_stored(obj);
+        crate::decisions::record(crate::decisions::Rule::Acl, class, "read", allowed);
+        allowed
     }
 
     fn reads_every_row(&self, _class: &str) -> bool {
@@ -155,8 +160,11 @@ impl crate::query::Access for Principal {
 
     fn may_find(&self, store: &Store, class: &str) -> Result<(), LcError> {
         match store.class(class) {
-            Some(data) => data.settings.permissions.check(ClassOp::Find, self),
-            None => ClassPermissions::default_for(class).check(ClassOp::Find, self),
+            Some(data) => data
+                .settings
+                .permissions
+                .check_on(class, ClassOp::Find, self),
+            None => ClassPermissions::default_for(class).check_on(class, ClassOp::Find, self),
         }
     }
 
@@ -363,6 +371,22 @@ impl ClassPermissions {
 
     pub fn get(&self, op: ClassOp) -> Permission {
         self.0.get(&op).cloned().unwrap_or(Permission::Everyone)
+    }
+
+    /// [`ClassPermissions::check`] of `class`, noting the decision for the coverage of
+    /// the app's rules (`crate::decisions`); the master key bypasses it and decides
+    /// nothing.
+    pub fn check_on(&self, class: &str, op: ClassOp, who: &Principal) -> Result<(), LcError> {
+        let result = self.check(op, who);
+        if !who.master {
+            crate::decisions::record(
+                crate::decisions::Rule::ClassPermission,
+                class,
+                op.name(),
+                result.is_ok(),
+            );
+        }
+        result
     }
 
     /// `Forbidden to <op> by class permissions.` unless `who` may.

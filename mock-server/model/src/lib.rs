@@ -7,6 +7,7 @@
 //!
 //! - [`access`]: the caller ([`access::Principal`]), ACLs, roles, class permissions.
 //! - [`store`]: the app's data (classes, objects, relation membership), clock and ids.
+//! - [`clock`]: the app's clock, which tests freeze, set and advance.
 //! - [`objects`]: create, fetch, update, delete with field operations and their rules.
 //! - [`query`]: `where` evaluation, order, limit/skip, count.
 //! - [`cql`]: CQL `select` statements compiled into the same find parameters.
@@ -18,12 +19,15 @@
 //! - [`users`]: `_User` rules: sign-up, log-in and lockout, session tokens, passwords.
 //! - [`names`]: class and key name rules.
 //! - [`leaderboard`]: leaderboards, users' statistics, ranks, versions and archives.
+//! - [`push`]: push notifications: the installations a push reaches, scheduled pushes.
 //! - [`outbox`]: what the app would send to the outside world (SMS, email, push,
 //!   captcha), kept for tests to read.
 //! - [`limits`]: the bounds every request stays within (nesting, query work).
 
 pub mod access;
+pub mod clock;
 pub mod cql;
+pub mod decisions;
 pub mod ids;
 pub mod leaderboard;
 pub mod limits;
@@ -31,11 +35,13 @@ pub mod names;
 pub mod objects;
 pub mod outbox;
 pub mod presentation;
+pub mod push;
 pub mod query;
 pub mod roles;
 pub mod settings;
 pub mod store;
 pub mod users;
+pub mod verification;
 
 pub use access::Principal;
 pub use ids::{Clock, FixedClock, IdGen, SeededIds, SystemClock};

@@ -170,7 +170,7 @@ fn check_columns(
             None if is_built_in_column(class, key) => {}
             None => {
                 if let Some(p) = permissions {
-                    p.check(ClassOp::AddFields, who)?;
+                    p.check_on(class, ClassOp::AddFields, who)?;
                 }
             }
             Some(col) => {
@@ -286,7 +286,7 @@ fn existing_class<'a>(
     let data = store
         .class(class)
         .ok_or_else(LcError::class_or_object_not_found)?;
-    data.settings.permissions.check(op, who)?;
+    data.settings.permissions.check_on(class, op, who)?;
     Ok(data)
 }
 
@@ -294,8 +294,8 @@ fn existing_class<'a>(
 /// class's permissions).
 fn check_class(store: &Store, class: &str, op: ClassOp, who: &Principal) -> Result<(), LcError> {
     match store.class(class) {
-        Some(d) => d.settings.permissions.check(op, who),
-        None => ClassPermissions::default_for(class).check(op, who),
+        Some(d) => d.settings.permissions.check_on(class, op, who),
+        None => ClassPermissions::default_for(class).check_on(class, op, who),
     }
 }
 
@@ -309,7 +309,11 @@ fn check_may_change(
     who: &Principal,
 ) -> Result<(), LcError> {
     check_user_self(class, &current.id, who)?;
-    if !who.can_write_stored(current) {
+    let allowed = who.can_write_stored(current);
+    if !who.master {
+        crate::decisions::record(crate::decisions::Rule::Acl, class, "write", allowed);
+    }
+    if !allowed {
         return Err(LcError::forbidden_writing_by_acl());
     }
     if let Some(cond) = condition {
@@ -408,7 +412,15 @@ pub fn fetch<'a>(
 ) -> Result<Option<&'a StoredObject>, LcError> {
     let data = existing_class(store, class, ClassOp::Get, who)?;
     match data.objects.get(id) {
-        Some(obj) if !who.can_read_stored(obj) => Err(LcError::forbidden_reading_by_acl()),
+        Some(obj) if !who.master => {
+            let allowed = who.can_read_stored(obj);
+            crate::decisions::record(crate::decisions::Rule::Acl, class, "read", allowed);
+            if allowed {
+                Ok(Some(obj))
+            } else {
+                Err(LcError::forbidden_reading_by_acl())
+            }
+        }
         found => Ok(found),
     }
 }

@@ -1,6 +1,7 @@
 //! The app's data: classes of objects and relation membership, with the clock and the id
 //! generator every write uses. One `Store` is one LeanCloud app.
 
+use crate::clock::AppClock;
 use crate::ids::{Clock, IdGen, SeededIds, SystemClock};
 use imbl::{HashMap, OrdSet};
 use serde_json::{Map, Value};
@@ -218,6 +219,11 @@ pub struct Services {
     pub outbox: crate::outbox::Outbox,
     /// Leaderboards and users' statistics.
     pub leaderboards: crate::leaderboard::Leaderboards,
+    /// Push records and the scheduled pushes.
+    pub pushes: crate::push::Pushes,
+    /// SMS codes, email link tokens and captchas handed out and not yet used, with the
+    /// per-number send counts their rate limits read.
+    pub verification: crate::verification::Verification,
 }
 
 /// One app's storage.
@@ -234,7 +240,9 @@ pub struct Store {
     pub services: Services,
     /// The cost of new password hashes (cheap by default: see `PasswordHashing`).
     pub hashing: crate::users::PasswordHashing,
-    pub clock: Arc<dyn Clock>,
+    /// The app's clock: read every time from it (`store.clock.now_ms()`); tests move it
+    /// (see [`crate::clock`]). Not part of what a snapshot holds.
+    pub clock: Arc<AppClock>,
     pub ids: Box<dyn IdGen>,
 }
 
@@ -263,7 +271,7 @@ impl Store {
             login_failures: HashMap::new(),
             services: Services::default(),
             hashing: crate::users::PasswordHashing::default(),
-            clock,
+            clock: Arc::new(AppClock::new(clock)),
             ids,
         };
         store.reset();
@@ -323,7 +331,8 @@ impl Store {
     }
 
     /// A new, independent app holding what this one holds now: the same data (shared
-    /// until either changes it), clock and password cost, and ids of its own.
+    /// until either changes it) and password cost, a clock showing the same time (moved
+    /// apart from then on), and ids of its own.
     /// Constant time, whatever the size of the data.
     pub fn fork(&self) -> Store {
         let mut store = Store {
@@ -334,7 +343,7 @@ impl Store {
             login_failures: HashMap::new(),
             services: Services::default(),
             hashing: self.hashing,
-            clock: self.clock.clone(),
+            clock: Arc::new(self.clock.fork()),
             ids: self.ids.fork(),
         };
         store.restore(&self.snapshot());

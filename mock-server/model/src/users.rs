@@ -207,7 +207,7 @@ fn valid_email(s: &str) -> bool {
 }
 
 /// An optional `+`, then 5 to 20 digits (`+8618200008888`, `18200008888`).
-fn valid_mobile(s: &str) -> bool {
+pub(crate) fn valid_mobile(s: &str) -> bool {
     let digits = s.strip_prefix('+').unwrap_or(s);
     (5..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
 }
@@ -415,10 +415,17 @@ pub struct SignUp {
 
 impl SignUp {
     pub fn parse(body: &Map<String, Value>) -> Result<SignUp, LcError> {
-        let links = match body.get("authData") {
+        let (body, unionid_links) = unionid::with_unionids(body);
+        let body = &body;
+        let mut links = match body.get("authData") {
             None | Some(Value::Null) => Vec::new(),
             Some(auth_data) => links_of(auth_data)?,
         };
+        for link in unionid_links {
+            if !links.contains(&link) {
+                links.push(link);
+            }
+        }
         let password = if links.is_empty() {
             username_of(body.get("username"))?;
             Some(password_of(body.get("password"))?.to_string())
@@ -437,6 +444,25 @@ impl SignUp {
             changes: Changes::parse(&fields, false)?,
             password,
             links,
+        })
+    }
+}
+
+impl SignUp {
+    /// A sign-up whose password is optional (`usersByMobilePhone`: the SMS code proved
+    /// the number); the username is still required.
+    pub fn parse_without_password(body: &Map<String, Value>) -> Result<SignUp, LcError> {
+        username_of(body.get("username"))?;
+        let password = match body.get("password") {
+            None | Some(Value::Null) => None,
+            p => Some(password_of(p)?.to_string()),
+        };
+        let mut fields = body.clone();
+        fields.retain(|k, _| !SECRET_KEYS.contains(&k.as_str()));
+        Ok(SignUp {
+            changes: Changes::parse(&fields, false)?,
+            password,
+            links: Vec::new(),
         })
     }
 }
@@ -743,6 +769,7 @@ pub struct UserChanges {
 
 impl UserChanges {
     pub fn parse(body: &Map<String, Value>) -> Result<UserChanges, LcError> {
+        let body = &unionid::merging_auth_data(body);
         let password = match body.get("password") {
             None => None,
             p => Some(password_of(p)?.to_string()),
@@ -859,6 +886,9 @@ pub fn user_by_email<'a>(
         })
         .ok_or_else(LcError::email_not_found)
 }
+
+pub mod phone;
+pub mod unionid;
 
 #[cfg(test)]
 mod tests;

@@ -16,6 +16,8 @@
 //! a chain of hooks it is, and the trace node of the hook, so that the requests its code
 //! makes in-process are filed under it and a chain that never ends is cut off.
 
+use super::coverage::Outcome;
+use super::faults::Effect;
 use super::routes::Call;
 use super::trace::HookNode;
 use super::{Api, HandlerResult, Reply};
@@ -203,7 +205,42 @@ impl CloudCode {
         scope: Scope,
         wait: Duration,
     ) -> Result<Response, EngineFailure> {
-        let call = self.engine.send(request);
+        self.call_with(request, scope, wait, None)
+    }
+
+    /// The engine's answer to `request`, or what a fault (`api::faults`) makes of it.
+    fn engine_call(
+        &self,
+        request: Request,
+        fault: Option<Effect>,
+    ) -> BoxFuture<'static, Result<Response, LcError>> {
+        let Some(effect) = fault else {
+            return self.engine.send(request);
+        };
+        if let Some(answer) = super::faults::engine_answer(&effect, &request.path) {
+            return Box::pin(std::future::ready(answer));
+        }
+        let engine = self.engine.clone();
+        Box::pin(async move {
+            match effect {
+                Effect::Delay(delay) => {
+                    tokio::time::sleep(delay).await;
+                    engine.send(request).await
+                }
+                _ => futures::future::pending().await,
+            }
+        })
+    }
+
+    /// [`CloudCode::call`] with the call's fault, if one is set on it.
+    pub(super) fn call_with(
+        &self,
+        request: Request,
+        scope: Scope,
+        wait: Duration,
+        fault: Option<Effect>,
+    ) -> Result<Response, EngineFailure> {
+        let call = self.engine_call(request, fault);
         // Most in-process hooks finish without waiting on anything (their storage calls
         // are answered in-process at once), so the call is polled once here first, on
         // the caller's thread, within the app's runtime: handing it to the runtime and
@@ -247,9 +284,25 @@ impl CloudCode {
         wait: Duration,
         done: impl FnOnce(Result<Response, EngineFailure>, Duration) + Send + 'static,
     ) {
+        self.spawn_with(request, scope, wait, None, done);
+    }
+
+    /// [`CloudCode::spawn`] with the call's fault, if one is set on it.
+    pub(super) fn spawn_with(
+        &self,
+        request: Request,
+        scope: Scope,
+        wait: Duration,
+        fault: Option<Effect>,
+        done: impl FnOnce(Result<Response, EngineFailure>, Duration) + Send + 'static,
+    ) {
         self.pending.add();
         let running = Running(self.pending.clone());
-        let call = self.engine.send(request);
+        let call = {
+            // A delay's timer belongs to the app's runtime.
+            let _runtime = self.runtime().enter();
+            self.engine_call(request, fault)
+        };
         self.runtime().spawn(SCOPE.scope(scope, async move {
             let _running = running;
             let start = Instant::now();
@@ -265,11 +318,20 @@ impl CloudCode {
     /// Send one cloud-function request and wait for its answer. An engine that gives
     /// none is answered as the platform answers it (see [`call_function`]).
     pub fn send(&self, request: Request) -> Result<Response, LcError> {
+        self.send_with(request, None)
+    }
+
+    /// [`CloudCode::send`] with the call's fault, if one is set on it.
+    pub(super) fn send_with(
+        &self,
+        request: Request,
+        fault: Option<Effect>,
+    ) -> Result<Response, LcError> {
         let scope = current_scope().unwrap_or(Scope {
             depth: 0,
             hook: None,
         });
-        match self.call(request, scope, self.wait) {
+        match self.call_with(request, scope, self.wait, fault) {
             Ok(response) => Ok(response),
             Err(EngineFailure::TimedOut) => Err(LcError::engine_timeout()),
             Err(EngineFailure::Unreachable(err)) if err.is_connection_lost() => {
@@ -432,10 +494,24 @@ pub fn call_function(call: &Call<'_>) -> HandlerResult {
     request
         .headers
         .retain(|(k, _)| !matches!(k.as_str(), "host" | "content-length" | "connection"));
-    let response = cloud.send(request)?;
-    let body = function_answer(&response)?;
+    let fault = call
+        .api
+        .faults
+        .take_function(name, call.api.read_store().clock.now_ms());
+    let answer = cloud
+        .send_with(request, fault)
+        .and_then(|response| Ok((function_answer(&response)?, response.status)));
+    let outcome = match &answer {
+        Ok((_, 200..=299)) => Outcome::Accepted,
+        Ok((body, _)) => Outcome::Refused(body.get("code").and_then(Value::as_i64).unwrap_or(1)),
+        Err(err) if err.code == 124 => Outcome::Failed("timeout"),
+        Err(err) if err.code == 503 => Outcome::Failed("unreachable"),
+        Err(_) => Outcome::Failed("invalid answer"),
+    };
+    call.api.count(|c| c.call(false, name, &outcome));
+    let (body, status) = answer?;
     Ok(Reply {
-        status: response.status,
+        status,
         body,
         headers: Vec::new(),
     })

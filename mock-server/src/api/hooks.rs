@@ -20,6 +20,7 @@
 //! - Every hook call is traced under the request that fired it (see `trace`).
 
 use super::cloud::{CloudCode, EngineFailure, MAX_HOOK_DEPTH, Scope, current_scope};
+use super::coverage::Outcome;
 use super::routes::Call;
 use super::trace::RequestNode;
 use leancloud::cloud::HookKind;
@@ -136,6 +137,13 @@ impl<'a> Hooks<'a> {
         true
     }
 
+    /// The fault set on this hook's next call, if any (`api::faults`).
+    fn fault(&self, kind: HookKind) -> Option<super::faults::Effect> {
+        let api = self.call.api;
+        api.faults
+            .take_hook(&self.class, kind.name(), api.read_store().clock.now_ms())
+    }
+
     fn trace(&self) -> Option<&RequestNode> {
         self.call.ctx.trace.as_ref()
     }
@@ -145,7 +153,14 @@ impl<'a> Hooks<'a> {
     fn request(&self, kind: HookKind, object: &Value, user: Option<&Value>) -> Request {
         let config = self.call.api.config();
         let mut body = Map::new();
-        body.insert("object".into(), object.clone());
+        // onAuthData is sent the authData alone (protocol notes §5.3); every other hook
+        // its object.
+        let key = if kind == HookKind::OnAuthData {
+            "authData"
+        } else {
+            "object"
+        };
+        body.insert(key.into(), object.clone());
         if let Some(user) = user {
             body.insert("user".into(), user.clone());
         }
@@ -184,6 +199,10 @@ impl<'a> Hooks<'a> {
             .trace()
             .map(|t| t.hook(&self.class, kind.name(), object));
         if self.depth >= MAX_HOOK_DEPTH {
+            let name = format!("{}.{}", self.class, kind.name());
+            self.call
+                .api
+                .count(|c| c.call(true, &name, &Outcome::Failed("too deep")));
             let err = LcError::cloud_validation_failed(too_deep(&self.class, kind));
             if let Some(node) = &node {
                 node.finish(Err(err.to_json()), Duration::ZERO);
@@ -208,10 +227,14 @@ impl<'a> Hooks<'a> {
         let (request, scope) = self.start(kind, object, user)?;
         let node = scope.hook.clone();
         let wait = self.cloud.timeouts().before;
+        let fault = self.fault(kind);
         let start = Instant::now();
-        let result = self.cloud.call(request, scope, wait);
+        let result = self.cloud.call_with(request, scope, wait, fault);
         let took = start.elapsed();
         let answer = read_answer(result);
+        let name = format!("{}.{}", self.class, kind.name());
+        let outcome = outcome_of(&answer);
+        self.call.api.count(|c| c.call(true, &name, &outcome));
         if let Some(node) = &node {
             node.finish(answer.clone().map_err(|e| e.traced()), took);
         }
@@ -224,13 +247,20 @@ impl<'a> Hooks<'a> {
             return;
         };
         let node = scope.hook.clone();
-        self.cloud.spawn(
+        let coverage = self.call.api.coverage_handle();
+        let name = format!("{}.{}", self.class, kind.name());
+        self.cloud.spawn_with(
             request,
             scope,
             self.cloud.timeouts().after,
+            self.fault(kind),
             move |result, took| {
+                let answer = read_answer(result);
+                let outcome = outcome_of(&answer);
+                coverage.call(true, &name, &outcome);
+                super::coverage::run().call(true, &name, &outcome);
                 if let Some(node) = node {
-                    node.finish(read_answer(result).map_err(|e| e.traced()), took);
+                    node.finish(answer.map_err(|e| e.traced()), took);
                 }
             },
         );
@@ -288,6 +318,19 @@ impl HookError {
                 serde_json::json!({"status": status, "body": text})
             }
         }
+    }
+}
+
+/// How a hook call ended, for the coverage.
+fn outcome_of(answer: &Result<Value, HookError>) -> Outcome {
+    match answer {
+        Ok(_) => Outcome::Accepted,
+        Err(HookError::Refused(body)) => {
+            Outcome::Refused(body.get("code").and_then(Value::as_i64).unwrap_or(1))
+        }
+        Err(HookError::TimedOut) => Outcome::Failed("timeout"),
+        Err(HookError::Unreachable(_)) => Outcome::Failed("unreachable"),
+        Err(HookError::Invalid(..)) => Outcome::Failed("invalid answer"),
     }
 }
 

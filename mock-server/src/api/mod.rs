@@ -13,13 +13,21 @@
 
 mod auth;
 mod batch;
+mod captcha;
+mod clock;
 pub mod cloud;
 mod control;
+pub mod coverage;
 mod cql;
+mod email;
+pub mod faults;
 mod hooks;
 mod leaderboard;
 mod objects;
+mod pages;
+mod phone;
 mod pipeline;
+mod push;
 mod roles;
 pub mod routes;
 mod schemas;
@@ -76,6 +84,10 @@ pub struct Api {
     cloud: std::sync::OnceLock<cloud::CloudCode>,
     /// What every request ran (see [`trace`]).
     traces: trace::Traces,
+    /// Faults armed in the hook chain and storage (see [`faults`]).
+    faults: faults::Faults,
+    /// What this app saw of the app's rules (see [`coverage`]).
+    coverage: Arc<coverage::Coverage>,
 }
 
 impl std::fmt::Debug for Api {
@@ -120,13 +132,17 @@ impl Api {
 
     /// An app over a given store (for an injected clock and id generator).
     pub fn with_store(config: AppConfig, store: Store) -> Self {
+        let coverage = Arc::new(coverage::Coverage::default());
+        define_classes(&coverage, &store);
         Api {
+            coverage,
             config,
             initial: store.snapshot(),
             store: RwLock::new(store),
             snapshots: Mutex::default(),
             cloud: std::sync::OnceLock::new(),
             traces: trace::Traces::default(),
+            faults: faults::Faults::default(),
         }
     }
 
@@ -140,13 +156,17 @@ impl Api {
     /// gives each test a fork.
     pub fn fork(&self) -> Api {
         let store = self.read_store().fork();
+        let coverage = Arc::new(coverage::Coverage::default());
+        define_classes(&coverage, &store);
         Api {
+            coverage,
             config: self.config.clone(),
             initial: store.snapshot(),
             store: RwLock::new(store),
             snapshots: Mutex::default(),
             cloud: std::sync::OnceLock::new(),
             traces: trace::Traces::default(),
+            faults: faults::Faults::default(),
         }
     }
 
@@ -256,8 +276,9 @@ impl Api {
             .set(code)
             .map_err(|_| LcError::generic("The app already has its cloud code."))?;
         // Learn the hooks now, so that the first write does not wait for it.
-        if let Some(cloud) = self.cloud() {
-            cloud.hook_names();
+        if let Some(names) = self.cloud().and_then(cloud::CloudCode::hook_names) {
+            let names = names.iter().cloned().collect();
+            self.count(|c| c.define_cloud(&names));
         }
         Ok(())
     }
@@ -335,6 +356,7 @@ impl Api {
     /// What the app would have sent to the outside world (SMS, email, push, captcha),
     /// oldest first, as `filter` asks (see [`lc_model::outbox`]).
     pub fn outbox(&self, filter: &lc_model::outbox::Filter) -> Vec<Arc<lc_model::outbox::Message>> {
+        self.send_due_pushes();
         self.read_store().services.outbox.list(filter)
     }
 
@@ -343,6 +365,7 @@ impl Api {
         &self,
         filter: &lc_model::outbox::Filter,
     ) -> Option<Arc<lc_model::outbox::Message>> {
+        self.send_due_pushes();
         self.read_store().services.outbox.last(filter)
     }
 
@@ -357,6 +380,14 @@ impl Api {
         let mut store = self.store();
         let now = store.clock.now_ms();
         store.services.outbox.send(channel, draft, now)
+    }
+
+    /// Send the scheduled pushes whose time has come on the app's clock, so that a
+    /// reader of the outbox sees them.
+    fn send_due_pushes(&self) {
+        let mut store = self.store();
+        let now = store.clock.now_ms();
+        lc_model::push::send_due(&mut store, now);
     }
 
     /// Forget what the outbox holds (a reset does too).
@@ -383,13 +414,75 @@ impl Api {
     }
 
     /// Return the app to how it started: the classes, settings and rows it was made
-    /// with (an empty app for [`Api::new`]).
+    /// with (an empty app for [`Api::new`]), its clock back on real time, no fault
+    /// armed.
     pub fn reset(&self) {
-        self.restore(&self.initial);
+        let mut store = self.store();
+        store.restore(&self.initial);
+        store.clock.real();
+        self.faults.clear();
+    }
+
+    /// Arm a fault in the hook chain or storage (see [`faults`]; `POST /__mock/faults`):
+    /// answers it as [`Api::faults`] lists it. A reset clears it.
+    pub fn add_fault(&self, fault: faults::Fault) -> Result<Value, LcError> {
+        let now = self.read_store().clock.now_ms();
+        self.faults.add(fault, now)
+    }
+
+    /// The faults still armed, oldest first, each with its `id`, the calls it has
+    /// `left`, the instant it holds `until` and how often it `fired`.
+    pub fn faults(&self) -> Vec<Value> {
+        let now = self.read_store().clock.now_ms();
+        self.faults.list(now)
+    }
+
+    /// Disarm every fault.
+    pub fn clear_faults(&self) {
+        self.faults.clear();
+    }
+
+    /// What this app saw of the app's rules so far (see [`coverage`];
+    /// `GET /__mock/coverage`), what it defines but nothing reached first.
+    /// [`coverage::run`] holds the same for every app of the process.
+    pub fn coverage(&self) -> coverage::Report {
+        define_classes(&self.coverage, &self.read_store());
+        self.coverage.report()
+    }
+
+    /// Start counting coverage again (`DELETE /__mock/coverage`); a reset does not.
+    pub fn clear_coverage(&self) {
+        self.coverage.clear();
+    }
+
+    /// Count into this app's coverage and the run's.
+    pub(crate) fn count(&self, f: impl Fn(&coverage::Coverage)) {
+        f(&self.coverage);
+        f(coverage::run());
+    }
+
+    /// A handle for counting from an after-hook's task.
+    pub(crate) fn coverage_handle(&self) -> Arc<coverage::Coverage> {
+        self.coverage.clone()
+    }
+
+    /// The app's clock, which everything the app stamps or times reads: a test
+    /// freezes, sets, advances and resumes it (see [`lc_model::clock`];
+    /// `POST /__mock/clock`). A reset puts it back on real time; snapshots do not hold
+    /// it (restoring one does not move time back).
+    pub fn clock(&self) -> Arc<lc_model::clock::AppClock> {
+        self.read_store().clock.clone()
     }
 
     /// Answer one HTTP request.
     pub fn handle(&self, request: &Request) -> Response {
+        // The keyless pages an email or a captcha links to (i16; api/pages.rs).
+        if !request.path.starts_with("/1")
+            && !request.path.starts_with("/__mock/")
+            && let Some(page) = pages::serve(self, request)
+        {
+            return page;
+        }
         let node = if request.path.starts_with("/__mock/") {
             None
         } else {
@@ -399,7 +492,19 @@ impl Api {
                     .begin(request, scope.as_ref().and_then(|s| s.hook.as_ref())),
             )
         };
-        let reply = self.dispatch(request, node.clone());
+        let (reply, decisions) =
+            lc_model::decisions::collect(|| self.dispatch(request, node.clone()));
+        self.count(|c| c.decisions(&decisions));
+        if node.is_some() && cloud::current_scope().is_none() {
+            let code = match &reply {
+                Ok(reply) if reply.status >= 400 => reply.body.get("code").and_then(Value::as_i64),
+                Err(err) => Some(err.code),
+                Ok(_) => None,
+            };
+            if let Some(code) = code {
+                self.count(|c| c.error(code));
+            }
+        }
         if let Some(node) = node {
             node.set_raw_body(&request.body);
             match &reply {
@@ -437,6 +542,22 @@ impl Api {
         ctx.trace = trace;
         routes::route(self, &ctx, request, &body)
     }
+}
+
+/// Every class the app holds is a set of class operations for the coverage to reach;
+/// a built-in class only once it holds rows (an app without files has no `_File` rules
+/// to reach).
+fn define_classes(coverage: &coverage::Coverage, store: &Store) {
+    let names: Vec<&str> = store
+        .classes
+        .iter()
+        .filter(|(name, data)| {
+            !lc_model::store::INITIAL_CLASSES.contains(&name.as_str()) || !data.objects.is_empty()
+        })
+        .map(|(name, _)| name.as_str())
+        .collect();
+    coverage.define_classes(names.iter().copied());
+    coverage::run().define_classes(names);
 }
 
 /// The JSON body of a request: empty and `null` bodies are an empty object; anything

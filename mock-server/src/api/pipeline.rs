@@ -131,6 +131,7 @@ impl Committed<'_> {
 /// The pipeline of the writes of one request on one class.
 pub(super) struct Pipeline<'a> {
     call: &'a Call<'a>,
+    class: String,
     /// The hooks the writes may fire (`None`: no cloud code hears of this class).
     hooks: Option<Hooks<'a>>,
 }
@@ -140,6 +141,7 @@ impl<'a> Pipeline<'a> {
     pub fn new(call: &'a Call<'a>, class: &str, flags: &Map<String, Value>) -> Self {
         Pipeline {
             call,
+            class: class.to_string(),
             hooks: hooks::for_write(call, class, flags),
         }
     }
@@ -178,6 +180,18 @@ impl<'a> Pipeline<'a> {
         // 3. write
         let mut store = call.api.store();
         let who = write.caller(call, &store)?;
+        let op = match kind {
+            HookKind::BeforeUpdate => "update",
+            HookKind::BeforeDelete => "delete",
+            _ => "create",
+        };
+        if let Some(err) = call
+            .api
+            .faults
+            .take_write(&self.class, op, store.clock.now_ms())
+        {
+            return Err(err);
+        }
         let outcome = write.write(&mut store, &who)?;
         let committed = W::committed(&outcome);
         let reply = answer(&store, &who, &outcome)?;

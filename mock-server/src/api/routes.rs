@@ -104,13 +104,71 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     (
         "POST",
         "/1.1/requestPasswordReset",
-        super::users::request_password_reset,
+        super::email::request_password_reset,
     ),
     (
         "POST",
         "/1.1/requestEmailVerify",
-        super::users::request_email_verify,
+        super::email::request_email_verify,
     ),
+    // SMS and phone flows (i16; api/phone.rs).
+    (
+        "POST",
+        "/1.1/requestSmsCode",
+        super::phone::request_sms_code,
+    ),
+    (
+        "POST",
+        "/1.1/verifySmsCode/:code",
+        super::phone::verify_sms_code,
+    ),
+    (
+        "POST",
+        "/1.1/usersByMobilePhone",
+        super::phone::users_by_mobile_phone,
+    ),
+    (
+        "POST",
+        "/1.1/requestMobilePhoneVerify",
+        super::phone::request_mobile_phone_verify,
+    ),
+    (
+        "POST",
+        "/1.1/verifyMobilePhone/:code",
+        super::phone::verify_mobile_phone,
+    ),
+    (
+        "POST",
+        "/1.1/requestLoginSmsCode",
+        super::phone::request_login_sms_code,
+    ),
+    (
+        "POST",
+        "/1.1/requestChangePhoneNumber",
+        super::phone::request_change_phone_number,
+    ),
+    (
+        "POST",
+        "/1.1/changePhoneNumber",
+        super::phone::change_phone_number,
+    ),
+    (
+        "POST",
+        "/1.1/requestPasswordResetBySmsCode",
+        super::phone::request_password_reset_by_sms_code,
+    ),
+    (
+        "PUT",
+        "/1.1/resetPasswordBySmsCode/:code",
+        super::phone::reset_password_by_sms_code,
+    ),
+    // Email and captcha (i16; api/email.rs, api/captcha.rs).
+    (
+        "GET",
+        "/1.1/requestCaptcha",
+        super::captcha::request_captcha,
+    ),
+    ("POST", "/1.1/verifyCaptcha", super::captcha::verify_captcha),
     ("POST", "/1.1/classes/:class", objects::create_object),
     ("GET", "/1.1/classes/:class", objects::find_objects),
     ("GET", "/1.1/classes/:class/:id", objects::get_object),
@@ -120,6 +178,20 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     // CQL (lc_model::cql): the same find as `GET /1.1/classes/<Class>`.
     ("GET", "/1.1/cloudQuery", super::cql::cloud_query),
     ("POST", "/1.1/cloudQuery", super::cql::cloud_query),
+    // Push (lc_model::push).
+    ("POST", "/1.1/push", super::push::send),
+    ("POST", "/1.1/push/devices", super::push::send_to_devices),
+    (
+        "GET",
+        "/1.1/tables/Notifications/:id",
+        super::push::notification,
+    ),
+    ("GET", "/1.1/scheduledPushMessages", super::push::scheduled),
+    (
+        "DELETE",
+        "/1.1/scheduledPushMessages/:id",
+        super::push::cancel,
+    ),
     // Leaderboards (lc_model::leaderboard).
     (
         "POST",
@@ -213,6 +285,14 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("DELETE", "/__mock/traces", control::clear_traces),
     ("GET", "/__mock/outbox", control::outbox),
     ("DELETE", "/__mock/outbox", control::clear_outbox),
+    // Issue 20: what only an emulator gives a test (the clock, faults, coverage).
+    ("GET", "/__mock/clock", super::clock::show),
+    ("POST", "/__mock/clock", super::clock::change),
+    ("POST", "/__mock/faults", super::faults::add),
+    ("GET", "/__mock/faults", super::faults::list),
+    ("DELETE", "/__mock/faults", super::faults::clear),
+    ("GET", "/__mock/coverage", super::coverage::show),
+    ("DELETE", "/__mock/coverage", super::coverage::clear),
 ];
 
 fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {

@@ -15,7 +15,7 @@ use lc_model::presentation::{View, client, hook};
 use lc_model::users::{self, LogIn, SignUp, UserChanges};
 use leancloud::LcError;
 use leancloud::cloud::HookKind;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// The same call with `_User` as its first parameter, for the generic object handlers.
 fn as_user_class<'a>(call: &'a Call<'a>) -> Call<'a> {
@@ -27,9 +27,11 @@ fn as_user_class<'a>(call: &'a Call<'a>) -> Call<'a> {
 /// new user without the password; its answer is what gets stored) and afterSave, only
 /// for a new user.
 pub fn sign_up(call: &Call<'_>) -> HandlerResult {
-    let request = SignUp::parse(call.body)?;
+    let body = with_checked_auth_data(call)?;
+    let body = body.as_ref().unwrap_or(call.body);
+    let request = SignUp::parse(body)?;
     let pipeline = Pipeline::new(call, users::CLASS, &request.changes.flags);
-    let write = writes::SignUp::new(call.body, request, call.flag("failOnNotExist"));
+    let write = writes::SignUp::new(body, request, call.flag("failOnNotExist"));
     pipeline.run(write, |store, who, out| {
         let body = client::user(store, &out.user, &View::default(), who, Some(&out.token))?;
         if !out.created {
@@ -44,19 +46,68 @@ pub fn sign_up(call: &Call<'_>) -> HandlerResult {
     })
 }
 
+/// A sign-up or log-in by linked account runs onAuthData first, when the engine defines
+/// it: the hook is sent `{"authData": ...}` and answers `{"result": <authData>}`, which
+/// is what the sign-up then uses (it may check, refuse or transform it: protocol notes
+/// §5.4, "onAuthData: result is the (possibly transformed) authData used for the
+/// login"). A refusal is a before-hook's (142); nothing is stored. `None`: the body as
+/// it came.
+fn with_checked_auth_data(call: &Call<'_>) -> Result<Option<Map<String, Value>>, LcError> {
+    let Some(auth_data) = call.body.get("authData").filter(|a| {
+        a.as_object()
+            .is_some_and(|a| a.values().any(Value::is_object))
+    }) else {
+        return Ok(None);
+    };
+    let Some(hooks) = hooks::for_user_hook(call, HookKind::OnAuthData) else {
+        return Ok(None);
+    };
+    let answer = hooks.before(HookKind::OnAuthData, auth_data.clone(), None)?;
+    let checked = match answer.get("result") {
+        Some(result @ Value::Object(_)) => result.clone(),
+        _ => {
+            return Err(LcError::cloud_validation_failed(
+                "the onAuthData hook did not answer {\"result\": <authData>}",
+            ));
+        }
+    };
+    let mut body = call.body.clone();
+    body.insert("authData".into(), checked);
+    Ok(Some(body))
+}
+
 /// `POST /1.1/login`: the user with their session token.
+/// With `smsCode` instead of a password, the log-in is by SMS code (`phone`).
 pub fn log_in(call: &Call<'_>) -> HandlerResult {
+    if call.body.contains_key("smsCode") && !call.body.contains_key("password") {
+        return super::phone::log_in_by_sms_code(call);
+    }
     let request = LogIn::parse(call.body)?;
     let (id, hash) = users::log_in_target(&call.api.read_store(), &request)?;
     let matched = users::verify_password(&hash, &request.password);
     if !matched {
         return Err(users::log_in_failed(&mut call.api.store(), &id));
     }
+    fire_on_login(call, &id)?;
+    let mut store = call.api.store();
+    let out = users::log_in_succeeded(&mut store, &id)?;
+    let who = call.principal_ignoring_unknown_token(&store);
+    Ok(Reply::ok(client::user(
+        &store,
+        &out.user,
+        &View::default(),
+        &who,
+        Some(&out.token),
+    )?))
+}
+
+/// onLogin for user `id`, when the engine defines it: a refusal is HTTP 401.
+pub(super) fn fire_on_login(call: &Call<'_>, id: &str) -> Result<(), LcError> {
     if let Some(hooks) = hooks::for_user_hook(call, HookKind::OnLogin) {
         let object = {
             let store = call.api.read_store();
             store
-                .object(users::CLASS, &id)
+                .object(users::CLASS, id)
                 .map(|u| hook::object(&store, u))
         };
         if let Some(object) = object {
@@ -70,16 +121,7 @@ pub fn log_in(call: &Call<'_>) -> HandlerResult {
                 })?;
         }
     }
-    let mut store = call.api.store();
-    let out = users::log_in_succeeded(&mut store, &id)?;
-    let who = call.principal_ignoring_unknown_token(&store);
-    Ok(Reply::ok(client::user(
-        &store,
-        &out.user,
-        &View::default(),
-        &who,
-        Some(&out.token),
-    )?))
+    Ok(())
 }
 
 /// `GET /1.1/users/me`: the session's user with its token; 211 without a valid one.
@@ -187,18 +229,4 @@ pub fn update_password(call: &Call<'_>) -> HandlerResult {
         "objectId": out.user.id,
         "sessionToken": out.token,
     })))
-}
-
-/// `POST /1.1/requestPasswordReset` `{email}`: `{}` when a user has that email. The
-/// emulator sends no email.
-pub fn request_password_reset(call: &Call<'_>) -> HandlerResult {
-    users::user_by_email(&call.api.read_store(), call.body)?;
-    Ok(Reply::ok(json!({})))
-}
-
-/// `POST /1.1/requestEmailVerify` `{email}`: `{}` when a user has that email. The
-/// emulator sends no email.
-pub fn request_email_verify(call: &Call<'_>) -> HandlerResult {
-    users::user_by_email(&call.api.read_store(), call.body)?;
-    Ok(Reply::ok(json!({})))
 }

@@ -190,7 +190,12 @@ impl Write for SignUp<'_> {
         if let Some(password) = self.body.get("password") {
             body.insert("password".into(), password.clone());
         }
-        self.request = users::SignUp::parse(&body)?;
+        self.request = if self.request.password.is_none() && self.request.links.is_empty() {
+            // A phone sign-up (`usersByMobilePhone`) needs no password.
+            users::SignUp::parse_without_password(&body)?
+        } else {
+            users::SignUp::parse(&body)?
+        };
         Ok(())
     }
 

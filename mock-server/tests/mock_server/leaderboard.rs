@@ -2,49 +2,32 @@
 //! each update strategy, ranks and the window around a user, counts, versions that roll
 //! at midnight China time on the app's clock, archives, and who may do what.
 
-use crate::support::send as send_as;
-use lc_model::{Clock, SeededIds, Store};
+use crate::support::{ManualClock, send as send_as};
 use leancloud::error::code;
 use leancloud::{Caller, LcError};
-use mock_server::api::{Api, AppConfig};
+use mock_server::api::Api;
 use serde_json::{Value, json};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 /// 2019-09-19T08:24:57.884Z, a Thursday: the recorded board's creation.
 const RECORDED_NOW: i64 = 1_568_881_497_884;
 const DAY: i64 = 86_400_000;
 
-/// A clock the test moves.
-#[derive(Debug)]
-struct TestClock(Arc<AtomicI64>);
-
-impl Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
 struct App {
     api: Api,
-    now: Arc<AtomicI64>,
+    clock: ManualClock,
 }
 
 impl App {
     fn new() -> App {
-        let now = Arc::new(AtomicI64::new(RECORDED_NOW));
-        let store = Store::new(
-            Arc::new(TestClock(now.clone())),
-            Box::new(SeededIds::new(7)),
-        );
+        let clock = ManualClock::at(RECORDED_NOW);
         App {
-            api: Api::with_store(AppConfig::default(), store),
-            now,
+            api: clock.app(),
+            clock,
         }
     }
 
     fn advance(&self, ms: i64) {
-        self.now.fetch_add(ms, Ordering::Relaxed);
+        self.clock.advance(ms);
     }
 
     /// One request: `who` is "master", "anon" or a session token.

@@ -3,14 +3,20 @@
 //! counts every heap byte of its process.)
 
 mod access_matrix;
+mod authdata;
 mod bounds;
+mod clock;
+mod coverage;
 mod cql;
+mod faults;
 mod fronts;
 mod functions;
 mod hooks;
 mod http_edges;
 mod leaderboard;
 mod outbox;
+mod phone;
+mod push;
 mod query_access;
 mod record_upstream;
 mod replay;

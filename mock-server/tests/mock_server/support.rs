@@ -97,3 +97,32 @@ pub fn run(args: &ReplayOptions) -> (u8, String, String) {
         String::from_utf8(err).expect("stderr is UTF-8"),
     )
 }
+
+/// A clock a test moves by hand: the app reads it through `Store::new`.
+#[derive(Debug, Clone)]
+pub struct ManualClock(pub std::sync::Arc<std::sync::atomic::AtomicI64>);
+
+impl ManualClock {
+    pub fn at(ms: i64) -> ManualClock {
+        ManualClock(std::sync::Arc::new(std::sync::atomic::AtomicI64::new(ms)))
+    }
+
+    pub fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// An app on this clock (its ids seeded).
+    pub fn app(&self) -> Api {
+        let store = lc_model::Store::new(
+            std::sync::Arc::new(self.clone()),
+            Box::new(lc_model::SeededIds::new(7)),
+        );
+        Api::with_store(AppConfig::default(), store)
+    }
+}
+
+impl lc_model::Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}

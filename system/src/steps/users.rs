@@ -12,7 +12,7 @@ pub fn password_of(username: &str) -> String {
 }
 
 /// Keep the session an answer carries and make that user "me".
-fn remember_session(world: &mut World, username: &str, answer_body: &Value) {
+pub(crate) fn remember_session(world: &mut World, username: &str, answer_body: &Value) {
     let token = answer_body["sessionToken"].as_str();
     let id = answer_body["objectId"].as_str();
     if let (Some(token), Some(id)) = (token, id) {

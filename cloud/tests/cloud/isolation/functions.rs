@@ -390,6 +390,7 @@ fn the_registry_lists_every_function_and_hook() {
             "__before_save_for__User",
             "__before_update_for__User",
             "__on_login__User",
+            "__on_verified_sms",
             "__before_save_for_Address",
             "__before_update_for_Address",
             "__after_update_for_Address",

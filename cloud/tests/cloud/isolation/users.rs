@@ -1,5 +1,6 @@
-//! `_User` beforeSave, beforeUpdate and onLogin.
+//! `_User` beforeSave, beforeUpdate, onLogin and onVerified `sms`.
 
+use super::{BEIJING, business_fields};
 use crate::support::{World, refusal};
 use leancloud::error::code;
 use serde_json::json;
@@ -182,5 +183,30 @@ async fn display_names_are_trimmed_on_sign_up_and_must_come_trimmed_later() {
             code::VALIDATION_ERROR,
             "Write the display name as \"Ann\"."
         )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_verified_owner_number_becomes_the_phone_of_their_businesses_without_one() {
+    let world = World::start().await;
+    let phone = "+8613800138000";
+    let owner = world
+        .user(
+            "owner",
+            json!({"role": "owner", "mobilePhoneNumber": phone}),
+        )
+        .await;
+    let bare = world
+        .create("Business", business_fields(&owner, "active", BEIJING))
+        .await;
+    let mut listed = business_fields(&owner, "active", BEIJING);
+    listed["phone"] = json!("+861064021587");
+    let listed = world.create("Business", listed).await;
+    let answer = world.hook("onVerified", "sms", owner.clone(), None).await;
+    assert_eq!(answer, (200, json!({"result": "ok"})));
+    assert_eq!(world.stored("Business", &bare).await["phone"], phone);
+    assert_eq!(
+        world.stored("Business", &listed).await["phone"],
+        "+861064021587"
     );
 }
