@@ -2,7 +2,7 @@
 //! permissions and column rules as `GET /1.1/classes/<Class>`, includes, geo queries and
 //! the syntax-error answer. What each statement compiles to is tested in
 //! `lc_model::cql`; that CQL and `where` agree on random data, in
-//! `generative/tests/cql_diff.rs`.
+//! `generative/tests/generative/cql_diff.rs`.
 
 use crate::support::send as send_as;
 use leancloud::Caller;
