@@ -1,5 +1,5 @@
 //! A `where` document written as CQL, for the differential test that runs both through
-//! the emulator (`tests/cql_diff.rs`): conditions become CQL's operators, and values
+//! the emulator (`tests/generative/cql_diff.rs`): conditions become CQL's operators, and values
 //! become literals (strings and whole numbers) or `?` placeholders with `pvalues`
 //! (everything else), so that both of CQL's ways of giving a value are exercised.
 

@@ -24,9 +24,9 @@
 //! | `stack` | `lc-mock serve --fixtures <settings> --engine <the engine program>`; the engine is built with `cargo build -p <package> --bin <bin>` |
 //! | `remote` | nothing: a deployed app has its own cloud code and data |
 
-use crate::{
-    Backend, Keys, RemoteConfig, Route, Secret, StackMode, StartError, Target, TestApp, stack,
-};
+use crate::test_app::Backend;
+use crate::wire::{Keys, Route};
+use crate::{RemoteConfig, Secret, StackMode, StartError, Target, TestApp, stack};
 use leancloud::cloud::Registry;
 use mock_server::MockLeanCloud;
 use std::collections::HashMap;
@@ -89,8 +89,9 @@ impl Builder {
     }
 
     /// The app's database settings folder (schema, indexes, permissions, rows; the format
-    /// is in `fixtures/database_settings/README.md`), loaded on `mock` and given to
-    /// `lc-mock serve --fixtures` on `stack`. A relative path is taken from the test's
+    /// is in `fixtures/database_settings/README.md`), loaded once per test process on
+    /// `mock` (`mock_server::settings::shared_app`), each `TestApp` getting a fork of it,
+    /// and given to `lc-mock serve --fixtures` on `stack`. A relative path is taken from the test's
     /// working directory (its crate's folder under `cargo test`); `concat!(env!(
     /// "CARGO_MANIFEST_DIR"), "/../fixtures/database_settings")` names it from anywhere.
     pub fn settings(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -158,17 +159,16 @@ impl Builder {
     /// The in-process emulator with the settings loaded and the cloud code attached.
     async fn start_mock(self) -> Result<TestApp, StartError> {
         let began = Instant::now();
-        let config = mock_server::AppConfig::default();
         let api = match &self.settings {
-            None => mock_server::Api::new(config),
-            Some(dir) => {
-                let settings = mock_server::settings::Settings::load(dir).map_err(|e| {
+            None => mock_server::Api::new(mock_server::AppConfig::default()),
+            // Loaded, checked and their passwords hashed once per test process; each
+            // TestApp gets a fork, which costs the same whatever the settings' size and
+            // starts from exactly what a fresh load would hold.
+            Some(dir) => mock_server::settings::shared_app(dir)
+                .map_err(|e| {
                     StartError::Mock(format!("the app's database settings do not load: {e}"))
-                })?;
-                mock_server::Api::with_settings(config, &settings).map_err(|e| {
-                    StartError::Mock(format!("the app's database settings do not apply: {e}"))
                 })?
-            }
+                .fork(),
         };
         let api = Arc::new(api);
         if let Some(registry) = &self.cloud {

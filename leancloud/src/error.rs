@@ -72,7 +72,13 @@ pub mod code {
     pub const PASSWORD_MISMATCH: i64 = 210;
     /// No such user, or a session token nobody holds.
     pub const USER_NOT_FOUND: i64 = 211;
+    /// No mobile phone number given where one is needed.
+    pub const MOBILE_PHONE_MISSING: i64 = 212;
+    /// No user has the mobile phone number given.
+    pub const MOBILE_PHONE_NOT_FOUND: i64 = 213;
     pub const MOBILE_PHONE_TAKEN: i64 = 214;
+    /// The user's mobile phone number is not verified.
+    pub const MOBILE_PHONE_NOT_VERIFIED: i64 = 215;
     pub const INVALID_USERNAME: i64 = 217;
     pub const INVALID_PASSWORD: i64 = 218;
     /// Too many failed log-ins.
@@ -91,6 +97,13 @@ pub mod code {
     pub const ENGINE_UNAVAILABLE: i64 = 503;
     /// The cloud engine took the connection but gave no answer the platform can pass on.
     pub const ENGINE_NO_VALID_ANSWER: i64 = 524;
+    /// SMS codes asked for too often for one number (the 600-608 SMS range).
+    pub const SMS_TOO_FREQUENT: i64 = 601;
+    /// An SMS code that was never sent, was used, has expired or was guessed too often.
+    pub const INVALID_SMS_CODE: i64 = 603;
+    /// A leaderboard statistic no board has: `statisticName '<name>' not found.`, as the
+    /// leaderboard module of lc-model records it (the README's leaderboards section).
+    pub const STATISTIC_NOT_FOUND: i64 = 2100;
 }
 
 /// An error the LeanCloud service (or a client talking to it) reports.
@@ -698,27 +711,35 @@ impl LcError {
     pub fn mobile_phone_missing() -> Self {
         LcError::new(
             400,
-            212,
+            code::MOBILE_PHONE_MISSING,
             "The mobile phone number is missing, and must be specified.",
         )
     }
     pub fn mobile_phone_not_found() -> Self {
         LcError::new(
             400,
-            213,
+            code::MOBILE_PHONE_NOT_FOUND,
             "A user with the specified mobile phone number was not found.",
         )
     }
     pub fn mobile_phone_not_verified() -> Self {
-        LcError::new(400, 215, "Mobile phone number isn't verified.")
+        LcError::new(
+            400,
+            code::MOBILE_PHONE_NOT_VERIFIED,
+            "Mobile phone number isn't verified.",
+        )
     }
     /// More than one code a minute, or more than the day's allowance, for one number.
     pub fn sms_too_frequent() -> Self {
-        LcError::new(400, 601, "Can't send sms code too frequently.")
+        LcError::new(
+            400,
+            code::SMS_TOO_FREQUENT,
+            "Can't send sms code too frequently.",
+        )
     }
     /// A code that was never sent, was used, has expired, or was guessed too often.
     pub fn invalid_sms_code() -> Self {
-        LcError::new(400, 603, "Invalid SMS code.")
+        LcError::new(400, code::INVALID_SMS_CODE, "Invalid SMS code.")
     }
     /// A captcha code or `validate_token` that does not match. The service's code was not
     /// found; code 1 (parameter error) is a choice.
@@ -727,7 +748,7 @@ impl LcError {
     }
     /// An email link's token that was never issued, was used, or has expired.
     pub fn invalid_email_token() -> Self {
-        LcError::new(404, 1, "The link is invalid or has expired.")
+        LcError::new(404, code::GENERIC, "The link is invalid or has expired.")
     }
 }
 
@@ -762,7 +783,7 @@ mod tests {
     fn a_message_repeating_a_huge_input_is_cut_with_a_marker() {
         let key = "é".repeat(MAX_MESSAGE_BYTES);
         let e = LcError::invalid_key_name(&key);
-        assert_eq!(e.code, 105);
+        assert_eq!(e.code, code::INVALID_KEY_NAME);
         let (kept, marker) = e.message.split_once('…').unwrap();
         assert!(kept.len() <= MAX_MESSAGE_BYTES && kept.len() > MAX_MESSAGE_BYTES - 4);
         let full = format!(

@@ -81,7 +81,9 @@ impl Body {
         }
     }
 
-    fn value(&self) -> Value {
+    /// The body as a recordings line holds it: JSON as it is, text as a string, nothing
+    /// as `null`.
+    pub fn value(&self) -> Value {
         match self {
             Body::Empty => Value::Null,
             Body::Json(v) => v.clone(),
@@ -89,7 +91,8 @@ impl Body {
         }
     }
 
-    fn is_raw(&self) -> bool {
+    /// Not JSON: written with `req_raw` / `resp_raw`.
+    pub fn is_raw(&self) -> bool {
         matches!(self, Body::Raw { .. })
     }
 }
@@ -334,6 +337,133 @@ impl Exchange {
     }
 }
 
+impl Exchange {
+    /// Read back an exchange line that [`Exchange::to_json`] wrote, or say what is wrong
+    /// with it. Leniently: unknown fields are ignored, `auth` defaults to `app`, a missing
+    /// body is none; a status outside 100..600, a path without its leading `/`, or a raw
+    /// body that is not text is refused. The method is read in capitals.
+    pub fn from_json(line: &Map<String, Value>) -> Result<Exchange, String> {
+        let status = line
+            .get("status")
+            .and_then(Value::as_u64)
+            .and_then(|s| u16::try_from(s).ok())
+            .filter(|s| (100..600).contains(s))
+            .ok_or("`status` is missing or not an HTTP status")?;
+        let auth = match line.get("auth").and_then(Value::as_str) {
+            None | Some("app") => Auth::App,
+            Some("master") => Auth::Master,
+            Some("none") => Auth::None,
+            Some(other) => {
+                return Err(format!(
+                    "`auth` is {other:?}, expected \"app\", \"master\" or \"none\""
+                ));
+            }
+        };
+        let path = text(line, "path")?;
+        if !path.starts_with('/') {
+            return Err(format!("`path` {path:?} does not start with '/'"));
+        }
+        let mut request_body = read_body(line, "req_body", "req_raw")?;
+        let response = read_body(line, "resp_body", "resp_raw")?;
+        let upstream_error = match line.get("upstream_error") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => Some(other.to_string()),
+        };
+        let suite = text(line, "suite")?;
+        let test = text(line, "test")?;
+        let method = text(line, "method")?.to_ascii_uppercase();
+        let query = query_pairs(line.get("query"))?;
+        let hook_key = flag(line, "hook_key")?;
+        let session = optional_text(line, "session")?.filter(|s| !s.is_empty());
+        let prod = optional_text(line, "prod")?;
+        let req_content_type = optional_text(line, "req_content_type")?;
+        if let Body::Raw { content_type, .. } = &mut request_body {
+            *content_type = req_content_type;
+        }
+        Ok(Exchange {
+            suite,
+            test,
+            order: line.get("order").and_then(Value::as_u64).unwrap_or(0),
+            request: Described {
+                method,
+                path,
+                query,
+                auth,
+                hook_key,
+                session,
+                prod,
+                body: request_body,
+                secrets: Vec::new(),
+            },
+            status,
+            response,
+            upstream_error,
+            elapsed_ms: line.get("elapsed_ms").and_then(Value::as_u64),
+        })
+    }
+}
+
+/// A line's body `key`, raw (text, its content type not yet known) when its flag `raw`
+/// says so.
+fn read_body(line: &Map<String, Value>, key: &str, raw: &str) -> Result<Body, String> {
+    let value = line.get(key).cloned().unwrap_or(Value::Null);
+    if flag(line, raw)? {
+        match value {
+            Value::String(text) => Ok(Body::Raw {
+                text,
+                content_type: None,
+            }),
+            Value::Null => Ok(Body::Raw {
+                text: String::new(),
+                content_type: None,
+            }),
+            _ => Err(format!("`{raw}` is true but `{key}` is not a string")),
+        }
+    } else if value.is_null() {
+        Ok(Body::Empty)
+    } else {
+        Ok(Body::Json(value))
+    }
+}
+
+/// A line's optional text member `key` (a number is read as its digits).
+fn optional_text(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(_) => Err(format!("`{key}` is neither a string nor null")),
+    }
+}
+
+/// A line's flag `key` (missing: false).
+fn flag(obj: &Map<String, Value>, key: &str) -> Result<bool, String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(format!("`{key}` is not a boolean")),
+    }
+}
+
+/// A line's `query`: its members as (name, value) pairs, values as the text sent.
+fn query_pairs(query: Option<&Value>) -> Result<Vec<(String, String)>, String> {
+    match query {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Object(map)) => Ok(map
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), v)
+            })
+            .collect()),
+        Some(_) => Err("`query` is not an object".into()),
+    }
+}
+
 /// What a seed line says about one object the app had before its case began.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SeedKind {
@@ -363,6 +493,70 @@ impl Seed {
             SeedKind::Complete => json!({"class": self.class, "complete": true}),
         };
         json!({"suite": self.suite, "test": self.test, "seed": seed})
+    }
+
+    /// Read back a seed line that [`Seed::to_json`] wrote (the line's JSON object, which
+    /// has a `seed` member), or say what is wrong with it. Leniently: unknown fields are
+    /// ignored; a class without a name, or none or more than one of `object`, `absent`
+    /// and `complete`, is refused.
+    pub fn from_json(line: &Map<String, Value>) -> Result<Seed, String> {
+        let Some(Value::Object(seed)) = line.get("seed") else {
+            return Err("`seed` is not a JSON object".into());
+        };
+        let class = text(seed, "class").map_err(|e| format!("seed: {e}"))?;
+        if class.is_empty() {
+            return Err("seed: `class` is empty".into());
+        }
+        const KINDS: [&str; 3] = ["object", "absent", "complete"];
+        let given: Vec<&str> = KINDS
+            .into_iter()
+            .filter(|k| seed.contains_key(*k))
+            .collect();
+        let kind = match given.as_slice() {
+            ["object"] => match &seed["object"] {
+                Value::Object(row) => SeedKind::Object(Value::Object(row.clone())),
+                _ => return Err("seed: `object` is not a JSON object".into()),
+            },
+            ["absent"] => match &seed["absent"] {
+                Value::String(id) if !id.is_empty() => SeedKind::Absent(id.clone()),
+                _ => return Err("seed: `absent` is not an objectId string".into()),
+            },
+            ["complete"] => match &seed["complete"] {
+                Value::Bool(true) => SeedKind::Complete,
+                _ => return Err("seed: `complete` is not true".into()),
+            },
+            [] => return Err("seed: none of `object`, `absent` or `complete` is given".into()),
+            _ => {
+                return Err(format!(
+                    "seed: only one of `object`, `absent` and `complete` may be given, not `{}`",
+                    given.join("`, `")
+                ));
+            }
+        };
+        Ok(Seed {
+            suite: text(line, "suite")?,
+            test: text(line, "test")?,
+            class,
+            kind,
+        })
+    }
+
+    /// The seeded (or absent) objectId, when the line gives one.
+    pub fn object_id(&self) -> Option<&str> {
+        match &self.kind {
+            SeedKind::Object(row) => row.get("objectId").and_then(Value::as_str),
+            SeedKind::Absent(id) => Some(id),
+            SeedKind::Complete => None,
+        }
+    }
+}
+
+/// A line's string member `key`, or what is wrong with it.
+fn text(obj: &Map<String, Value>, key: &str) -> Result<String, String> {
+    match obj.get(key) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(format!("`{key}` is not a string")),
+        None => Err(format!("`{key}` is missing")),
     }
 }
 
@@ -619,5 +813,75 @@ mod tests {
         assert_eq!((summary.cases, summary.exchanges, summary.seeds), (1, 1, 1));
         assert_eq!(summary.bytes, text.len() as u64);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_seed_line_reads_back_as_the_seed_that_wrote_it() {
+        for kind in [
+            SeedKind::Object(json!({"objectId": "0123456789abcdef01234567", "n": 1})),
+            SeedKind::Absent("0123456789abcdef01234568".into()),
+            SeedKind::Complete,
+        ] {
+            let seed = Seed {
+                suite: "S".into(),
+                test: "t".into(),
+                class: "Post".into(),
+                kind,
+            };
+            let line = seed.to_json();
+            let read = Seed::from_json(line.as_object().expect("an object"));
+            assert_eq!(read, Ok(seed), "{line}");
+        }
+    }
+
+    #[test]
+    fn an_exchange_line_reads_back_as_the_exchange_that_wrote_it() {
+        let described = |body: Body| Described {
+            method: "POST".into(),
+            path: "/1.1/classes/Post".into(),
+            query: vec![("where".into(), "{}".into())],
+            auth: Auth::Master,
+            hook_key: true,
+            session: Some("token".into()),
+            prod: Some("0".into()),
+            body,
+            secrets: Vec::new(),
+        };
+        let raw = || Body::Raw {
+            text: "a=b".into(),
+            content_type: Some("text/plain".into()),
+        };
+        for (request, response, upstream_error, elapsed_ms) in [
+            (
+                Body::Json(json!({"n": 1})),
+                Body::Json(json!({"objectId": "x"})),
+                None,
+                Some(3),
+            ),
+            (Body::Empty, Body::Empty, None, None),
+            (
+                raw(),
+                Body::Raw {
+                    text: "<html>".into(),
+                    content_type: None,
+                },
+                Some("timeout after 30 s".to_string()),
+                Some(30_000),
+            ),
+        ] {
+            let exchange = Exchange {
+                suite: "S".into(),
+                test: "t".into(),
+                order: 2,
+                request: described(request),
+                status: 201,
+                response,
+                upstream_error,
+                elapsed_ms,
+            };
+            let line = exchange.to_json();
+            let read = Exchange::from_json(line.as_object().expect("an object"));
+            assert_eq!(read, Ok(exchange), "{line}");
+        }
     }
 }

@@ -122,8 +122,8 @@ pub fn feature(name: &str, note: &str, initial: &AppState, steps: &[Step]) -> St
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# Written by the model-based test generative/tests/app_model.rs from a sequence of\n\
-         # user actions, shrunk; each Then is what the reference model (generative/src/app.rs)\n\
+        "# Written by the model-based test generative/tests/app_model/ from a sequence of\n\
+         # user actions, shrunk; each Then is what the reference model (generative/src/app/)\n\
          # predicts. Keep it as a regression, or delete it once the cause is fixed and\n\
          # understood."
     );

@@ -13,7 +13,7 @@
 //! For every action the model predicts an [`Outcome`] (accepted with a status, or
 //! refused with a status and an error code), which objects the action touches
 //! ([`touched`]) and what those objects must look like afterwards ([`expectation`]).
-//! `tests/app_model.rs` drives the app with the same [`request_of`] and compares; the
+//! `tests/app_model/` drives the app with the same [`request_of`] and compares; the
 //! Gherkin writer ([`feature`]) turns the same predictions into a scenario of the
 //! system suite, so a failing sequence becomes a regression QA can keep.
 //!

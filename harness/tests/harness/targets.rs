@@ -3,7 +3,7 @@
 //! polling. The flows that need the app (its hooks on each target, the cleanup of a
 //! run) are the system crate's (`system/tests/system/targets/`), which knows the app.
 
-use harness::{Answer, RemoteConfig, Secret, StartError, Target, TestApp};
+use harness::{Answer, Caller, RemoteConfig, Secret, StartError, Target, TestApp};
 use leancloud::error::code;
 use serde_json::json;
 use std::collections::HashMap;
@@ -427,4 +427,56 @@ fn the_readme_s_profiles_file_reads_as_documented() {
     let err = RemoteConfig::from_vars(vars(&[("LC_CONFIG", path), ("LC_PROFILE", "production")]))
         .unwrap_err();
     assert!(err.starts_with("refusing to run against"), "{err}");
+}
+
+/// On `mock`, apps given the same database settings start from them (loaded once per
+/// process, each app a fork of that load) and never see each other's writes.
+#[tokio::test]
+async fn mock_apps_with_the_same_settings_start_from_them_and_stay_apart() {
+    let settings = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../mock-server/tests/fixtures/settings_example"
+    );
+    let start = || {
+        TestApp::builder()
+            .target(Target::Mock)
+            .settings(settings)
+            .start()
+    };
+    let names = |answer: Answer| -> Vec<String> {
+        answer.assert_status(200);
+        let mut names: Vec<String> = answer.body["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|b| b["name"].as_str().expect("a name").to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    let list = "/1.1/classes/Business?keys=name";
+    let (a, b) = (start().await, start().await);
+    let created = a
+        .send(
+            &Caller::Master,
+            "POST",
+            "/1.1/classes/Business",
+            Some(&json!({"name": "Only In A"})),
+        )
+        .await;
+    created.assert_status(201);
+    assert_eq!(
+        names(a.send(&Caller::Master, "GET", list, None).await),
+        ["Blue Door Cafe", "Night Noodles", "Only In A"]
+    );
+    assert_eq!(
+        names(b.send(&Caller::Master, "GET", list, None).await),
+        ["Blue Door Cafe", "Night Noodles"]
+    );
+    let c = start().await;
+    assert_eq!(
+        names(c.send(&Caller::Master, "GET", list, None).await),
+        ["Blue Door Cafe", "Night Noodles"],
+        "a later app starts from the settings, not from what an earlier one wrote"
+    );
 }

@@ -23,6 +23,7 @@
 use chrono::{Datelike, Duration, FixedOffset, NaiveDate, TimeZone};
 use imbl::{OrdMap, Vector};
 use leancloud::LcError;
+use leancloud::error::code;
 use serde_json::{Value, json};
 
 /// Boards an app may have.
@@ -133,7 +134,11 @@ pub struct Leaderboards {
 
 /// The recorded answer for a statistic no board has.
 pub fn not_found(name: &str) -> LcError {
-    LcError::new(400, 2100, format!("statisticName '{name}' not found."))
+    LcError::new(
+        400,
+        code::STATISTIC_NOT_FOUND,
+        format!("statisticName '{name}' not found."),
+    )
 }
 
 /// A number as the service shows it: whole values without a fraction.

@@ -537,6 +537,7 @@ pub fn check_find(store: &Store, class: &str, who: &Principal) -> Result<(), LcE
 mod tests {
     use super::*;
     use crate::ids::{FixedClock, SeededIds};
+    use leancloud::error::code;
     use std::sync::Arc;
 
     fn store() -> Store {
@@ -582,7 +583,7 @@ mod tests {
     #[test]
     fn dot_keys_are_invalid_on_create_but_set_nested_fields_on_update() {
         let err = Changes::parse(&body(json!({"a.b": 1})), false).unwrap_err();
-        assert_eq!(err.code, 105);
+        assert_eq!(err.code, code::INVALID_KEY_NAME);
         let mut s = store();
         let obj = create_json(&mut s, "Post", json!({"a": {"x": 1}}));
         let changes = Changes::parse(&body(json!({"a.b": 2, "c.d": 3})), true).unwrap();
@@ -608,9 +609,9 @@ mod tests {
     #[test]
     fn invalid_acl_is_rejected_with_123_and_nothing_is_stored() {
         let err = Changes::parse(&body(json!({"ACL": {"*": {"read": "yes"}}})), false).unwrap_err();
-        assert_eq!(err.code, 123);
+        assert_eq!(err.code, code::INVALID_ACL);
         let err = Changes::parse(&body(json!({"ACL": [1]})), false).unwrap_err();
-        assert_eq!(err.code, 123);
+        assert_eq!(err.code, code::INVALID_ACL);
     }
 
     #[test]
@@ -625,7 +626,10 @@ mod tests {
     #[test]
     fn fetch_of_unknown_class_is_101_and_missing_object_is_none() {
         let mut s = store();
-        assert_eq!(fetch(&s, "Nope", "x", &anyone()).unwrap_err().code, 101);
+        assert_eq!(
+            fetch(&s, "Nope", "x", &anyone()).unwrap_err().code,
+            code::OBJECT_NOT_FOUND
+        );
         create_json(&mut s, "Post", json!({}));
         assert_eq!(fetch(&s, "Post", "123", &anyone()).unwrap(), None);
     }
@@ -693,7 +697,7 @@ mod tests {
         let obj = create_json(&mut s, "Post", json!({"a": 5}));
         let changes = Changes::parse(&body(json!({"a.b": 1})), true).unwrap();
         let err = update(&mut s, "Post", &obj.id, &changes, None, &anyone()).unwrap_err();
-        assert_eq!(err.code, 111);
+        assert_eq!(err.code, code::INCORRECT_TYPE);
         assert_eq!(s.object("Post", &obj.id).unwrap(), &obj);
     }
 
@@ -735,7 +739,7 @@ mod tests {
         let obj = create_json(&mut s, "Item", json!({"n": 1}));
         let changes = Changes::parse(&body(json!({"n": "one"})), true).unwrap();
         let err = update(&mut s, "Item", &obj.id, &changes, None, &anyone()).unwrap_err();
-        assert_eq!(err.code, 111);
+        assert_eq!(err.code, code::INCORRECT_TYPE);
         let cols = &mut s.class_mut("Item").columns;
         cols.get_mut("n").unwrap().read_only = true;
         cols.insert(
@@ -748,7 +752,7 @@ mod tests {
         );
         let changes = Changes::parse(&body(json!({"n": 5})), true).unwrap();
         let err = update(&mut s, "Item", &obj.id, &changes, None, &anyone()).unwrap_err();
-        assert_eq!(err.code, 117);
+        assert_eq!(err.code, code::READ_ONLY_KEY);
         update(
             &mut s,
             "Item",
@@ -795,7 +799,7 @@ mod tests {
             &anyone(),
         )
         .unwrap_err();
-        assert_eq!(err.code, 137);
+        assert_eq!(err.code, code::DUPLICATE_VALUE);
         let b = create_json(&mut s, "Tag", json!({"name": "b"}));
         let rename = Changes::parse(&body(json!({"name": "a"})), true).unwrap();
         assert_eq!(
@@ -823,7 +827,7 @@ mod tests {
         };
         let first = taken(&mut s, json!({"n": 1, "o": {"a": [1, 2], "b": null}})).unwrap();
         let err = taken(&mut s, json!({"n": 1.0, "o": {"b": null, "a": [1.0, 2]}})).unwrap_err();
-        assert_eq!(err.code, 137);
+        assert_eq!(err.code, code::DUPLICATE_VALUE);
         taken(&mut s, json!({"n": 1, "o": {"a": [2, 1], "b": null}})).unwrap();
         taken(&mut s, json!({"n": 1})).unwrap();
         taken(&mut s, json!({"n": 1, "o": null})).unwrap();
@@ -831,7 +835,7 @@ mod tests {
         update(&mut s, "Pt", &first, &change, None, &anyone()).unwrap();
         let again = taken(&mut s, json!({"n": 1, "o": {"a": [1, 2], "b": null}})).unwrap();
         let err = taken(&mut s, json!({"n": 2, "o": {"a": [1, 2], "b": null}})).unwrap_err();
-        assert_eq!(err.code, 137);
+        assert_eq!(err.code, code::DUPLICATE_VALUE);
         delete(&mut s, "Pt", &first, None, &anyone()).unwrap();
         taken(&mut s, json!({"n": 2, "o": {"a": [1, 2], "b": null}})).unwrap();
         assert_ne!(first, again);

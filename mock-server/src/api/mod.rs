@@ -38,6 +38,7 @@ mod writes;
 use lc_model::Store;
 use lc_model::limits::{MAX_SNAPSHOT_NAME_BYTES, MAX_SNAPSHOTS};
 use lc_model::store::Snapshot;
+use leancloud::error::code;
 use leancloud::{LcError, Request, Response, Transport};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -210,7 +211,11 @@ impl Api {
             .get(name)
             .cloned()
             .ok_or_else(|| {
-                LcError::new(404, 101, format!("Could not find the snapshot '{name}'."))
+                LcError::new(
+                    404,
+                    code::OBJECT_NOT_FOUND,
+                    format!("Could not find the snapshot '{name}'."),
+                )
             })?;
         self.restore(&snapshot);
         Ok(())

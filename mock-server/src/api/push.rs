@@ -6,6 +6,7 @@ use super::routes::Call;
 use super::{HandlerResult, Reply};
 use lc_model::push::{self, MAX_DEVICE_IDS, MAX_PUSH_BODY_BYTES};
 use leancloud::LcError;
+use leancloud::error::code;
 use serde_json::{Value, json};
 
 fn check_size(call: &Call<'_>) -> Result<(), LcError> {
@@ -76,11 +77,13 @@ pub fn notification(call: &Call<'_>) -> HandlerResult {
     let mut store = call.api.store();
     let now = store.clock.now_ms();
     push::send_due(&mut store, now);
-    let n = store
-        .services
-        .pushes
-        .get(call.param(0))
-        .ok_or_else(|| LcError::new(404, 101, "Could not find the notification."))?;
+    let n = store.services.pushes.get(call.param(0)).ok_or_else(|| {
+        LcError::new(
+            404,
+            code::OBJECT_NOT_FOUND,
+            "Could not find the notification.",
+        )
+    })?;
     Ok(Reply::ok(n.to_json()))
 }
 
@@ -108,15 +111,22 @@ pub fn cancel(call: &Call<'_>) -> HandlerResult {
     if !call.ctx.is_master() {
         return Err(LcError::master_key_required());
     }
-    let id: u64 = call
-        .param(0)
-        .parse()
-        .map_err(|_| LcError::new(404, 101, "Could not find the scheduled push."))?;
+    let id: u64 = call.param(0).parse().map_err(|_| {
+        LcError::new(
+            404,
+            code::OBJECT_NOT_FOUND,
+            "Could not find the scheduled push.",
+        )
+    })?;
     let mut store = call.api.store();
     let now = store.clock.now_ms();
     push::send_due(&mut store, now);
     if !store.services.pushes.cancel(id, now) {
-        return Err(LcError::new(404, 101, "Could not find the scheduled push."));
+        return Err(LcError::new(
+            404,
+            code::OBJECT_NOT_FOUND,
+            "Could not find the scheduled push.",
+        ));
     }
     Ok(Reply::ok(json!({})))
 }

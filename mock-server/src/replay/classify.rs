@@ -134,20 +134,24 @@ fn created(record: &Record) -> (Vec<String>, Vec<String>) {
                 classes.push(class);
             }
         };
-    if is_batch(&record.path) {
-        let answers = record.resp_body.as_array();
-        for (i, (method, path, _)) in batch_items(&record.req_body).iter().enumerate() {
+    if is_batch(&record.exchange.request.path) {
+        let response = record.exchange.response.value();
+        let answers = response.as_array();
+        for (i, (method, path, _)) in batch_items(&record.exchange.request.body.value())
+            .iter()
+            .enumerate()
+        {
             let answer = answers
                 .and_then(|a| a.get(i))
                 .and_then(|a| a.get("success"));
             take(method, path, &[], answer);
         }
-    } else if is_success(record.status) {
+    } else if is_success(record.exchange.status) {
         take(
-            &record.method,
-            &record.path,
-            &record.query,
-            Some(&record.resp_body),
+            &record.exchange.request.method,
+            &record.exchange.request.path,
+            &record.exchange.request.query,
+            Some(&record.exchange.response.value()),
         );
     }
     (ids, classes)
@@ -191,18 +195,27 @@ impl Known {
                 }
             }
         };
-        unknown("path", mapping::text_references(&record.path));
-        for (k, v) in &record.query {
+        unknown(
+            "path",
+            mapping::text_references(&record.exchange.request.path),
+        );
+        for (k, v) in &record.exchange.request.query {
             unknown(&format!("query `{k}`"), mapping::text_references(v));
         }
-        unknown("body", mapping::references(&record.req_body));
+        unknown(
+            "body",
+            mapping::references(&record.exchange.request.body.value()),
+        );
         // The service ignores the session of a sign-up or log-in, and a master-key
         // request's privilege does not come from it: an old token left over from an
         // earlier case changes nothing there.
-        let session_matters = record.auth != crate::replay::record::Auth::Master
-            && !(record.method == "POST"
-                && matches!(record.path.as_str(), "/1.1/users" | "/1.1/login"));
-        if let Some(token) = &record.session
+        let session_matters = record.exchange.request.auth != crate::replay::record::Auth::Master
+            && !(record.exchange.request.method == "POST"
+                && matches!(
+                    record.exchange.request.path.as_str(),
+                    "/1.1/users" | "/1.1/login"
+                ));
+        if let Some(token) = &record.exchange.request.session
             && session_matters
             && !self.knows(token)
         {
@@ -223,16 +236,25 @@ impl Known {
                 }
             }
         };
-        if is_batch(&record.path) {
-            let answers = record.resp_body.as_array();
-            for (i, (method, path, _)) in batch_items(&record.req_body).iter().enumerate() {
+        if is_batch(&record.exchange.request.path) {
+            let response = record.exchange.response.value();
+            let answers = response.as_array();
+            for (i, (method, path, _)) in batch_items(&record.exchange.request.body.value())
+                .iter()
+                .enumerate()
+            {
                 let ok = answers
                     .and_then(|a| a.get(i))
                     .is_some_and(|a| a.get("success").is_some());
                 check_class(method, path, &[], ok);
             }
         } else {
-            check_class(&record.method, &record.path, &record.query, true);
+            check_class(
+                &record.exchange.request.method,
+                &record.exchange.request.path,
+                &record.exchange.request.query,
+                true,
+            );
         }
         reasons
     }
@@ -242,7 +264,7 @@ impl Known {
     /// ids the replay learned as new from this exchange's answer.
     pub fn answer_reasons(&self, record: &Record, introduced: &[String]) -> Vec<String> {
         let (created_ids, _) = created(record);
-        let unknown: Vec<String> = mapping::references(&record.resp_body)
+        let unknown: Vec<String> = mapping::references(&record.exchange.response.value())
             .into_iter()
             .filter(|(v, shape)| {
                 *shape == Shape::ObjectId
@@ -275,7 +297,7 @@ impl Known {
         self.values.extend(ids);
         self.values.extend(introduced.iter().cloned());
         self.classes.extend(classes);
-        for (value, shape) in mapping::references(&record.resp_body) {
+        for (value, shape) in mapping::references(&record.exchange.response.value()) {
             if shape == Shape::Token {
                 self.values.insert(value);
             }

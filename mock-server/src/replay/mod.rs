@@ -125,7 +125,7 @@ pub fn run(args: &ReplayOptions, out: &mut dyn Write, err: &mut dyn Write) -> u8
         let mut available: Vec<&str> = recordings
             .records
             .iter()
-            .map(|r| r.suite.as_str())
+            .map(|r| r.exchange.suite.as_str())
             .collect();
         available.sort_unstable();
         available.dedup();
@@ -309,37 +309,43 @@ pub fn replay_case(case: &Case<'_>, api: &Api) -> CaseReplay {
     for (index, rec) in case.exchanges.iter().enumerate() {
         let request = record::to_request(
             rec,
-            mapping.map_text(&rec.path),
-            rec.query
+            mapping.map_text(&rec.exchange.request.path),
+            rec.exchange
+                .request
+                .query
                 .iter()
                 .map(|(k, v)| (k.clone(), mapping.map_text(v)))
                 .collect(),
-            rec.session.as_deref().map(|s| mapping.map_text(s)),
-            &mapping.map_value(&rec.req_body),
+            rec.exchange
+                .request
+                .session
+                .as_deref()
+                .map(|s| mapping.map_text(s)),
+            &mapping.map_value(&rec.exchange.request.body.value()),
             &keys,
         );
         // An exchange the upstream never answered has nothing to compare with.
-        let scored = match rec.upstream_error {
+        let scored = match rec.exchange.upstream_error {
             Some(_) => Scored::default(),
             None => replay_exchange(api, rec, &request, &mut mapping, &mut known),
         };
         outcomes.push(ExchangeOutcome {
-            suite: rec.suite.clone(),
-            test: rec.test.clone(),
+            suite: rec.exchange.suite.clone(),
+            test: rec.exchange.test.clone(),
             index,
             line: rec.line,
-            method: rec.method.clone(),
-            path: rec.path.clone(),
+            method: rec.exchange.request.method.clone(),
+            path: rec.exchange.request.path.clone(),
             request,
             preexisting: !scored.reasons.is_empty(),
             reasons: scored.reasons,
-            upstream_error: rec.upstream_error.clone(),
+            upstream_error: rec.exchange.upstream_error.clone(),
             l0: scored.levels.l0,
             l1: scored.levels.l1,
             l2: scored.levels.l2,
-            expected_status: rec.status,
+            expected_status: rec.exchange.status,
             actual_status: scored.status,
-            expected: rec.resp_body.clone(),
+            expected: rec.exchange.response.value(),
             actual: scored.actual,
             expected_normalised: scored.expected_normalised,
             actual_normalised: scored.actual_normalised,
@@ -376,31 +382,31 @@ fn replay_exchange(
     api.idle_blocking(AFTER_HOOKS_WAIT);
     let mut reasons = known.request_reasons(rec);
     let (actual_status, actual, actual_text) = send(api, request);
-    let introduced = if rec.resp_raw {
+    let introduced = if rec.exchange.response.is_raw() {
         Vec::new()
     } else {
-        mapping.learn(&rec.resp_body, &actual)
+        mapping.learn(&rec.exchange.response.value(), &actual)
     };
     reasons.extend(known.answer_reasons(rec, &introduced));
     known.absorb(rec, &introduced);
-    let (levels, expected_normalised, actual_normalised) = if rec.resp_raw {
+    let (levels, expected_normalised, actual_normalised) = if rec.exchange.response.is_raw() {
         score::score_raw(
-            rec.status,
-            rec.resp_body.as_str().unwrap_or_default(),
+            rec.exchange.status,
+            rec.exchange.response.value().as_str().unwrap_or_default(),
             actual_status,
             &actual_text,
         )
     } else {
         score::score(
-            rec.status,
-            &rec.resp_body,
+            rec.exchange.status,
+            &rec.exchange.response.value(),
             actual_status,
             &actual,
-            classify::is_batch(&rec.path),
+            classify::is_batch(&rec.exchange.request.path),
             mapping,
         )
     };
-    let actual = if rec.resp_raw {
+    let actual = if rec.exchange.response.is_raw() {
         Value::String(actual_text)
     } else {
         actual

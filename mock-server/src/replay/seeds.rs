@@ -47,10 +47,10 @@ impl SeedProblem {
     fn new(seed: &Seed, problem: impl Into<String>) -> Self {
         SeedProblem {
             line: seed.line,
-            suite: seed.suite.clone(),
-            test: seed.test.clone(),
-            class: seed.class.clone(),
-            object_id: seed.object_id().map(str::to_string),
+            suite: seed.seed.suite.clone(),
+            test: seed.seed.test.clone(),
+            class: seed.seed.class.clone(),
+            object_id: seed.seed.object_id().map(str::to_string),
             problem: problem.into(),
         }
     }
@@ -128,7 +128,7 @@ pub fn load(seeds: &[&Seed], store: &mut Store) -> Loaded {
             Loaded {
                 problems: seeds
                     .iter()
-                    .filter(|s| matches!(s.kind, SeedKind::Object(_)))
+                    .filter(|s| matches!(s.seed.kind, SeedKind::Object(_)))
                     .map(|s| SeedProblem::new(s, format!("the emulator panicked: {message}")))
                     .collect(),
                 ..Loaded::default()
@@ -142,10 +142,10 @@ fn load_rows(seeds: &[&Seed], store: &mut Store) -> Loaded {
     let mut pending: Vec<Pending<'_>> = Vec::new();
     let mut complete: Vec<&Seed> = Vec::new();
     for &seed in seeds {
-        let row = match &seed.kind {
+        let row = match &seed.seed.kind {
             SeedKind::Absent(id) => {
                 push_new(&mut loaded.ids, id);
-                push_new(&mut loaded.classes, &seed.class);
+                push_new(&mut loaded.classes, &seed.seed.class);
                 continue;
             }
             SeedKind::Complete => {
@@ -156,28 +156,28 @@ fn load_rows(seeds: &[&Seed], store: &mut Store) -> Loaded {
         };
         // A row alone first: its own faults are its own.
         let alone = Pending {
-            class: seed.class.clone(),
+            class: seed.seed.class.clone(),
             rows: vec![(seed, row.clone())],
         };
         if let Err(e) = alone.spec() {
             loaded.problems.push(SeedProblem::new(seed, describe(&e)));
             continue;
         }
-        let group = match pending.iter_mut().position(|p| p.class == seed.class) {
+        let group = match pending.iter_mut().position(|p| p.class == seed.seed.class) {
             Some(i) => &mut pending[i],
             None => {
                 pending.push(Pending {
-                    class: seed.class.clone(),
+                    class: seed.seed.class.clone(),
                     rows: Vec::new(),
                 });
                 pending.last_mut().expect("just pushed")
             }
         };
-        let id = seed.object_id();
+        let id = seed.seed.object_id();
         if let Some((first, earlier)) = group
             .rows
             .iter()
-            .find(|(s, _)| id.is_some() && s.object_id() == id)
+            .find(|(s, _)| id.is_some() && s.seed.object_id() == id)
         {
             // The same object seeded twice: harmless when the rows agree.
             if earlier != row {
@@ -248,10 +248,10 @@ fn load_rows(seeds: &[&Seed], store: &mut Store) -> Loaded {
     }
 
     for seed in complete {
-        match lc_model::names::check_class_name(&seed.class) {
+        match lc_model::names::check_class_name(&seed.seed.class) {
             Ok(()) => {
-                store.class_mut(&seed.class);
-                push_new(&mut loaded.classes, &seed.class);
+                store.class_mut(&seed.seed.class);
+                push_new(&mut loaded.classes, &seed.seed.class);
             }
             Err(e) => loaded.problems.push(SeedProblem::new(seed, e.message)),
         }
@@ -259,7 +259,7 @@ fn load_rows(seeds: &[&Seed], store: &mut Store) -> Loaded {
     for p in &pending {
         push_new(&mut loaded.classes, &p.class);
         for (seed, row) in &p.rows {
-            if let Some(id) = seed.object_id() {
+            if let Some(id) = seed.seed.object_id() {
                 push_new(&mut loaded.ids, id);
             }
             if let Some(token) = row.get("sessionToken").and_then(Value::as_str)

@@ -3,6 +3,7 @@
 //! at midnight China time on the app's clock, archives, and who may do what.
 
 use crate::support::{ManualClock, send as send_as};
+use leancloud::error::code;
 use leancloud::{Caller, LcError};
 use mock_server::api::Api;
 use serde_json::{Value, json};
@@ -178,7 +179,7 @@ fn only_the_master_key_changes_boards() {
     assert_eq!(status, 400);
     assert_eq!(
         error(app.send("anon", "GET", "/1.1/leaderboard/leaderboards/y", None)),
-        (400, 2100)
+        (400, code::STATISTIC_NOT_FOUND)
     );
 }
 
@@ -432,7 +433,10 @@ fn a_user_changes_only_their_own_statistics_and_a_bad_batch_changes_nothing() {
     );
     assert_eq!(status, 400, "ann may not set bob's score");
     let (status, body) = app.send(&ann_token, "POST", &format!("/1.1/leaderboard/users/{ann}/statistics"), Some(json!([{"statisticName": "score", "statisticValue": 5}, {"statisticName": "nope", "statisticValue": 1}])));
-    assert_eq!((status, body["code"].clone()), (400, json!(2100)));
+    assert_eq!(
+        (status, body["code"].clone()),
+        (400, json!(code::STATISTIC_NOT_FOUND))
+    );
     let stats = app.ok(
         "anon",
         "GET",
@@ -585,7 +589,7 @@ fn versions_roll_over_on_the_apps_clock_and_resets_archive_the_last() {
     );
     assert_eq!(
         error(app.send("anon", "GET", "/1.1/leaderboard/leaderboards/daily", None)),
-        (400, 2100)
+        (400, code::STATISTIC_NOT_FOUND)
     );
 }
 
@@ -605,6 +609,6 @@ fn snapshots_and_resets_carry_the_boards() {
     app.api.reset();
     assert_eq!(
         error(app.send("anon", "GET", "/1.1/leaderboard/leaderboards/score", None)),
-        (400, 2100)
+        (400, code::STATISTIC_NOT_FOUND)
     );
 }

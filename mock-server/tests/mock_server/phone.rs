@@ -10,6 +10,7 @@ use lc_model::ids::{Clock, SeededIds};
 use lc_model::outbox::{Channel, Filter};
 use lc_model::verification::{SMS_CODE_TTL_MS, SMS_INTERVAL_MS};
 use leancloud::cloud::{Registry, VerifyType};
+use leancloud::error::code;
 use mock_server::MockLeanCloud;
 use mock_server::api::{Api, AppConfig};
 use serde_json::{Value, json};
@@ -155,7 +156,7 @@ async fn request_sms_code_puts_a_code_in_the_outbox_that_verify_sms_code_accepts
     let path = format!("/1.1/verifySmsCode/{code}?mobilePhoneNumber=%2B8618200008888");
     assert_eq!(app.post(&path, json!({})).await, (200, json!({})));
     let (status, again) = app.post(&path, json!({})).await;
-    assert_eq!((status, code_of(&again)), (400, 603));
+    assert_eq!((status, code_of(&again)), (400, code::INVALID_SMS_CODE));
     assert_eq!(again["error"], "Invalid SMS code.");
 }
 
@@ -168,7 +169,7 @@ async fn codes_are_rate_limited_per_number_and_expire() {
         200
     );
     let (status, body) = app.post("/1.1/requestSmsCode", request.clone()).await;
-    assert_eq!((status, code_of(&body)), (400, 601));
+    assert_eq!((status, code_of(&body)), (400, code::SMS_TOO_FREQUENT));
     assert_eq!(body["error"], "Can't send sms code too frequently.");
     assert_eq!(
         app.lc.api().outbox(&Filter::default()).len(),
@@ -179,7 +180,7 @@ async fn codes_are_rate_limited_per_number_and_expire() {
     app.advance(SMS_CODE_TTL_MS);
     let late = format!("/1.1/verifySmsCode/{code}");
     let (status, body) = app.post(&late, request.clone()).await;
-    assert_eq!((status, code_of(&body)), (400, 603));
+    assert_eq!((status, code_of(&body)), (400, code::INVALID_SMS_CODE));
     // A minute on, a new code is sent.
     assert_eq!(app.post("/1.1/requestSmsCode", request).await.0, 200);
 }
@@ -218,7 +219,7 @@ async fn users_by_mobile_phone_signs_up_verified_then_logs_in() {
             json!({"mobilePhoneNumber": PHONE, "smsCode": "000000"}),
         )
         .await;
-    assert_eq!((status, code_of(&user)), (400, 603));
+    assert_eq!((status, code_of(&user)), (400, code::INVALID_SMS_CODE));
     let body = json!({"mobilePhoneNumber": PHONE, "smsCode": code, "nickname": "Li"});
     let (status, user) = app.post("/1.1/usersByMobilePhone", body.clone()).await;
     assert_eq!(status, 201, "{user}");

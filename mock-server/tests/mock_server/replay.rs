@@ -314,9 +314,9 @@ fn the_shared_recordings_replay_completely_when_present() {
     let summary = report.summary();
     for r in &records {
         assert!(
-            summary.contains_key(&r.suite),
+            summary.contains_key(&r.exchange.suite),
             "suite {} is reported",
-            r.suite
+            r.exchange.suite
         );
     }
     println!("{}", report.render_table());

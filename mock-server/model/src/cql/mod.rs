@@ -25,6 +25,7 @@ mod lexer;
 mod parser;
 
 use leancloud::LcError;
+use leancloud::error::code;
 use serde_json::{Map, Value};
 
 pub use parser::compile;
@@ -95,7 +96,11 @@ impl SyntaxError {
                 detail.push('\n');
             }
         }
-        LcError::new(400, 300, format!("CQL syntax error.Detail: {detail}"))
+        LcError::new(
+            400,
+            code::CQL_SYNTAX_ERROR,
+            format!("CQL syntax error.Detail: {detail}"),
+        )
     }
 }
 

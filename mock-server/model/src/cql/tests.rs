@@ -215,7 +215,7 @@ fn placeholders_take_pvalues_in_order_including_limits() {
         json!({"_class": "GameScore", "where": {"name": "dennis", "at": {"$gt": date}}, "skip": 5, "limit": 20})
     );
     let e = compile("select * from T where a=? and b=?", &[json!(1)], NOW).unwrap_err();
-    assert_eq!(e.code, 300);
+    assert_eq!(e.code, code::CQL_SYNTAX_ERROR);
     assert!(
         e.message.contains("placeholder 2 has no value"),
         "{}",
@@ -228,7 +228,7 @@ fn syntax_errors_are_code_300_naming_what_and_where() {
     // Recorded (leancloud/javascript-sdk, `Queries/#cloudQuery/should return syntax
     // error.`): the service's parser also lists whitespace among the alternatives.
     let e = error("select * GameScore limit 10");
-    assert_eq!((e.status, e.code), (400, 300));
+    assert_eq!((e.status, e.code), (400, code::CQL_SYNTAX_ERROR));
     let recorded_prefix = "CQL syntax error.Detail: Parse error at line 1, column 10:\nselect * GameScore limit 10\n         ^\nExpected one of:\nfrom\n";
     assert!(e.message.starts_with(recorded_prefix), "{:?}", e.message);
     assert_eq!(
@@ -254,7 +254,11 @@ fn syntax_errors_are_code_300_naming_what_and_where() {
         "insert into T(a) values(1)",
     ] {
         let e = error(bad);
-        assert_eq!((e.status, e.code), (400, 300), "{bad}: {e:?}");
+        assert_eq!(
+            (e.status, e.code),
+            (400, code::CQL_SYNTAX_ERROR),
+            "{bad}: {e:?}"
+        );
         assert!(e.message.starts_with("CQL syntax error.Detail: "), "{bad}");
     }
 }
@@ -262,7 +266,7 @@ fn syntax_errors_are_code_300_naming_what_and_where() {
 #[test]
 fn statements_past_the_limits_are_refused_without_recursing() {
     let long = format!("select * from T where a = '{}'", "x".repeat(MAX_CQL_BYTES));
-    assert_eq!(error(&long).code, 300);
+    assert_eq!(error(&long).code, code::CQL_SYNTAX_ERROR);
     let deep = format!(
         "select * from T where {}a=1{}",
         "(".repeat(MAX_CQL_DEPTH + 1),
@@ -274,5 +278,5 @@ fn statements_past_the_limits_are_refused_without_recursing() {
         "[".repeat(2000),
         "]".repeat(2000)
     );
-    assert_eq!(error(&deep_list).code, 300);
+    assert_eq!(error(&deep_list).code, code::CQL_SYNTAX_ERROR);
 }

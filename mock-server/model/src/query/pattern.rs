@@ -80,6 +80,7 @@ fn push_literal(out: &mut String, c: char) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use leancloud::error::code;
 
     #[test]
     fn quoted_text_becomes_escaped_text() {
@@ -100,8 +101,8 @@ mod tests {
 
     #[test]
     fn unknown_flags_and_unsupported_syntax_are_invalid_queries() {
-        assert_eq!(compile("a", "q").unwrap_err().code, 102);
-        assert_eq!(compile("(?=a)", "").unwrap_err().code, 102);
-        assert_eq!(compile("(", "").unwrap_err().code, 102);
+        assert_eq!(compile("a", "q").unwrap_err().code, code::INVALID_QUERY);
+        assert_eq!(compile("(?=a)", "").unwrap_err().code, code::INVALID_QUERY);
+        assert_eq!(compile("(", "").unwrap_err().code, code::INVALID_QUERY);
     }
 }

@@ -1,5 +1,6 @@
 use super::*;
 use crate::ids::{Clock, SeededIds};
+use leancloud::error::code;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -31,11 +32,11 @@ fn a_code_is_six_digits_accepted_once_for_its_purpose() {
     assert_eq!(code.len(), 6);
     assert!(code.bytes().all(|b| b.is_ascii_digit()));
     let wrong_purpose = check_code(&mut store, &[Purpose::ResetPassword], Some(PHONE), &code);
-    assert_eq!(wrong_purpose.unwrap_err().code, 603);
+    assert_eq!(wrong_purpose.unwrap_err().code, code::INVALID_SMS_CODE);
     let accepted = use_code(&mut store, &[Purpose::Login], Some(PHONE), &code).unwrap();
     assert_eq!(accepted.phone, PHONE);
     let again = use_code(&mut store, &[Purpose::Login], Some(PHONE), &code);
-    assert_eq!(again.unwrap_err().code, 603);
+    assert_eq!(again.unwrap_err().code, code::INVALID_SMS_CODE);
 }
 
 #[test]
@@ -44,7 +45,7 @@ fn codes_expire_after_their_ttl() {
     let code = issue_code(&mut store, Purpose::Sms, PHONE, None, None).unwrap();
     advance(&clock, SMS_CODE_TTL_MS);
     let late = check_code(&mut store, &[Purpose::Sms], Some(PHONE), &code);
-    assert_eq!(late.unwrap_err().code, 603);
+    assert_eq!(late.unwrap_err().code, code::INVALID_SMS_CODE);
     // A longer ttl asked for is honoured up to the maximum.
     advance(&clock, SMS_INTERVAL_MS);
     let code = issue_code(&mut store, Purpose::Sms, PHONE, Some(1000), None).unwrap();
@@ -59,7 +60,7 @@ fn one_code_a_minute_and_ten_a_day_per_number() {
     let (mut store, clock) = store();
     issue_code(&mut store, Purpose::Sms, PHONE, None, None).unwrap();
     let soon = issue_code(&mut store, Purpose::Login, PHONE, None, None);
-    assert_eq!(soon.unwrap_err().code, 601);
+    assert_eq!(soon.unwrap_err().code, code::SMS_TOO_FREQUENT);
     // Another number is not held up.
     issue_code(&mut store, Purpose::Sms, "+8618200009999", None, None).unwrap();
     for _ in 1..MAX_SMS_PER_DAY {
@@ -68,7 +69,7 @@ fn one_code_a_minute_and_ten_a_day_per_number() {
     }
     advance(&clock, SMS_INTERVAL_MS);
     let over = issue_code(&mut store, Purpose::Sms, PHONE, None, None);
-    assert_eq!(over.unwrap_err().code, 601);
+    assert_eq!(over.unwrap_err().code, code::SMS_TOO_FREQUENT);
     advance(&clock, DAY_MS);
     issue_code(&mut store, Purpose::Sms, PHONE, None, None).unwrap();
 }
@@ -82,7 +83,7 @@ fn too_many_wrong_guesses_void_a_code() {
         assert!(check_code(&mut store, &[Purpose::Sms], Some(PHONE), wrong).is_err());
     }
     let right = check_code(&mut store, &[Purpose::Sms], Some(PHONE), &code);
-    assert_eq!(right.unwrap_err().code, 603);
+    assert_eq!(right.unwrap_err().code, code::INVALID_SMS_CODE);
 }
 
 #[test]
