@@ -16,6 +16,7 @@ mod batch;
 mod captcha;
 mod clock;
 pub mod cloud;
+mod console;
 mod control;
 pub mod coverage;
 mod cql;

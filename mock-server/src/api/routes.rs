@@ -292,6 +292,10 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/__mock/faults", super::faults::list),
     ("DELETE", "/__mock/faults", super::faults::clear),
     ("GET", "/__mock/coverage", super::coverage::show),
+    // What the console reads beyond the API (api::console).
+    ("GET", "/__mock/classes", super::console::classes),
+    ("GET", "/__mock/cloud", super::console::show),
+    ("POST", "/__mock/cloud/hook", super::console::call_hook),
     ("DELETE", "/__mock/coverage", super::coverage::clear),
 ];
 

@@ -1,5 +1,6 @@
 //! The fronts that put the api on a socket.
 
+pub mod console;
 pub mod cors;
 pub mod head_errors;
 pub mod standalone;

@@ -7,8 +7,8 @@
 //! limits or header read timeout, so connections are served by hyper's http1 builder
 //! here, with the same axum router.
 
-use super::cors;
 use super::head_errors::ShapedHeadErrors;
+use super::{console, cors};
 use crate::api::{Api, MAX_BODY_BYTES};
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
@@ -73,6 +73,8 @@ impl Default for Limits {
 struct Front {
     api: Arc<Api>,
     body_read_timeout: Duration,
+    /// The server listens on a loopback address: the console may open without keys.
+    console_open: bool,
 }
 
 /// An answer of the front itself (not the api's), with the CORS headers of its path.
@@ -105,6 +107,24 @@ async fn handle(
     let method = request.method().clone();
     let uri = request.uri().clone();
     let path = uri.path();
+    // The console is not LeanCloud's API: no CORS, its own access rule (http::console).
+    if console::is_console(path) {
+        let header = |name: &str| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        return to_axum(console::answer(
+            path,
+            method.as_str(),
+            header("host").as_deref(),
+            header("origin").as_deref(),
+            front.console_open,
+            front.api.config(),
+        ));
+    }
     let origin = request
         .headers()
         .get("origin")
@@ -168,8 +188,14 @@ pub fn router(api: Arc<Api>) -> axum::Router {
     router_with(api, Limits::default())
 }
 
-/// [`router`] with given limits.
+/// [`router`] with given limits (the console asks for the master key).
 pub fn router_with(api: Arc<Api>, limits: Limits) -> axum::Router {
+    router_for(api, limits, false)
+}
+
+/// [`router_with`]; `console_open`: the server listens on a loopback address, so the
+/// console may open without keys for pages of a loopback origin.
+pub fn router_for(api: Arc<Api>, limits: Limits, console_open: bool) -> axum::Router {
     axum::Router::new()
         .fallback(handle)
         // One byte over the service's limit reaches the api, which answers 413 itself.
@@ -180,6 +206,7 @@ pub fn router_with(api: Arc<Api>, limits: Limits) -> axum::Router {
         .with_state(Front {
             api,
             body_read_timeout: limits.body_read_timeout,
+            console_open,
         })
 }
 
@@ -196,7 +223,10 @@ pub async fn serve_with(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let app = TowerToHyperService::new(router_with(api, limits));
+    let loopback = listener
+        .local_addr()
+        .is_ok_and(|addr| addr.ip().is_loopback());
+    let app = TowerToHyperService::new(router_for(api, limits, loopback));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)

@@ -6,6 +6,7 @@ mod access_matrix;
 mod authdata;
 mod bounds;
 mod clock;
+mod console;
 mod coverage;
 mod cql;
 mod faults;
