@@ -2,7 +2,8 @@
 # The console in a real browser: Debian's chromium, headless, loads /console/ from
 # `lc-mock serve --cloud app --fixtures fixtures/database_settings` and the DOM it builds
 # must show the app's classes with their row counts (read through the API with the
-# master key the loopback page is given). Installs chromium with apt-get when missing.
+# master key the loopback page is given). Installs chromium with apt-get when missing
+# (install-browser.sh).
 #
 #   conformance/console/check.sh
 set -euo pipefail
@@ -10,16 +11,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 die() { echo "console/check.sh: $*" >&2; exit 2; }
 
-browser="$(command -v chromium || command -v chromium-browser || true)"
-if [[ -z "$browser" ]]; then
-  echo "console/check.sh: installing Debian's chromium"
-  export DEBIAN_FRONTEND=noninteractive
-  SUDO=""; [[ "$(id -u)" -ne 0 ]] && SUDO="sudo"
-  $SUDO apt-get update -qq >/dev/null || die "apt-get update failed"
-  $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null || die "apt-get install chromium failed"
-  browser="$(command -v chromium)" || die "chromium was not installed"
-fi
-"$browser" --version
+bash "$HERE/install-browser.sh" || die "chromium could not be installed"
+browser="$(command -v chromium)"
 
 cd "$ROOT"
 cargo build -q -p lc-mock --bin lc-mock || die "cargo build -p lc-mock failed"

@@ -1,6 +1,7 @@
 //! The tests of the `lc-mock` program and its built-in clouds, as one test binary.
 
 mod conformance_cloud;
+mod console_browser;
 mod record_cli;
 mod record_roundtrip;
 mod replay;

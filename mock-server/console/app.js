@@ -152,7 +152,7 @@ async function renderClass() {
     el('td', {}, ['required', 'readonly', 'hidden'].filter((flag) => f[flag]).join(', ')),
     el('td', {}, f.default === undefined ? '' : JSON.stringify(f.default))));
   view.replaceChildren(
-    el('h2', {}, `${name} `, el('span', { class: 'muted' }, `${page.count} rows`)),
+    el('h2', {}, `${name} `, el('span', { class: 'muted' }, `${page.count} row${page.count === 1 ? '' : 's'}`)),
     el('details', {}, el('summary', {}, 'Schema, indexes and permissions'),
       el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'Column'), el('th', {}, 'Type'), el('th', {}, 'Rules'), el('th', {}, 'Default'))), el('tbody', {}, fields)),
       el('h3', {}, 'Indexes'), el('pre', {}, pretty(schema.indexes || [])),
