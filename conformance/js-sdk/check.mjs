@@ -899,6 +899,38 @@ check('push: AV.Push.send to a channel reaches its installations, recorded as a 
   await expectError(AV.Push.send({ channels: ['not a channel'], data: { alert: 'x' } }), 112, 'an invalid channel name');
 });
 
+check('follows and statuses: follow, followerQuery, sendStatusToFollowers, inboxQuery, counts', async () => {
+  const make = async (name) => {
+    const u = new AV.User();
+    u.setUsername(`soc_${RUN}_${name}`);
+    u.setPassword('pw');
+    await u.signUp();
+    return u;
+  };
+  const ann = await make('ann');
+  const annToken = ann.getSessionToken();
+  const bob = await make('bob');
+  const bobToken = bob.getSessionToken();
+  await bob.follow(ann.id);
+  const followers = await AV.User.followerQuery(ann.id).include('follower').find();
+  eq(followers.map((u) => u.getUsername()), [`soc_${RUN}_bob`], "ann's followers");
+  const followees = await AV.User.followeeQuery(bob.id).include('followee').find();
+  eq(followees.map((u) => u.getUsername()), [`soc_${RUN}_ann`], 'whom bob follows');
+  await AV.User.become(annToken);
+  await AV.Status.sendStatusToFollowers(new AV.Status(null, 'hello followers'));
+  await AV.User.become(bobToken);
+  const inbox = await AV.Status.inboxQuery(AV.User.current()).find();
+  eq(inbox.map((s) => [s.get('message'), s.messageId]), [['hello followers', 1]], "bob's inbox");
+  const counted = await AV.Status.countUnreadStatuses(AV.User.current());
+  eq([counted.total, counted.unread], [1, 1], 'counts before the reset');
+  await AV.Status.resetUnreadCount(AV.User.current());
+  const after = await AV.Status.countUnreadStatuses(AV.User.current());
+  eq([after.total, after.unread], [1, 0], 'counts after the reset');
+  await bob.unfollow(ann.id);
+  eq((await AV.User.followerQuery(ann.id).find()).length, 0, 'unfollowed');
+  await AV.User.logOut();
+});
+
 check('no request left the emulator', async () => {
   eq(foreignRequests, [], 'requests to other hosts');
   truthy(exchanges.length > 0, 'no request was made at all');

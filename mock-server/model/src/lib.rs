@@ -20,6 +20,7 @@
 //! - [`names`]: class and key name rules.
 //! - [`leaderboard`]: leaderboards, users' statistics, ranks, versions and archives.
 //! - [`push`]: push notifications: the installations a push reaches, scheduled pushes.
+//! - [`social`]: follows (`_Followee`/`_Follower`) and the status inboxes.
 //! - [`outbox`]: what the app would send to the outside world (SMS, email, push,
 //!   captcha), kept for tests to read.
 //! - [`limits`]: the bounds every request stays within (nesting, query work).
@@ -39,6 +40,7 @@ pub mod push;
 pub mod query;
 pub mod roles;
 pub mod settings;
+pub mod social;
 pub mod store;
 pub mod users;
 pub mod verification;

@@ -5,7 +5,7 @@ use leancloud::LcError;
 
 /// Built-in classes an app has only once they are written, besides those every app has
 /// from the start ([`crate::store::INITIAL_CLASSES`]).
-const BUILT_IN_ON_FIRST_WRITE: &[&str] = &["_Conversation", "_Status"];
+const BUILT_IN_ON_FIRST_WRITE: &[&str] = &["_Conversation", "_Status", "_Follower", "_Followee"];
 
 /// A built-in class, which a client may address by name though it starts with `_`.
 fn is_built_in_class(name: &str) -> bool {

@@ -221,6 +221,8 @@ pub struct Services {
     pub leaderboards: crate::leaderboard::Leaderboards,
     /// Push records and the scheduled pushes.
     pub pushes: crate::push::Pushes,
+    /// Each user's status inboxes.
+    pub inboxes: crate::social::Inboxes,
     /// SMS codes, email link tokens and captchas handed out and not yet used, with the
     /// per-number send counts their rate limits read.
     pub verification: crate::verification::Verification,

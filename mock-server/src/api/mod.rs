@@ -32,6 +32,7 @@ mod push;
 mod roles;
 pub mod routes;
 mod schemas;
+mod social;
 pub mod trace;
 mod users;
 mod writes;

@@ -178,6 +178,36 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     // CQL (lc_model::cql): the same find as `GET /1.1/classes/<Class>`.
     ("GET", "/1.1/cloudQuery", super::cql::cloud_query),
     ("POST", "/1.1/cloudQuery", super::cql::cloud_query),
+    // Follows and the status inbox (lc_model::social).
+    (
+        "POST",
+        "/1.1/users/:id/friendship/:target",
+        super::social::follow,
+    ),
+    (
+        "DELETE",
+        "/1.1/users/:id/friendship/:target",
+        super::social::unfollow,
+    ),
+    (
+        "GET",
+        "/1.1/users/:id/followersAndFollowees",
+        super::social::followers_and_followees,
+    ),
+    ("POST", "/1.1/statuses", super::social::send),
+    ("DELETE", "/1.1/statuses/:id", super::social::delete),
+    ("GET", "/1.1/subscribe/statuses", super::social::inbox),
+    ("GET", "/1.1/subscribe/statuses/count", super::social::count),
+    (
+        "POST",
+        "/1.1/subscribe/statuses/resetUnreadCount",
+        super::social::reset_unread,
+    ),
+    (
+        "DELETE",
+        "/1.1/subscribe/statuses/inbox",
+        super::social::delete_entry,
+    ),
     // Push (lc_model::push).
     ("POST", "/1.1/push", super::push::send),
     ("POST", "/1.1/push/devices", super::push::send_to_devices),

@@ -25,6 +25,7 @@ mod replay_extended;
 mod roles;
 mod settings;
 mod snapshots;
+mod social;
 mod support;
 mod traces;
 mod users;

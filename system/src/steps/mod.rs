@@ -11,4 +11,5 @@ pub mod phone;
 pub mod push;
 pub mod queries;
 pub mod responses;
+pub mod social;
 pub mod users;
