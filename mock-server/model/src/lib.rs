@@ -21,6 +21,7 @@
 //! - [`leaderboard`]: leaderboards, users' statistics, ranks, versions and archives.
 //! - [`push`]: push notifications: the installations a push reaches, scheduled pushes.
 //! - [`social`]: follows (`_Followee`/`_Follower`) and the status inboxes.
+//! - [`files`]: `_File` rows, their bytes, uploads, File fields expanded on read.
 //! - [`outbox`]: what the app would send to the outside world (SMS, email, push,
 //!   captcha), kept for tests to read.
 //! - [`limits`]: the bounds every request stays within (nesting, query work).
@@ -29,6 +30,7 @@ pub mod access;
 pub mod clock;
 pub mod cql;
 pub mod decisions;
+pub mod files;
 pub mod ids;
 pub mod leaderboard;
 pub mod limits;

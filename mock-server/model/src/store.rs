@@ -223,6 +223,8 @@ pub struct Services {
     pub pushes: crate::push::Pushes,
     /// Each user's status inboxes.
     pub inboxes: crate::social::Inboxes,
+    /// Files' bytes and the uploads waiting.
+    pub files: crate::files::Files,
     /// SMS codes, email link tokens and captchas handed out and not yet used, with the
     /// per-number send counts their rate limits read.
     pub verification: crate::verification::Verification,

@@ -208,6 +208,13 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
         "/1.1/subscribe/statuses/inbox",
         super::social::delete_entry,
     ),
+    // Files (lc_model::files; the bytes and uploads are keyless, api/files.rs).
+    ("POST", "/1.1/fileTokens", super::files::file_token),
+    ("POST", "/1.1/fileCallback", super::files::file_callback),
+    ("POST", "/1.1/files", super::files::create_external),
+    ("POST", "/1.1/files/:name", super::files::upload_direct),
+    ("GET", "/1.1/files/:id", super::files::get_file),
+    ("DELETE", "/1.1/files/:id", super::files::delete_file),
     // Push (lc_model::push).
     ("POST", "/1.1/push", super::push::send),
     ("POST", "/1.1/push/devices", super::push::send_to_devices),

@@ -10,6 +10,7 @@ mod console;
 mod coverage;
 mod cql;
 mod faults;
+mod files;
 mod fronts;
 mod functions;
 mod hooks;

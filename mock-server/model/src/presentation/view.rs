@@ -252,6 +252,10 @@ impl Plan {
                 self.expand(store, value, sub, reader, budget);
             }
         }
+        // File fields read back as their `_File` rows (protocol notes §2).
+        for value in out.values_mut() {
+            crate::files::expand(store, value);
+        }
         out
     }
 
