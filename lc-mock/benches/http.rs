@@ -20,7 +20,8 @@
 //! that may be busy: the ratios are the figures to compare across runs.
 //!
 //! `BENCH_SECS` sets the seconds each measurement lasts (default 3); `BENCH_QUICK=1`
-//! makes it half a second (a smoke run).
+//! makes it half a second (a smoke run). `BENCH_OPS=get,create` and
+//! `BENCH_CONNECTIONS=64` measure only those (for a profiler attached to one server).
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -180,6 +181,8 @@ fn request_bytes(method: &str, target: &str, body: &str) -> Vec<u8> {
 
 struct Figures {
     rate: f64,
+    /// CPU time the server spent per request (user and system), when it could be read.
+    cpu: Option<Duration>,
     p50: Duration,
     p99: Duration,
     errors: usize,
@@ -188,7 +191,7 @@ struct Figures {
 /// `connections` connections send `request` for `length`, after a warm-up; the
 /// expected status tells answers from errors.
 async fn drive(
-    addr: &str,
+    server: &Server,
     request: Arc<Vec<u8>>,
     expected: u16,
     connections: usize,
@@ -198,7 +201,7 @@ async fn drive(
     let stop = start + length;
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let mut conn = Connection::open(addr).await;
+        let mut conn = Connection::open(&server.addr).await;
         let request = request.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(64 * 1024);
@@ -217,6 +220,10 @@ async fn drive(
             (latencies, errors)
         }));
     }
+    tokio::time::sleep_until(start.into()).await;
+    let cpu_before = server.cpu();
+    tokio::time::sleep_until(stop.into()).await;
+    let cpu_after = server.cpu();
     let mut all = Vec::new();
     let mut errors = 0;
     for task in tasks {
@@ -226,8 +233,12 @@ async fn drive(
     }
     all.sort();
     let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
+    let cpu = cpu_before
+        .zip(cpu_after)
+        .map(|(b, a)| a.saturating_sub(b) / all.len().max(1) as u32);
     Figures {
         rate: all.len() as f64 / length.as_secs_f64(),
+        cpu,
         p50: at(0.50),
         p99: at(0.99),
         errors,
@@ -262,6 +273,19 @@ impl Server {
     }
 }
 
+impl Server {
+    /// The CPU time the server has used so far (user and system), from /proc (Linux).
+    fn cpu(&self) -> Option<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // Fields after the command name (which may hold spaces), from the 3rd on:
+        // utime and stime are the 14th and 15th, in clock ticks of 1/100 s.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        Some(Duration::from_millis(ticks * 10))
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -275,6 +299,10 @@ fn verdict(met: bool) -> &'static str {
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn us(cpu: Option<Duration>) -> String {
+    cpu.map_or("?".into(), |d| format!("{:.0} us/req", d.as_secs_f64() * 1e6))
 }
 
 fn main() {
@@ -355,11 +383,20 @@ async fn run(length: Duration) {
         length.as_secs_f64()
     );
     println!("machine: {}", load_average());
+    let ops = std::env::var("BENCH_OPS").unwrap_or_default();
+    let counts = std::env::var("BENCH_CONNECTIONS").unwrap_or_default();
+    let chosen = |list: &str, name: &str| list.is_empty() || list.split(',').any(|x| x == name);
     for connections in CONNECTIONS {
+        if !chosen(&counts, &connections.to_string()) {
+            continue;
+        }
         for (op, request, expected) in &requests {
+            if !chosen(&ops, op.name()) {
+                continue;
+            }
             let request = Arc::new(request.clone());
-            let m = drive(&min.addr, request.clone(), *expected, connections, length).await;
-            let l = drive(&lc.addr, request, *expected, connections, length).await;
+            let m = drive(&min, request.clone(), *expected, connections, length).await;
+            let l = drive(&lc, request, *expected, connections, length).await;
             let ratio = l.rate / m.rate;
             let goal = match op {
                 Op::Get => Some(0.8),
@@ -367,14 +404,16 @@ async fn run(length: Duration) {
                 Op::Query => None,
             };
             let mut line = format!(
-                "{:>6} x{connections:<3} lc-mock {:>7.0} req/s p50 {} p99 {} | minimal {:>7.0} req/s p50 {} p99 {} | ratio {ratio:.2}",
+                "{:>6} x{connections:<3} lc-mock {:>7.0} req/s p50 {} p99 {} cpu {} | minimal {:>7.0} req/s p50 {} p99 {} cpu {} | ratio {ratio:.2}",
                 op.name(),
                 l.rate,
                 ms(l.p50),
                 ms(l.p99),
+                us(l.cpu),
                 m.rate,
                 ms(m.p50),
                 ms(m.p99),
+                us(m.cpu),
             );
             if let Some(goal) = goal {
                 line += &format!(" (goal >= {goal}: {})", verdict(ratio >= goal));

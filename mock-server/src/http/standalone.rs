@@ -150,11 +150,16 @@ async fn handle(
     );
     request.headers = headers;
     request.body = body.to_vec();
-    // The api is synchronous and may wait (on cloud code, which may call back into this
-    // server). On a multi-thread runtime the worker hands its queued tasks to another
-    // thread first, so nothing waits behind it.
+    // The api is synchronous. With cloud code it may wait (on a hook or a function, whose
+    // code may call back into this server): on a multi-thread runtime the worker first
+    // hands its queued tasks to another thread, so nothing waits behind it. Without cloud
+    // code nothing in it waits but the store's lock, held for one model call at a time,
+    // so it runs on the worker: handing the worker over costs a thread wake-up and two
+    // context switches per request, which was most of a GET's cost under load
+    // (`cargo bench -p lc-mock --bench http`).
+    let may_wait = front.api.cloud().is_some();
     let mut response = match tokio::runtime::Handle::current().runtime_flavor() {
-        tokio::runtime::RuntimeFlavor::MultiThread => {
+        tokio::runtime::RuntimeFlavor::MultiThread if may_wait => {
             tokio::task::block_in_place(|| front.api.handle(&request))
         }
         _ => front.api.handle(&request),
