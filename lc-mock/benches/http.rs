@@ -19,6 +19,9 @@
 //! connections). The two servers run one after the other in the same run, on a machine
 //! that may be busy: the ratios are the figures to compare across runs.
 //!
+//! `BENCH_BASELINE=path/to/lc-mock` measures another build of the program too, in the
+//! same run (a before and after that share the machine's load).
+//!
 //! `BENCH_SECS` sets the seconds each measurement lasts (default 3); `BENCH_QUICK=1`
 //! makes it half a second (a smoke run). `BENCH_OPS=get,create` and
 //! `BENCH_CONNECTIONS=64` measure only those (for a profiler attached to one server).
@@ -281,7 +284,8 @@ impl Server {
         // utime and stime are the 14th and 15th, in clock ticks of 1/100 s.
         let rest = &stat[stat.rfind(')')? + 2..];
         let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
         Some(Duration::from_millis(ticks * 10))
     }
 }
@@ -302,7 +306,9 @@ fn ms(d: Duration) -> String {
 }
 
 fn us(cpu: Option<Duration>) -> String {
-    cpu.map_or("?".into(), |d| format!("{:.0} us/req", d.as_secs_f64() * 1e6))
+    cpu.map_or("?".into(), |d| {
+        format!("{:.0} us/req", d.as_secs_f64() * 1e6)
+    })
 }
 
 fn main() {
@@ -324,13 +330,14 @@ fn main() {
     runtime.block_on(run(length));
 }
 
-async fn run(length: Duration) {
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_lc-mock"));
+/// Start `lc-mock serve` from `program` and give it the data: [`ROWS`] objects to query;
+/// the requests of each operation (the GET asks for one of those objects), with the
+/// status each should answer.
+async fn lc_mock(program: &std::ffi::OsStr) -> (Server, Vec<(Op, Vec<u8>, u16)>) {
+    let mut serve = Command::new(program);
     serve.args(["serve", "--port", "0"]);
-    let lc = Server::start(serve);
-
-    // The data: ROWS objects to query, one of them fetched by id.
-    let mut conn = Connection::open(&lc.addr).await;
+    let server = Server::start(serve);
+    let mut conn = Connection::open(&server.addr).await;
     let mut id = String::new();
     for i in 0..ROWS {
         let body = format!(r#"{{"title":"Row {i}","tag":"t{}","score":{i}}}"#, i % 100);
@@ -348,7 +355,7 @@ async fn run(length: Duration) {
         "/1.1/classes/Bench?where={}&limit=10",
         percent_encode(r#"{"tag":"t7"}"#)
     );
-    let requests = [
+    let requests = vec![
         (
             Op::Get,
             request_bytes("GET", &format!("/1.1/classes/Bench/{id}"), ""),
@@ -365,8 +372,31 @@ async fn run(length: Duration) {
             201,
         ),
     ];
+    (server, requests)
+}
+
+fn show(name: &str, f: &Figures) -> String {
+    format!(
+        "{name} {:>7.0} req/s p50 {} p99 {} cpu {}",
+        f.rate,
+        ms(f.p50),
+        ms(f.p99),
+        us(f.cpu)
+    )
+}
+
+async fn run(length: Duration) {
+    let (lc, requests) = lc_mock(env!("CARGO_BIN_EXE_lc-mock").as_ref()).await;
+    // Another build of the program (`BENCH_BASELINE=path/to/lc-mock`), measured beside
+    // this one in the same run: a before and after that share the machine's noise.
+    let baseline = match std::env::var_os("BENCH_BASELINE") {
+        Some(program) => Some(lc_mock(&program).await),
+        None => None,
+    };
+
     // The minimal server answers with what lc-mock answers.
     let mut answers = serde_json::Map::new();
+    let mut conn = Connection::open(&lc.addr).await;
     for (op, request, expected) in &requests {
         let (status, body) = conn.exchange(request).await;
         assert_eq!(status, *expected, "{}", String::from_utf8_lossy(&body));
@@ -390,7 +420,7 @@ async fn run(length: Duration) {
         if !chosen(&counts, &connections.to_string()) {
             continue;
         }
-        for (op, request, expected) in &requests {
+        for (i, (op, request, expected)) in requests.iter().enumerate() {
             if !chosen(&ops, op.name()) {
                 continue;
             }
@@ -404,16 +434,10 @@ async fn run(length: Duration) {
                 Op::Query => None,
             };
             let mut line = format!(
-                "{:>6} x{connections:<3} lc-mock {:>7.0} req/s p50 {} p99 {} cpu {} | minimal {:>7.0} req/s p50 {} p99 {} cpu {} | ratio {ratio:.2}",
+                "{:>6} x{connections:<3} {} | {} | ratio {ratio:.2}",
                 op.name(),
-                l.rate,
-                ms(l.p50),
-                ms(l.p99),
-                us(l.cpu),
-                m.rate,
-                ms(m.p50),
-                ms(m.p99),
-                us(m.cpu),
+                show("lc-mock", &l),
+                show("minimal", &m),
             );
             if let Some(goal) = goal {
                 line += &format!(" (goal >= {goal}: {})", verdict(ratio >= goal));
@@ -424,11 +448,28 @@ async fn run(length: Duration) {
                     verdict(l.p99 <= Duration::from_millis(3))
                 );
             }
-            if l.errors + m.errors > 0 {
+            let mut errors = l.errors + m.errors;
+            if let Some((server, requests)) = &baseline {
+                let (_, request, expected) = &requests[i];
+                let b = drive(
+                    server,
+                    Arc::new(request.clone()),
+                    *expected,
+                    connections,
+                    length,
+                )
+                .await;
                 line += &format!(
-                    " [unexpected statuses: lc-mock {}, minimal {}]",
-                    l.errors, m.errors
+                    "\n{:>11} {} | ratio {:.2} | this build / baseline {:.2}",
+                    "",
+                    show("baseline", &b),
+                    b.rate / m.rate,
+                    l.rate / b.rate
                 );
+                errors += b.errors;
+            }
+            if errors > 0 {
+                line += &format!(" [{errors} answers with an unexpected status]");
             }
             println!("{line}");
         }
