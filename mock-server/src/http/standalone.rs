@@ -150,21 +150,14 @@ async fn handle(
     );
     request.headers = headers;
     request.body = body.to_vec();
-    // The api is synchronous. A write may wait on cloud code (a hook or a function, whose
-    // code may call back into this server): on a multi-thread runtime the worker first
-    // hands its queued tasks to another thread, so nothing waits behind it. Nothing else
-    // in it waits but the store's lock, held for one model call at a time: reads (every
-    // GET route; cloud code is reached only from writes, log-ins and functions) and any
-    // request of an app without cloud code run on the worker. Handing the worker over
-    // costs a thread wake-up and two context switches per request, which was most of a
-    // GET's cost under load (`cargo bench -p lc-mock --bench http`).
-    let may_wait = front.api.cloud().is_some() && method != axum::http::Method::GET;
-    let mut response = match tokio::runtime::Handle::current().runtime_flavor() {
-        tokio::runtime::RuntimeFlavor::MultiThread if may_wait => {
-            tokio::task::block_in_place(|| front.api.handle(&request))
-        }
-        _ => front.api.handle(&request),
-    };
+    // The api is synchronous and runs on the worker. Where it waits (on cloud code: a
+    // hook, a function, `POST /__mock/idle`, whose code may call back into this server) it
+    // hands the worker's queued tasks to another thread itself (`block_in_place` in
+    // `api::cloud`), so nothing waits behind it; anything else holds the store's lock for
+    // one model call at a time. Handing every request over instead cost a thread wake-up
+    // and two context switches each, most of a GET's cost under load
+    // (`cargo bench -p lc-mock --bench http`).
+    let mut response = front.api.handle(&request);
     response.headers.extend(cors_headers);
     to_axum(response)
 }
