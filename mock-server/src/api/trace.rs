@@ -184,6 +184,51 @@ impl Fit {
     }
 }
 
+impl Fit {
+    /// Whether [`Fit::value`] would keep `v` as it is (nothing cut, nothing redacted),
+    /// taking what it would take: the same walk without building a copy.
+    fn unchanged(&mut self, v: &Value, depth: usize) -> bool {
+        match v {
+            Value::String(s) => self.unchanged_string(s),
+            Value::Array(items) => {
+                if depth >= MAX_TRACE_DEPTH {
+                    return false;
+                }
+                self.take(2);
+                items.iter().all(|item| {
+                    if self.left == 0 {
+                        return false;
+                    }
+                    self.take(1);
+                    self.unchanged(item, depth + 1)
+                })
+            }
+            Value::Object(map) => depth < MAX_TRACE_DEPTH && self.unchanged_object(map, depth),
+            scalar => {
+                self.take(scalar.to_string().len());
+                true
+            }
+        }
+    }
+
+    fn unchanged_string(&mut self, s: &str) -> bool {
+        let fits = s.len() + 2 <= self.left;
+        self.take(s.len() + 2);
+        fits
+    }
+
+    fn unchanged_object(&mut self, map: &Map<String, Value>, depth: usize) -> bool {
+        self.take(2);
+        map.iter().all(|(key, value)| {
+            if self.left == 0 || SECRET_KEYS.contains(&key.as_str()) {
+                return false;
+            }
+            self.take(2);
+            self.unchanged_string(key) && self.unchanged(value, depth + 1)
+        })
+    }
+}
+
 /// `value` as a trace keeps it: secrets redacted, cut to about `limit` bytes of JSON
 /// (markers add a few bytes).
 pub fn fit(value: &Value, limit: usize) -> Value {
@@ -202,6 +247,29 @@ struct Kept(Box<str>);
 impl Kept {
     fn new(value: &Value) -> Kept {
         Kept(value.to_string().into_boxed_str())
+    }
+
+    /// `Kept::new(&fit(value, limit))`, without the copy when nothing is to be cut or
+    /// redacted (most bodies): a request's trace is on every request's path.
+    fn fitted(value: &Value, limit: usize) -> Kept {
+        if (Fit { left: limit }).unchanged(value, 0) {
+            Kept::new(value)
+        } else {
+            Kept::new(&fit(value, limit))
+        }
+    }
+
+    /// [`Kept::fitted`] of an object.
+    fn fitted_object(map: &Map<String, Value>, limit: usize) -> Kept {
+        if (Fit { left: limit }).unchanged_object(map, 0) {
+            Kept(
+                serde_json::to_string(map)
+                    .expect("a JSON map serialises")
+                    .into_boxed_str(),
+            )
+        } else {
+            Kept::new(&fit_object(map, limit))
+        }
     }
 
     fn show(&self) -> Value {
@@ -394,8 +462,7 @@ impl RequestNode {
 
     /// A value already cut and redacted, charged to the tree; a marker when the tree
     /// cannot keep it.
-    fn keep(tree: &TreeRef, fitted: Value) -> Kept {
-        let kept = Kept::new(&fitted);
+    fn keep(tree: &TreeRef, kept: Kept) -> Kept {
         if tree.charge(kept.len()) {
             kept
         } else {
@@ -409,7 +476,7 @@ impl RequestNode {
             return;
         }
         let limits = self.tree.limits();
-        let body = Self::keep(&self.tree, fit_object(body, limits.body_bytes));
+        let body = Self::keep(&self.tree, Kept::fitted_object(body, limits.body_bytes));
         lock(&self.data).body = Some(body);
     }
 
@@ -417,19 +484,20 @@ impl RequestNode {
     /// too large): shown when it is JSON and no longer than a trace keeps, otherwise as
     /// its size only.
     pub fn set_raw_body(&self, raw: &[u8]) {
-        if lock(&self.data).body.is_some() || !self.tree.kept() {
+        // No body (every GET): nothing to show, and no lock to take.
+        if raw.is_empty() || lock(&self.data).body.is_some() || !self.tree.kept() {
             return;
         }
         let limits = self.tree.limits();
         let body = if raw.len() <= limits.body_bytes {
             match serde_json::from_slice::<Value>(raw) {
-                Ok(value) => Self::keep(&self.tree, fit(&value, limits.body_bytes)),
+                Ok(value) => Self::keep(&self.tree, Kept::fitted(&value, limits.body_bytes)),
                 Err(_) => return,
             }
         } else {
             Self::keep(
                 &self.tree,
-                fit(&json!(format!("[cut: {} bytes not read]", raw.len())), 64),
+                Kept::fitted(&json!(format!("[cut: {} bytes not read]", raw.len())), 64),
             )
         };
         lock(&self.data).body = Some(body);
@@ -439,7 +507,7 @@ impl RequestNode {
     pub fn finish(&self, status: u16, error: Option<Value>) {
         let error = error.map(|e| {
             let limits = self.tree.limits();
-            Self::keep(&self.tree, fit(&e, limits.body_bytes))
+            Self::keep(&self.tree, Kept::fitted(&e, limits.body_bytes))
         });
         let mut data = lock(&self.data);
         data.status = Some(status);
@@ -450,7 +518,7 @@ impl RequestNode {
     pub fn hook(&self, class: &str, hook: &str, input: Value) -> HookNode {
         let limits = self.tree.limits();
         let names = class.len().min(limits.body_bytes) + hook.len().min(limits.body_bytes);
-        let input = Kept::new(&fit(&input, limits.body_bytes));
+        let input = Kept::fitted(&input, limits.body_bytes);
         if !self.tree.charge(NODE_BYTES + names + input.len()) {
             lock(&self.data).hooks_cut += 1;
             return HookNode::new(class, hook, Kept::new(&Value::Null), TreeRef::default());
@@ -542,7 +610,7 @@ impl HookNode {
     /// `{"code","error"}` the hook came to).
     pub fn finish(&self, result: Result<Value, Value>, took: Duration) {
         let limits = self.tree.limits();
-        let keep = |v: &Value| RequestNode::keep(&self.tree, fit(v, limits.body_bytes));
+        let keep = |v: &Value| RequestNode::keep(&self.tree, Kept::fitted(v, limits.body_bytes));
         let result = match result {
             Ok(output) => HookResult::Output(keep(&output)),
             Err(error) => HookResult::Error(keep(&error)),
@@ -692,6 +760,41 @@ mod tests {
 
     fn post(path: &str) -> Request {
         Request::new("POST", path)
+    }
+
+    /// The walk that keeps a value as it is when nothing is to be cut keeps the same text
+    /// as the one that builds a cut copy, at every limit around the value's size.
+    #[test]
+    fn kept_without_a_copy_is_what_the_cut_copy_would_be() {
+        let mut deep = json!("bottom");
+        for _ in 0..MAX_TRACE_DEPTH + 2 {
+            deep = json!({ "d": [deep] });
+        }
+        let values = [
+            json!({"title": "Row 1", "n": 12.5, "tags": ["a", "bb", null, true], "o": {"x": {}}}),
+            json!({"username": "ann", "nested": [{"password": "pw"}]}),
+            json!({"k": "é".repeat(40), "list": (0..30).collect::<Vec<_>>()}),
+            json!([1, "two", {"sessionToken": "t"}, [[]]]),
+            json!({}),
+            json!("plain"),
+            json!(7),
+            deep,
+        ];
+        for value in &values {
+            let size = value.to_string().len();
+            for limit in (0..size + 8).chain([TRACE_BODY_BYTES]) {
+                let slow = Kept::new(&fit(value, limit));
+                assert_eq!(Kept::fitted(value, limit).0, slow.0, "{value} at {limit}");
+                if let Value::Object(map) = value {
+                    let slow = Kept::new(&fit_object(map, limit));
+                    assert_eq!(
+                        Kept::fitted_object(map, limit).0,
+                        slow.0,
+                        "{value} at {limit}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -170,15 +170,14 @@ async fn handle(
     );
     request.headers = headers;
     request.body = body.to_vec();
-    // The api is synchronous and may wait (on cloud code, which may call back into this
-    // server). On a multi-thread runtime the worker hands its queued tasks to another
-    // thread first, so nothing waits behind it.
-    let mut response = match tokio::runtime::Handle::current().runtime_flavor() {
-        tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(|| front.api.handle(&request))
-        }
-        _ => front.api.handle(&request),
-    };
+    // The api is synchronous and runs on the worker. Where it waits (on cloud code: a
+    // hook, a function, `POST /__mock/idle`, whose code may call back into this server) it
+    // hands the worker's queued tasks to another thread itself (`block_in_place` in
+    // `api::cloud`), so nothing waits behind it; anything else holds the store's lock for
+    // one model call at a time. Handing every request over instead cost a thread wake-up
+    // and two context switches each, most of a GET's cost under load
+    // (`cargo bench -p lc-mock --bench http`).
+    let mut response = front.api.handle(&request);
     response.headers.extend(cors_headers);
     to_axum(response)
 }
