@@ -37,6 +37,12 @@ fn statement(call: &Call<'_>) -> Result<(String, Vec<Value>), LcError> {
         Some(Value::Array(list)) => list,
         Some(Value::String(text)) => match serde_json::from_str::<Value>(&text) {
             Ok(Value::Array(list)) => list,
+            // The Python SDK sends one list argument encoded twice: JSON text of the
+            // JSON text of the array.
+            Ok(Value::String(inner)) => match serde_json::from_str::<Value>(&inner) {
+                Ok(Value::Array(list)) => list,
+                _ => return Err(LcError::invalid_json_detail("pvalues is a JSON array")),
+            },
             _ => return Err(LcError::invalid_json_detail("pvalues is a JSON array")),
         },
         Some(_) => return Err(LcError::invalid_json_detail("pvalues is a JSON array")),

@@ -217,3 +217,28 @@ fn a_statement_that_does_not_parse_is_code_300_with_where_and_what_was_expected(
     let (status, body) = cql(&api, false, "select * from Bad-Name");
     assert_eq!(status, 400, "{body}");
 }
+
+#[test]
+fn the_python_sdks_twice_encoded_pvalues_and_legacy_box_corners_are_understood() {
+    let api = example_app();
+    // `Query.do_cloud_query(cql, ["x"])` sends pvalues as the JSON text of the JSON text.
+    let twice =
+        serde_json::to_string(&serde_json::to_string(&json!(["Blue Door Cafe"])).unwrap()).unwrap();
+    let target = format!(
+        "/1.1/cloudQuery?cql={}&pvalues={}",
+        utf8_percent_encode("select * from Business where name = ?", NON_ALPHANUMERIC),
+        utf8_percent_encode(&twice, NON_ALPHANUMERIC)
+    );
+    let (status, body) = send(&api, false, "GET", &target, None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(names(&body), ["Blue Door Cafe"]);
+    // `within_geo_box("location", (lng, lat), (lng, lat))` sends MongoDB's legacy pairs.
+    let r#where = json!({"location": {"$within": {"$box": [[121.0, 31.0], [122.0, 32.0]]}}});
+    let target = format!(
+        "/1.1/classes/Business?where={}",
+        utf8_percent_encode(&r#where.to_string(), NON_ALPHANUMERIC)
+    );
+    let (status, body) = send(&api, false, "GET", &target, None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(names(&body), ["Blue Door Cafe"]);
+}

@@ -129,8 +129,20 @@ impl GeoBox {
         let [sw, ne] = corners.as_slice() else {
             return Err(bad());
         };
-        let southwest = GeoPoint::operand(sw, "$box")?;
-        let northeast = GeoPoint::operand(ne, "$box")?;
+        // A corner is a GeoPoint, or MongoDB's legacy pair `[longitude, latitude]` (what
+        // the Python SDK's `within_geo_box` sends for tuples).
+        let corner = |v: &Value| match v.as_array().map(Vec::as_slice) {
+            Some([lng, lat]) => match (lng.as_f64(), lat.as_f64()) {
+                (Some(lng), Some(lat)) => GeoPoint::operand(
+                    &serde_json::json!({"latitude": lat, "longitude": lng}),
+                    "$box",
+                ),
+                _ => Err(bad()),
+            },
+            _ => GeoPoint::operand(v, "$box"),
+        };
+        let southwest = corner(sw)?;
+        let northeast = corner(ne)?;
         if southwest.latitude > northeast.latitude {
             return Err(LcError::invalid_query(
                 "the southwest corner of a $box must be south of its northeast corner",
