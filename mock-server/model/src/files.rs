@@ -137,7 +137,7 @@ pub fn new_file(
 }
 
 /// Record `size` bytes uploaded for file `id` in its `metaData`.
-pub fn set_size(store: &mut Store, id: &str, size: usize, now: i64) {
+pub fn set_size(store: &mut Store, id: &str, size: usize) {
     let Some(obj) = store.object("_File", id) else {
         return;
     };
@@ -149,10 +149,12 @@ pub fn set_size(store: &mut Store, id: &str, size: usize, now: i64) {
         .unwrap_or_default();
     meta.insert("size".into(), json!(size));
     fields.insert("metaData".into(), Value::Object(meta));
-    let created = obj.created_at;
+    // The row stays the one `fileTokens` made: an upload does not move its `updatedAt`
+    // (the Python SDK's suite checks that a saved file's two dates are equal).
+    let (created, updated) = (obj.created_at, obj.updated_at);
     store.insert_object(
         "_File",
-        StoredObject::new(id.to_string(), created, now, &fields),
+        StoredObject::new(id.to_string(), created, updated, &fields),
     );
 }
 
@@ -228,7 +230,7 @@ mod tests {
             None,
             1,
         );
-        set_size(&mut store, &id, 3, 2);
+        set_size(&mut store, &id, 3);
         let mut field = json!({"__type": "File", "id": id});
         expand(&store, &mut field);
         assert_eq!(field["url"], "http://h/files/k1");

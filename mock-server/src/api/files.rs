@@ -224,7 +224,6 @@ pub(super) fn serve_keyless(api: &Api, request: &Request) -> Option<Response> {
         .unwrap_or_else(|| "application/octet-stream".into());
     let size = request.body.len();
     store.services.files.put(&key, request.body.clone(), &mime);
-    let now = store.clock.now_ms();
-    files::set_size(&mut store, &id, size, now);
+    files::set_size(&mut store, &id, size);
     Some(Response::json(200, &json!({})))
 }
