@@ -5,7 +5,8 @@
 //!   characters; `category` from [`rules::CATEGORIES`]; `address` an existing Address
 //!   (404); `phone` in E.164, a national number read in the country of the address, else
 //!   of the business's `country` field, else refused; `location` copied from the
-//!   address. `status` pending, `ratingCount`/`ratingSum`/`ratingAvg` 0; ACL public read,
+//!   address; a `photo` an uploaded JPEG, PNG or WebP file of at most 5 MB (refused
+//!   otherwise, as for a file that does not exist). `status` pending, `ratingCount`/`ratingSum`/`ratingAvg` 0; ACL public read,
 //!   owner and `role:Moderators` write.
 //! - afterSave: the owner's `role` becomes `owner`.
 //! - beforeUpdate: `owner`, the rating fields and the ACL change with the master key only
@@ -104,6 +105,9 @@ pub async fn before_save(req: HookRequest) -> Result<Value, CloudError> {
     if caller.is_none() && store::fetch(&master, USER, &owner).await?.is_none() {
         return Err(not_found("The business's owner does not exist."));
     }
+    if let Some(photo) = obj.get("photo").filter(|p| !p.is_null()) {
+        check_photo(&master, photo).await?;
+    }
     let place = place(&master, obj).await?;
     let phone = input::text(obj, "phone")?
         .map(|raw| rules::normalize_business_phone(raw, place.country))
@@ -133,6 +137,25 @@ pub async fn before_save(req: HookRequest) -> Result<Value, CloudError> {
     business["ratingAvg"] = json!(0);
     business["ACL"] = acl::business(&owner);
     Ok(business)
+}
+
+/// A `photo` is a File (`{"__type":"File","id"}`) naming an uploaded `_File` that is an
+/// image of at most [`rules::MAX_PHOTO_BYTES`] (142 otherwise; 404 for no such file).
+async fn check_photo(master: &Client, photo: &Value) -> Result<(), CloudError> {
+    let id = (photo.get("__type").and_then(Value::as_str) == Some("File"))
+        .then(|| photo.get("objectId").or_else(|| photo.get("id")))
+        .flatten()
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("A business photo is an uploaded file."))?;
+    let file = store::fetch(master, "_File", id)
+        .await?
+        .ok_or_else(|| not_found("The photo's file does not exist."))?;
+    let mime = file.get("mime_type").and_then(Value::as_str).unwrap_or("");
+    let size = file
+        .get("metaData")
+        .and_then(|m| m.get("size"))
+        .and_then(Value::as_u64);
+    rules::check_photo(mime, size)
 }
 
 /// Make `user_id` an owner (their `role`), unless they already are or are gone.

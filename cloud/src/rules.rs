@@ -3,6 +3,7 @@
 //! GeoPoints and distances, rating arithmetic, the limits of the search function. Each
 //! rejection is a [`RuleError`] whose message a client can show as it is.
 
+use leancloud::cloud::CloudError;
 use std::fmt;
 
 /// A value the app refuses, with a message for the person who typed it.
@@ -194,6 +195,27 @@ pub const DEFAULT_NEARBY_LIMIT: i64 = 20;
 /// The most businesses `nearbyBusinesses` answers.
 pub const MAX_NEARBY_LIMIT: i64 = 100;
 /// The earth's radius the distances use (what LeanCloud's SDKs use for kilometres).
+/// The largest business photo, in bytes.
+pub const MAX_PHOTO_BYTES: u64 = 5 * 1024 * 1024;
+/// The image types a business photo may be.
+pub const PHOTO_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
+
+/// A business photo's file: an image of [`PHOTO_TYPES`] of at most [`MAX_PHOTO_BYTES`].
+pub fn check_photo(mime_type: &str, size: Option<u64>) -> Result<(), CloudError> {
+    if !PHOTO_TYPES.contains(&mime_type) {
+        return Err(crate::errors::invalid(format!(
+            "A business photo is a JPEG, PNG or WebP image; this file is {mime_type}."
+        )));
+    }
+    match size {
+        Some(n) if n > MAX_PHOTO_BYTES => Err(crate::errors::invalid(format!(
+            "A business photo is at most 5 MB; this one is {:.1} MB.",
+            n as f64 / (1024.0 * 1024.0)
+        ))),
+        _ => Ok(()),
+    }
+}
+
 pub const EARTH_RADIUS_KM: f64 = 6371.0;
 
 /// A country the app serves, from any case and surrounding spaces.
@@ -391,6 +413,21 @@ pub fn rating_change(counted: Option<i64>, now: Option<i64>) -> RatingChange {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_photo_is_a_small_enough_image() {
+        use super::{MAX_PHOTO_BYTES, check_photo};
+        assert!(check_photo("image/png", Some(1024)).is_ok());
+        assert!(
+            check_photo("image/jpeg", None).is_ok(),
+            "a size the upload never gave"
+        );
+        assert!(check_photo("image/webp", Some(MAX_PHOTO_BYTES)).is_ok());
+        let big = check_photo("image/png", Some(MAX_PHOTO_BYTES + 1)).unwrap_err();
+        assert!(big.message.contains("at most 5 MB"), "{}", big.message);
+        let text = check_photo("text/plain", Some(10)).unwrap_err();
+        assert!(text.message.contains("text/plain"), "{}", text.message);
+    }
+
     use super::*;
 
     #[test]

@@ -462,3 +462,60 @@ async fn an_owner_verifies_their_phone_signs_in_by_sms_and_it_reaches_their_busi
     );
     assert_eq!(login_code.body["code"], 601);
 }
+
+#[tokio::test]
+async fn a_business_photo_is_an_uploaded_image_of_at_most_5_mb() {
+    let app = app().await;
+    let user = app
+        .client(&Caller::Anonymous)
+        .log_in("chen.wei", "chen.wei-pass")
+        .await
+        .unwrap();
+    let token = user["sessionToken"].as_str().unwrap().to_string();
+    let owner = app.client(&Caller::Anonymous).with_session_of(&user);
+    // Files uploaded directly (`POST /1.1/files/<name>`): the name gives the type.
+    let upload = |name: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let answer = app
+                .send(
+                    &Caller::User(token),
+                    "POST",
+                    &format!("/1.1/files/{name}"),
+                    Some(&json!({"bytes": "stand-ins for the file's"})),
+                )
+                .await;
+            assert_eq!(answer.status, 201, "{}", answer.body);
+            answer.body["objectId"].as_str().unwrap().to_string()
+        }
+    };
+    let photo = upload("storefront.png").await;
+    let notes = upload("notes.txt").await;
+    let address = get(&owner, "Business", FUXING_LANE).await["address"].clone();
+    let business = |file: &str| {
+        json!({"name": "Fuxing Lane Bakery", "category": "cafe", "address": address,
+               "photo": {"__type": "File", "id": file}})
+    };
+    let made = owner
+        .create("Business", &business(&photo))
+        .await
+        .expect("an image is a photo");
+    let stored = get(&owner, "Business", made["objectId"].as_str().unwrap()).await;
+    assert_eq!(stored["photo"]["mime_type"], "image/png", "{stored}");
+    assert!(stored["photo"]["url"].as_str().unwrap().contains("/files/"));
+
+    let err = owner
+        .create("Business", &business(&notes))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, code::VALIDATION_ERROR);
+    assert!(err.message.contains("text/plain"), "{}", err.message);
+    let err = owner
+        .create("Business", &business("000000000000000000000000"))
+        .await
+        .unwrap_err();
+    // A before-hook's refusal reaches the client as 142, its message kept.
+    assert_eq!(err.code, code::VALIDATION_ERROR);
+    assert!(err.message.contains("does not exist"), "{}", err.message);
+}
