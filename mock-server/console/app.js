@@ -178,6 +178,10 @@ async function openObject(className, id) {
     const obj = await ok('GET', `/1.1/classes/${encodeURIComponent(className)}/${id}?returnACL=true`);
     for (const k of ['objectId', 'createdAt', 'updatedAt']) delete obj[k];
     editor.value = pretty(obj);
+    if (className === '_User') {
+      const sessions = await ok('GET', `/__mock/sessions?user=${encodeURIComponent(id)}`);
+      extra = el('p', {}, `Sessions: ${sessions.results.length} active`, ...sessions.results.map((t) => el('code', {}, ` ${t.slice(0, 6)}…`)));
+    }
     if (className === '_Role') {
       const where = JSON.stringify({ $relatedTo: { object: { __type: 'Pointer', className: '_Role', objectId: id }, key: 'users' } });
       const members = await ok('GET', `/1.1/classes/_User?where=${encodeURIComponent(where)}&keys=username`);
@@ -309,6 +313,21 @@ function wireControl() {
   const name = () => document.getElementById('snapshot-name').value.trim();
   document.getElementById('snapshot-form').onsubmit = (e) => { e.preventDefault(); guard(async () => { await ok('POST', '/__mock/snapshots', { name: name() }); say(`Snapshot "${name()}" taken.`); })(); };
   document.getElementById('snapshot-restore').onclick = guard(async () => { await ok('POST', `/__mock/snapshots/${encodeURIComponent(name())}/restore`); say(`Restored "${name()}".`); });
+  document.getElementById('export-form').onsubmit = (e) => {
+    e.preventDefault();
+    guard(async () => {
+      const r = await ok('POST', '/__mock/export', { dir: document.getElementById('export-dir').value.trim() });
+      say(`Exported ${r.classes} classes, ${r.rows} rows to ${r.dir}.`);
+    })();
+  };
+  document.getElementById('load-form').onsubmit = (e) => {
+    e.preventDefault();
+    guard(async () => {
+      if (!confirm('Replace everything the app holds by that folder?')) return;
+      const r = await ok('POST', '/__mock/load', { dir: document.getElementById('load-dir').value.trim() });
+      say(`Loaded ${r.classes} classes from ${r.dir}.`);
+    })();
+  };
   for (const b of document.querySelectorAll('[data-clock]')) b.onclick = guard(async () => { await ok('POST', '/__mock/clock', JSON.parse(b.dataset.clock)); await loadClock(); });
 }
 

@@ -175,3 +175,64 @@ pub fn call_hook(call: &Call<'_>) -> HandlerResult {
         Err(e) => json!({"status": e.status, "body": e.to_json(), "ms": ms}),
     }))
 }
+
+fn dir_param(call: &Call<'_>) -> Result<std::path::PathBuf, LcError> {
+    call.body
+        .get("dir")
+        .and_then(Value::as_str)
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from)
+        .ok_or_else(|| LcError::invalid_json_detail("dir is a folder path on the server"))
+}
+
+/// `POST /__mock/export` (master key) with `{"dir"}`: the app's state written as a
+/// database-settings folder there (a new or empty folder; see `crate::export`).
+pub fn export(call: &Call<'_>) -> HandlerResult {
+    if !call.ctx.is_master() {
+        return Err(LcError::master_key_required());
+    }
+    let dir = dir_param(call)?;
+    let store = call.api.read_store();
+    let done = crate::export::settings_folder(&store, &dir)
+        .map_err(|e| LcError::new(400, 1, format!("The export failed: {e}")))?;
+    Ok(Reply::ok(json!({
+        "dir": dir.display().to_string(),
+        "classes": done.classes,
+        "rows": done.rows,
+    })))
+}
+
+/// `POST /__mock/load` (master key) with `{"dir"}`: the app replaced by that
+/// database-settings folder's classes and rows; a reset returns here. A folder that does
+/// not load leaves the app as it was (400, code 1, naming the file and the problem).
+pub fn load(call: &Call<'_>) -> HandlerResult {
+    if !call.ctx.is_master() {
+        return Err(LcError::master_key_required());
+    }
+    let dir = dir_param(call)?;
+    let settings = crate::settings::Settings::load(&dir)
+        .map_err(|e| LcError::new(400, 1, format!("The folder does not load: {e}")))?;
+    call.api
+        .load_settings(&settings)
+        .map_err(|e| LcError::new(400, 1, format!("The folder does not load: {e}")))?;
+    Ok(Reply::ok(
+        json!({"dir": dir.display().to_string(), "classes": settings.classes.len()}),
+    ))
+}
+
+/// `GET /__mock/sessions?user=<objectId>` (master key): that user's session tokens.
+pub fn sessions(call: &Call<'_>) -> HandlerResult {
+    if !call.ctx.is_master() {
+        return Err(LcError::master_key_required());
+    }
+    let user = call.request.query_param("user").unwrap_or_default();
+    let store = call.api.read_store();
+    let mut tokens: Vec<&String> = store
+        .sessions
+        .iter()
+        .filter(|(_, u)| u.as_str() == user)
+        .map(|(t, _)| t)
+        .collect();
+    tokens.sort();
+    Ok(Reply::ok(json!({ "results": tokens })))
+}

@@ -79,7 +79,8 @@ pub struct Api {
     store: RwLock<Store>,
     /// What the app held when it was made (settings and fixture rows), or when it was
     /// forked from another, for `reset`.
-    initial: Snapshot,
+    /// What a reset returns to: how the app started, or the settings last loaded.
+    initial: std::sync::RwLock<Snapshot>,
     /// Snapshots saved by name (`POST /__mock/snapshots`), at most
     /// [`lc_model::limits::MAX_SNAPSHOTS`].
     snapshots: Mutex<BTreeMap<String, Snapshot>>,
@@ -140,7 +141,7 @@ impl Api {
         Api {
             coverage,
             config,
-            initial: store.snapshot(),
+            initial: std::sync::RwLock::new(store.snapshot()),
             store: RwLock::new(store),
             snapshots: Mutex::default(),
             cloud: std::sync::OnceLock::new(),
@@ -164,7 +165,7 @@ impl Api {
         Api {
             coverage,
             config: self.config.clone(),
-            initial: store.snapshot(),
+            initial: std::sync::RwLock::new(store.snapshot()),
             store: RwLock::new(store),
             snapshots: Mutex::default(),
             cloud: std::sync::OnceLock::new(),
@@ -421,9 +422,31 @@ impl Api {
     /// armed.
     pub fn reset(&self) {
         let mut store = self.store();
-        store.restore(&self.initial);
+        store.restore(&self.initial.read().unwrap_or_else(|e| e.into_inner()));
         store.clock.real();
         self.faults.clear();
+    }
+
+    /// Replace everything the app holds by a database-settings folder's classes and rows
+    /// (`POST /__mock/load`); a reset then returns here. When the settings do not apply,
+    /// the app stays as it was.
+    pub fn load_settings(
+        &self,
+        settings: &crate::settings::Settings,
+    ) -> Result<(), crate::settings::LoadError> {
+        let mut store = self.store();
+        let saved = store.snapshot();
+        store.reset();
+        match settings.apply_to(&mut store) {
+            Ok(_) => {
+                *self.initial.write().unwrap_or_else(|e| e.into_inner()) = store.snapshot();
+                Ok(())
+            }
+            Err(e) => {
+                store.restore(&saved);
+                Err(e)
+            }
+        }
     }
 
     /// Arm a fault in the hook chain or storage (see [`faults`]; `POST /__mock/faults`):

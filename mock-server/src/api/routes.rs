@@ -331,6 +331,9 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/__mock/coverage", super::coverage::show),
     // What the console reads beyond the API (api::console).
     ("GET", "/__mock/classes", super::console::classes),
+    ("POST", "/__mock/export", super::console::export),
+    ("POST", "/__mock/load", super::console::load),
+    ("GET", "/__mock/sessions", super::console::sessions),
     ("GET", "/__mock/cloud", super::console::show),
     ("POST", "/__mock/cloud/hook", super::console::call_hook),
     ("DELETE", "/__mock/coverage", super::coverage::clear),

@@ -5,6 +5,7 @@
 use mock_server::api::{Api, AppConfig};
 use mock_server::http::standalone::Standalone;
 use serde_json::{Value, json};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 async fn server() -> (Standalone, Arc<Api>) {
@@ -130,4 +131,92 @@ fn the_console_reads_classes_and_cloud_code_with_the_master_key_only() {
         Some(&json!({"class": "Post", "hook": "onWhatever"})),
     );
     assert_eq!(status, 400);
+}
+
+#[test]
+fn an_export_loads_back_as_the_same_app_and_a_reset_returns_to_what_was_loaded() {
+    use crate::support::send;
+    use leancloud::Caller;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/settings_example");
+    let settings = mock_server::settings::Settings::load(&dir).unwrap();
+    let api = Api::with_settings(AppConfig::default(), &settings).unwrap();
+    let (status, made) = send(
+        &api,
+        &Caller::Master,
+        "POST",
+        "/1.1/classes/Business",
+        Some(&json!({"name": "Added By Hand", "ACL": {"*": {"read": true}}})),
+    );
+    assert_eq!(status, 201, "{made}");
+    let out = std::env::temp_dir().join(format!("lc-mock-export-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let (status, done) = send(
+        &api,
+        &Caller::Master,
+        "POST",
+        "/__mock/export",
+        Some(&json!({"dir": out.display().to_string()})),
+    );
+    assert_eq!(status, 200, "{done}");
+    let (status, again) = send(
+        &api,
+        &Caller::Master,
+        "POST",
+        "/__mock/export",
+        Some(&json!({"dir": out.display().to_string()})),
+    );
+    assert_eq!(status, 400, "an export never overwrites: {again}");
+
+    // The folder loads back: the same businesses with the same ids and fields.
+    let fresh = Api::new(AppConfig::default());
+    let (status, loaded) = send(
+        &fresh,
+        &Caller::Master,
+        "POST",
+        "/__mock/load",
+        Some(&json!({"dir": out.display().to_string()})),
+    );
+    assert_eq!(status, 200, "{loaded}");
+    let list = |api: &Api| {
+        let (_, body) = send(
+            api,
+            &Caller::Master,
+            "GET",
+            "/1.1/classes/Business?order=objectId",
+            None,
+        );
+        body["results"].clone()
+    };
+    assert_eq!(list(&fresh), list(&api));
+    let (_, reviews) = send(
+        &fresh,
+        &Caller::Master,
+        "GET",
+        "/1.1/classes/Review?keys=moderatorNote",
+        None,
+    );
+    assert_eq!(
+        reviews["results"][0]["moderatorNote"], "checked",
+        "hidden columns come back as hidden columns"
+    );
+    // A reset returns to what was loaded; a folder that does not load changes nothing.
+    send(
+        &fresh,
+        &Caller::Master,
+        "POST",
+        "/1.1/classes/Business",
+        Some(&json!({"name": "Later"})),
+    );
+    fresh.reset();
+    assert_eq!(list(&fresh), list(&api));
+    let (status, _) = send(
+        &fresh,
+        &Caller::Master,
+        "POST",
+        "/__mock/load",
+        Some(&json!({"dir": "/nonexistent/folder"})),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(list(&fresh), list(&api));
+    let _ = std::fs::remove_dir_all(&out);
 }
