@@ -503,7 +503,11 @@ async fn a_business_photo_is_an_uploaded_image_of_at_most_5_mb() {
         .expect("an image is a photo");
     let stored = get(&owner, "Business", made["objectId"].as_str().unwrap()).await;
     assert_eq!(stored["photo"]["mime_type"], "image/png", "{stored}");
-    assert!(stored["photo"]["url"].as_str().unwrap().contains("/files/"));
+    assert_eq!(
+        stored["photo"]["url"].as_str().unwrap().rsplit('/').next(),
+        stored["photo"]["key"].as_str(),
+        "the photo's URL names its key"
+    );
 
     let err = owner
         .create("Business", &business(&notes))

@@ -2,7 +2,8 @@
 //! (`PUT /uploads/<token>`, the S3-style upload the JS SDK follows), `POST
 //! /1.1/fileCallback`, a direct `POST /1.1/files/<name>` of the bytes, an external file
 //! by `POST /1.1/files` with a `url`, `GET`/`DELETE /1.1/files/<id>`, and the bytes served
-//! keyless at `GET /files/<key>` (thumbnail parameters accepted and ignored).
+//! keyless at the file's URL, `GET /<key>` (or `/files/<key>`; thumbnail parameters
+//! accepted and ignored).
 
 use super::routes::Call;
 use super::{Api, HandlerResult, Reply};
@@ -51,7 +52,7 @@ pub fn file_token(call: &Call<'_>) -> HandlerResult {
         .and_then(Value::as_str)
         .map(str::to_string)
         .unwrap_or_else(|| files::mime_of(&name).to_string());
-    let url = format!("{}/files/{key}", base(call.request));
+    let url = format!("{}/{key}", base(call.request));
     let mut meta = meta_of(call.body);
     if let Some(user) = who.user_id() {
         meta.entry("owner").or_insert(json!(user));
@@ -114,7 +115,7 @@ pub fn upload_direct(call: &Call<'_>) -> HandlerResult {
         .map(|(_, e)| format!(".{e}"))
         .unwrap_or_default();
     let key = format!("{}{ext}", store.ids.token());
-    let url = format!("{}/files/{key}", base(call.request));
+    let url = format!("{}/{key}", base(call.request));
     let mut meta = Map::new();
     meta.insert("size".into(), json!(bytes.len()));
     if let Some(user) = who.user_id() {
@@ -173,11 +174,15 @@ pub fn delete_file(call: &Call<'_>) -> HandlerResult {
 /// (an upload to a token `fileTokens` handed out); `None` for any other request.
 pub(super) fn serve_keyless(api: &Api, request: &Request) -> Option<Response> {
     let path = request.path.as_str();
-    if let Some(key) = path.strip_prefix("/files/") {
-        if request.method != "GET" && request.method != "HEAD" {
-            return None;
-        }
+    // A file's URL is `/<key>` at the host it was asked on, as a file domain's is (the
+    // Python SDK's suite checks the path is the key); `/files/<key>` answers too.
+    let key = path.strip_prefix("/files/").or_else(|| {
+        path.strip_prefix('/')
+            .filter(|k| !k.is_empty() && !k.contains('/'))
+    });
+    if let Some(key) = key.filter(|_| request.method == "GET" || request.method == "HEAD") {
         let store = api.read_store();
+        // No route of the API has a single segment, so such a path is always a file's.
         return Some(match store.services.files.get(key) {
             Some(blob) => Response {
                 status: 200,

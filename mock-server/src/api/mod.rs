@@ -504,8 +504,7 @@ impl Api {
     pub fn handle(&self, request: &Request) -> Response {
         // Files' bytes and the uploads `fileTokens` hands out, keyless as the service's
         // file domain and its providers are (api/files.rs).
-        if !request.path.starts_with("/1")
-            && !request.path.starts_with("/__mock/")
+        if !request.path.starts_with("/__mock/")
             && let Some(answer) = files::serve_keyless(self, request)
         {
             return answer;
