@@ -336,6 +336,17 @@ impl World {
             LazyLock::new(|| Regex::new(r#"^the (\w+) "([^"]+)"$"#).expect("a regex"));
         static LONG_TEXT: LazyLock<Regex> =
             LazyLock::new(|| Regex::new(r"^a text of (\d+) characters$").expect("a regex"));
+        static FILE: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r#"^the file "([^"]+)"$"#).expect("a regex"));
+        // A file this scenario uploaded (`I upload the file "..."`), as a File value.
+        if let Some(c) = FILE.captures(cell) {
+            let id = self
+                .named
+                .get(&("_File".to_string(), c[1].to_string()))
+                .unwrap_or_else(|| panic!("no file \"{}\" was uploaded in this scenario", &c[1]))
+                .clone();
+            return serde_json::json!({"__type": "File", "id": id});
+        }
         if let Some(c) = REFERENCE.captures(cell) {
             return self.pointer_to(&c[1], &c[2]).await;
         }

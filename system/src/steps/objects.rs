@@ -155,3 +155,26 @@ async fn gone(world: &mut World, class: String, name: String) {
         "the {class} \"{name}\" is still stored: {stored}"
     );
 }
+
+/// Example: Given I upload the file "storefront.png"
+///
+/// As "me", in one step (`POST /1.1/files/<name>`; the name gives its type); later
+/// tables name it as `the file "storefront.png"`.
+#[given(expr = "I upload the file {string}")]
+async fn upload_file(world: &mut World, name: String) {
+    let path = format!("/1.1/files/{}", crate::encode(&name));
+    let answer = world
+        .request(
+            "POST",
+            &path,
+            Some(serde_json::json!({"stand-in": "bytes"})),
+        )
+        .await
+        .clone();
+    assert_eq!(answer.status, 201, "the upload of {name}: {}", answer.body);
+    let id = answer.body["objectId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    world.named.insert(("_File".to_string(), name), id);
+}

@@ -475,3 +475,71 @@ async fn an_after_save_whose_owner_is_not_a_user_is_reported() {
     );
     assert_eq!(world.get("_User", id(&owen)).await["role"], "customer");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_business_photo_must_be_an_uploaded_image_of_at_most_5_mb() {
+    let world = World::start().await;
+    let alice = world.user("alice", json!({})).await;
+    let address = world.create("Address", beijing_address()).await;
+    let mut files = Vec::new();
+    for (mime, size) in [
+        ("image/png", 2_000u64),
+        ("text/plain", 10),
+        ("image/jpeg", 6 * 1024 * 1024),
+    ] {
+        let fields = json!({"name": "f", "key": "f", "url": "http://files.test/f",
+                            "mime_type": mime, "metaData": {"size": size}});
+        files.push(world.create("_File", fields).await);
+    }
+    let with_photo = |file: &str| {
+        let mut business = new_business(&address);
+        business["photo"] = json!({"__type": "File", "id": file});
+        business
+    };
+    let (status, saved) = world
+        .hook(
+            "Business",
+            "beforeSave",
+            with_photo(&files[0]),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(
+        saved["photo"],
+        json!({"__type": "File", "id": files[0]}),
+        "kept as given"
+    );
+    let cases = [
+        (
+            files[1].as_str(),
+            (
+                400,
+                code::VALIDATION_ERROR,
+                "A business photo is a JPEG, PNG or WebP image; this file is text/plain.",
+            ),
+        ),
+        (
+            files[2].as_str(),
+            (
+                400,
+                code::VALIDATION_ERROR,
+                "A business photo is at most 5 MB; this one is 6.0 MB.",
+            ),
+        ),
+        (
+            "000000000000000000000000",
+            (
+                404,
+                code::OBJECT_NOT_FOUND,
+                "The photo's file does not exist.",
+            ),
+        ),
+    ];
+    for (file, expected) in cases {
+        let answer = world
+            .hook("Business", "beforeSave", with_photo(file), Some(&alice))
+            .await;
+        assert_eq!(refusal(&answer), expected, "{file}");
+    }
+}
