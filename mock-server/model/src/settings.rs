@@ -122,8 +122,11 @@ pub struct Row {
     pub created_at: Option<i64>,
     /// Unix milliseconds; `created_at` when absent.
     pub updated_at: Option<i64>,
-    /// `_User` only: the clear-text password, hashed on load.
+    /// `_User` only: the clear-text password, hashed on load; with `salt`, LeanCloud's
+    /// exported hash of it, verified at log-in and re-hashed then.
     pub password: Option<String>,
+    /// `_User` only: the salt of an exported `password` (LeanCloud's export).
+    pub salt: Option<String>,
     /// `_User` only: a session token that signs this user in (so tests can act as them).
     pub session_token: Option<String>,
     /// The other fields in wire form (typed values as `__type` JSON, `ACL`, and
@@ -598,15 +601,16 @@ fn parse_population(cx: &Cx<'_>, v: &Value, class: &str) -> Result<Vec<Row>, Set
                 }
                 "createdAt" => row.created_at = Some(date(cx, &k_at, value)?),
                 "updatedAt" => row.updated_at = Some(date(cx, &k_at, value)?),
-                "password" | "sessionToken" if class == "_User" => {
+                "password" | "sessionToken" | "salt" if class == "_User" => {
                     let s = cx.string(&k_at, value)?;
                     if s.is_empty() {
                         return Err(cx.err(&k_at, format!("an empty {key}")));
                     }
-                    if key == "password" {
-                        row.password = Some(s);
-                    } else {
-                        row.session_token = Some(s);
+                    match key.as_str() {
+                        "password" => row.password = Some(s),
+                        // LeanCloud's export: `password` is then its hash (users::leancloud_hash).
+                        "salt" => row.salt = Some(s),
+                        _ => row.session_token = Some(s),
                     }
                 }
                 k if k.starts_with("__") => {
@@ -749,8 +753,16 @@ fn insert_row(
     if let Some(token) = &row.session_token {
         store.sessions.insert(token.clone(), id.clone());
     }
-    if let Some(clear) = &row.password {
-        set_password(store, &id, clear).map_err(|e| cx.err(&join(at, "password"), &e.message))?;
+    match (&row.password, &row.salt) {
+        (Some(hash), Some(salt)) => {
+            crate::users::set_password_hash(store, &id, crate::users::imported_hash(salt, hash));
+        }
+        (Some(clear), None) => {
+            set_password(store, &id, clear)
+                .map_err(|e| cx.err(&join(at, "password"), &e.message))?;
+        }
+        (None, Some(_)) => return Err(cx.err(&join(at, "salt"), "a salt without a password")),
+        (None, None) => {}
     }
     Ok(())
 }

@@ -101,12 +101,48 @@ impl Default for PasswordHashing {
     }
 }
 
-/// Whether `password` matches a PHC string made by [`PasswordHashing::hash`]. A
-/// malformed hash matches nothing.
+/// Whether `password` matches a PHC string made by [`PasswordHashing::hash`], or a
+/// password imported from LeanCloud's export ([`imported_hash`]). A malformed hash
+/// matches nothing.
 pub fn verify_password(hash: &str, password: &str) -> bool {
+    if let Some(rest) = hash.strip_prefix(IMPORTED_HASH_PREFIX) {
+        return rest
+            .split_once('$')
+            .is_some_and(|(salt, expected)| leancloud_hash(salt, password) == expected);
+    }
     Argon2::default()
         .verify_password(password.as_bytes(), hash)
         .is_ok()
+}
+
+/// How a password imported from LeanCloud's export is kept until its user's first
+/// log-in, which re-hashes it with the emulator's own hash.
+pub const IMPORTED_HASH_PREFIX: &str = "leancloud-sha512$";
+
+/// LeanCloud's hash of an exported user's password (its dashboard guide, 导出用户数据的加密
+/// 算法; protocol notes §7): SHA-512 of the salt's bytes then the password's, then 512
+/// more rounds of SHA-512 over the digest, base64.
+pub fn leancloud_hash(salt: &str, password: &str) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha512};
+    let mut digest = Sha512::new()
+        .chain_update(salt.as_bytes())
+        .chain_update(password.as_bytes())
+        .finalize();
+    for _ in 0..512 {
+        digest = Sha512::digest(digest);
+    }
+    base64::engine::general_purpose::STANDARD.encode(digest)
+}
+
+/// The stored form of an exported user's `password` (LeanCloud's hash) and `salt`.
+pub fn imported_hash(salt: &str, hash: &str) -> String {
+    format!("{IMPORTED_HASH_PREFIX}{salt}${hash}")
+}
+
+/// Whether a stored hash is one imported from LeanCloud (re-hashed at the next log-in).
+pub fn is_imported(hash: &str) -> bool {
+    hash.starts_with(IMPORTED_HASH_PREFIX)
 }
 
 /// Store a hash made by [`PasswordHashing::hash`] as `user_id`'s password.

@@ -90,6 +90,11 @@ pub fn log_in(call: &Call<'_>) -> HandlerResult {
     }
     fire_on_login(call, &id)?;
     let mut store = call.api.store();
+    // A password imported from LeanCloud's export is re-hashed with the emulator's own.
+    if users::is_imported(&hash) {
+        let fresh = store.hashing.hash(&request.password)?;
+        users::set_password_hash(&mut store, &id, fresh);
+    }
     let out = users::log_in_succeeded(&mut store, &id)?;
     let who = call.principal_ignoring_unknown_token(&store);
     Ok(Reply::ok(client::user(

@@ -847,3 +847,65 @@ fn sign_up_time_is_printed() {
         "sign-up {per_sign_up:?}, hash alone {per_hash:?}, log-in {per_log_in:?} (mean of {n})"
     );
 }
+
+#[test]
+fn users_from_leanclouds_export_log_in_with_their_passwords_then_rehashed() {
+    use lc_model::settings::{ClassFiles, ClassSpec};
+    use mock_server::settings::Settings;
+    // The dashboard guide's worked example: salt and hash of the password "password".
+    let files = ClassFiles {
+        population: Some(serde_json::json!([{
+            "objectId": "5f0000000000000000000001",
+            "username": "imported",
+            "password": "tA7BLW+NK0UeARng0693gCaVnljkglCB9snqlpCSUKjx2RgYp8VZZOQt0S5iUtlDrkJXfT3gknS4rRqjYsd/Ug==",
+            "salt": "h60d8x797d3oa0naxybxxv9bn7xpt2yiowz68mpiwou7gwr2",
+            "ACL": {"*": {"read": true}}
+        }])),
+        ..ClassFiles::default()
+    };
+    let settings = Settings {
+        classes: vec![ClassSpec::parse("_User", &files).expect("an exported user parses")],
+        ..Settings::default()
+    };
+    let api =
+        mock_server::api::Api::with_settings(mock_server::api::AppConfig::default(), &settings)
+            .unwrap();
+    let login = |password: &str| {
+        crate::support::send(
+            &api,
+            &leancloud::Caller::Anonymous,
+            "POST",
+            "/1.1/login",
+            Some(&serde_json::json!({"username": "imported", "password": password})),
+        )
+    };
+    let (status, wrong) = login("Password");
+    assert_eq!(
+        (status, wrong["code"].clone()),
+        (400, serde_json::json!(210))
+    );
+    let (status, user) = login("password");
+    assert_eq!(status, 200, "{user}");
+    assert!(
+        user.get("salt").is_none() && user.get("password").is_none(),
+        "{user}"
+    );
+    let stored = api.read_store().passwords["5f0000000000000000000001"].clone();
+    assert!(
+        stored.starts_with("$argon2id$"),
+        "re-hashed at the first log-in: {stored}"
+    );
+    let (status, _) = login("password");
+    assert_eq!(status, 200, "and still the same password");
+    let (_, fetched) = crate::support::send(
+        &api,
+        &leancloud::Caller::Master,
+        "GET",
+        "/1.1/classes/_User/5f0000000000000000000001",
+        None,
+    );
+    assert!(
+        fetched.get("salt").is_none(),
+        "the salt is no field: {fetched}"
+    );
+}

@@ -442,3 +442,17 @@ fn email_and_mobile_formats() {
         assert!(!valid_mobile(bad), "{bad}");
     }
 }
+
+#[test]
+fn leanclouds_exported_hash_verifies_its_documented_example_and_nothing_else() {
+    // The dashboard guide's worked example (protocol notes §7).
+    let salt = "h60d8x797d3oa0naxybxxv9bn7xpt2yiowz68mpiwou7gwr2";
+    let expected =
+        "tA7BLW+NK0UeARng0693gCaVnljkglCB9snqlpCSUKjx2RgYp8VZZOQt0S5iUtlDrkJXfT3gknS4rRqjYsd/Ug==";
+    assert_eq!(leancloud_hash(salt, "password"), expected);
+    let stored = imported_hash(salt, expected);
+    assert!(is_imported(&stored));
+    assert!(verify_password(&stored, "password"));
+    assert!(!verify_password(&stored, "Password"));
+    assert!(!verify_password("leancloud-sha512$no-dollar", "password"));
+}
