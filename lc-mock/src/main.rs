@@ -2,7 +2,8 @@
 //!
 //! - `lc-mock serve`: a standalone emulator on 127.0.0.1; prints its URL when ready.
 //!   `--fixtures DIR` loads a database-settings folder first (and stops, naming the
-//!   file and the problem, when it is broken). Its data lives in memory only.
+//!   file and the problem, when it is broken). Its data lives in memory, unless
+//!   `--data DIR` keeps every acknowledged write on disk across restarts.
 //! - `lc-mock replay FILE`: replay recorded exchanges and score the emulator on them.
 //! - `lc-mock record --upstream URL --out FILE`: a proxy that records a real app's
 //!   traffic as such exchanges.
@@ -34,12 +35,14 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Serve an emulated LeanCloud app over HTTP. Its data lives in memory only: every
-    /// write is lost when the process ends.
+    /// Serve an emulated LeanCloud app over HTTP. Its data lives in memory, and on disk
+    /// too with --data.
     #[command(
-        after_help = "Data lives in memory only: everything written is gone when \
-                            the process ends (however it ends). --fixtures loads the same \
-                            starting data on every start."
+        after_help = "Without --data, data lives in memory only: everything written is \
+                            gone when the process ends (however it ends), and --fixtures \
+                            loads the same starting data on every start. With --data DIR, \
+                            every acknowledged write is kept in DIR (SQLite) and survives \
+                            restarts and kill -9; --fixtures then seeds a new DIR only."
     )]
     Serve(ServeArgs),
     /// Replay a recordings file against a fresh emulator per test case and score it.
@@ -83,6 +86,10 @@ struct ServeArgs {
     /// permissions.json, population.json) to load before serving.
     #[arg(long, env = "LC_MOCK_FIXTURES", value_name = "DIR")]
     fixtures: Option<std::path::PathBuf>,
+    /// Keep the app in this folder (created if need be): every acknowledged write is on
+    /// disk before its answer, and a restart starts from what the folder holds.
+    #[arg(long, env = "LC_MOCK_DATA", value_name = "DIR")]
+    data: Option<std::path::PathBuf>,
     /// Connections served at once; further ones wait until one closes.
     #[arg(long, env = "LC_MOCK_MAX_CONNECTIONS", default_value_t = standalone::MAX_CONNECTIONS as u32,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -167,6 +174,20 @@ fn serve(args: ServeArgs) -> ExitCode {
             }
         },
     };
+    if let Some(dir) = &args.data {
+        let started = std::time::Instant::now();
+        match mock_server::durable::Durable::open(dir).and_then(|d| api.attach_data(d)) {
+            Ok(rows) => eprintln!(
+                "lc-mock: data in {} ({rows} objects read in {:.2} s)",
+                dir.display(),
+                started.elapsed().as_secs_f64()
+            ),
+            Err(e) => {
+                eprintln!("lc-mock: cannot use the data folder: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     api.set_trace_limits(trace::TraceLimits {
         requests: args.trace_requests,
         body_bytes: args.trace_body_bytes,

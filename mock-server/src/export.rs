@@ -8,6 +8,8 @@
 //! so exported users have none (set `password` in the file to sign in as them).
 
 use lc_model::Store;
+use lc_model::settings::ClassFiles;
+use lc_model::store::ClassData;
 use serde_json::{Map, Value, json};
 use std::path::Path;
 
@@ -50,46 +52,16 @@ pub fn settings_folder(store: &Store, dir: &Path) -> Result<Exported, String> {
             let text = serde_json::to_string_pretty(value).expect("JSON always serialises");
             std::fs::write(&path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))
         };
-        let mut columns = Map::new();
-        for (key, c) in &data.columns {
-            if BUILT_IN.contains(&key.as_str()) {
-                continue;
-            }
-            let mut col = Map::new();
-            col.insert("type".into(), json!(c.kind));
-            if let Some(target) = &c.class_name {
-                col.insert("className".into(), json!(target));
-            }
-            for (flag, on) in [
-                ("read_only", c.read_only),
-                ("hidden", c.hidden),
-                ("required", c.required),
-            ] {
-                if on {
-                    col.insert(flag.into(), json!(true));
-                }
-            }
-            if let Some(d) = &c.default {
-                col.insert("default".into(), d.clone());
-            }
-            columns.insert(key.clone(), Value::Object(col));
+        let files = class_files(data);
+        if let Some(schema) = &files.schema {
+            write("schema.json", schema)?;
         }
-        write("schema.json", &json!({ "columns": columns }))?;
-        let settings = &data.settings;
-        let indexes: Vec<Value> = settings
-            .unique
-            .iter()
-            .map(|keys| json!({"keys": keys, "unique": true}))
-            .chain(settings.indexes.iter().map(|keys| json!({ "keys": keys })))
-            .collect();
-        if !indexes.is_empty() {
-            write("indexes.json", &Value::Array(indexes))?;
+        if let Some(indexes) = &files.indexes {
+            write("indexes.json", indexes)?;
         }
-        let mut permissions = settings.permissions.to_json();
-        if let (Some(acl), Value::Object(p)) = (&settings.default_acl, &mut permissions) {
-            p.insert("defaultACL".into(), acl.clone());
+        if let Some(permissions) = &files.permissions {
+            write("permissions.json", permissions)?;
         }
-        write("permissions.json", &permissions)?;
         let mut population = Vec::with_capacity(data.objects.len());
         for obj in data.objects.values() {
             let id = obj.id.to_string();
@@ -133,4 +105,51 @@ pub fn settings_folder(store: &Store, dir: &Path) -> Result<Exported, String> {
         classes: names.len(),
         rows: rows_written,
     })
+}
+
+/// A class's columns, indexes and permissions (with its default ACL) as the settings
+/// files say them (`schema.json`, `indexes.json` when it has any, `permissions.json`),
+/// without its rows: what [`lc_model::settings::ClassSpec::parse`] reads back.
+pub fn class_files(data: &ClassData) -> ClassFiles {
+    let mut columns = Map::new();
+    for (key, c) in &data.columns {
+        if BUILT_IN.contains(&key.as_str()) {
+            continue;
+        }
+        let mut col = Map::new();
+        col.insert("type".into(), json!(c.kind));
+        if let Some(target) = &c.class_name {
+            col.insert("className".into(), json!(target));
+        }
+        for (flag, on) in [
+            ("read_only", c.read_only),
+            ("hidden", c.hidden),
+            ("required", c.required),
+        ] {
+            if on {
+                col.insert(flag.into(), json!(true));
+            }
+        }
+        if let Some(d) = &c.default {
+            col.insert("default".into(), d.clone());
+        }
+        columns.insert(key.clone(), Value::Object(col));
+    }
+    let settings = &data.settings;
+    let indexes: Vec<Value> = settings
+        .unique
+        .iter()
+        .map(|keys| json!({"keys": keys, "unique": true}))
+        .chain(settings.indexes.iter().map(|keys| json!({ "keys": keys })))
+        .collect();
+    let mut permissions = settings.permissions.to_json();
+    if let (Some(acl), Value::Object(p)) = (&settings.default_acl, &mut permissions) {
+        p.insert("defaultACL".into(), acl.clone());
+    }
+    ClassFiles {
+        schema: Some(json!({ "columns": columns })),
+        indexes: (!indexes.is_empty()).then_some(Value::Array(indexes)),
+        permissions: Some(permissions),
+        population: None,
+    }
 }

@@ -22,6 +22,7 @@
 //! transport ([`api::InProcess`]) calls it without a socket.
 
 pub mod api;
+pub mod durable;
 pub mod export;
 pub mod http;
 pub mod record;

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub mod changes;
 pub(crate) mod index;
 pub mod keys;
 pub mod packed;

@@ -92,6 +92,8 @@ pub struct Api {
     faults: faults::Faults,
     /// What this app saw of the app's rules (see [`coverage`]).
     coverage: Arc<coverage::Coverage>,
+    /// Where every write is kept on disk (`--data`), once attached.
+    durable: std::sync::OnceLock<crate::durable::Durable>,
 }
 
 impl std::fmt::Debug for Api {
@@ -147,6 +149,7 @@ impl Api {
             cloud: std::sync::OnceLock::new(),
             traces: trace::Traces::default(),
             faults: faults::Faults::default(),
+            durable: std::sync::OnceLock::new(),
         }
     }
 
@@ -171,6 +174,7 @@ impl Api {
             cloud: std::sync::OnceLock::new(),
             traces: trace::Traces::default(),
             faults: faults::Faults::default(),
+            durable: std::sync::OnceLock::new(),
         }
     }
 
@@ -500,8 +504,40 @@ impl Api {
         self.read_store().clock.clone()
     }
 
-    /// Answer one HTTP request.
+    /// Keep this app on disk from now on (`lc-mock serve --data`): a new database
+    /// takes what the app holds now; one that holds an app replaces what this app holds
+    /// (a reset still returns to how the app was made). Returns the rows read back.
+    pub fn attach_data(&self, durable: crate::durable::Durable) -> Result<usize, String> {
+        let rows = if durable.is_new()? {
+            durable.persist(&self.store)?;
+            0
+        } else {
+            durable.load(&mut self.store())?
+        };
+        self.durable
+            .set(durable)
+            .map_err(|_| "the app is already kept on disk".to_string())?;
+        Ok(rows)
+    }
+
+    /// Answer one HTTP request. With `--data`, what it changed is on disk before the
+    /// answer is (see [`crate::durable`]); a change that cannot be written is not
+    /// acknowledged.
     pub fn handle(&self, request: &Request) -> Response {
+        let response = self.answer(request);
+        if let Some(durable) = self.durable.get()
+            && let Err(e) = durable.persist(&self.store)
+        {
+            return Response::error(&LcError::new(
+                500,
+                code::GENERIC,
+                format!("The change could not be written to disk: {e}"),
+            ));
+        }
+        response
+    }
+
+    fn answer(&self, request: &Request) -> Response {
         // Files' bytes and the uploads `fileTokens` hands out, keyless as the service's
         // file domain and its providers are (api/files.rs).
         if !request.path.starts_with("/__mock/")

@@ -202,3 +202,20 @@ pub(crate) fn field_column(name: &str) -> Column {
     super::keys::intern(name);
     Column::Field(Key::new(name))
 }
+
+impl Rows {
+    /// What changed from `old` to `self`, row by row: `(id, Some(row))` for a row added
+    /// or replaced, `(id, None)` for one removed. Subtrees the two share are skipped, so
+    /// after one write this costs a few tree nodes whatever the class's size (how the
+    /// durable store finds what a request wrote).
+    pub fn changes_since<'a>(
+        &'a self,
+        old: &'a Rows,
+    ) -> impl Iterator<Item = (&'a Id, Option<&'a Arc<StoredObject>>)> {
+        old.by_id.diff(&self.by_id).map(|item| match item {
+            imbl::ordmap::DiffItem::Add(id, row) => (id, Some(row)),
+            imbl::ordmap::DiffItem::Update { new: (id, row), .. } => (id, Some(row)),
+            imbl::ordmap::DiffItem::Remove(id, _) => (id, None),
+        })
+    }
+}

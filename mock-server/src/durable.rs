@@ -1,0 +1,337 @@
+//! `lc-mock serve --data DIR`: every acknowledged write kept on disk, in an embedded
+//! SQLite database (`DIR/lc-mock.sqlite`).
+//!
+//! The in-memory store stays what it is (rows, indexes, query engine); the database only
+//! keeps a copy. After each request, [`Durable::persist`] compares the store with the
+//! last snapshot it wrote (pointer comparisons: see [`lc_model::store::changes`]) and
+//! writes what differs in one transaction, before the answer goes out. A restart rebuilds
+//! the store from the database ([`Durable::load`]).
+//!
+//! The database runs in WAL mode with `synchronous=NORMAL`: a commit is in the operating
+//! system's hands when it returns, so the process dying (`kill -9`, a crash, an abort)
+//! loses nothing acknowledged. A power cut or a kernel crash may lose the last commits
+//! (SQLite's own documentation on WAL and `synchronous`); `synchronous=FULL` would
+//! cover that too, at the cost of a disk flush per commit.
+//!
+//! Kept: classes (columns, indexes, permissions, default ACL), rows, relations,
+//! sessions and password hashes. Not kept yet: the services' state (outbox, codes handed
+//! out, leaderboards, pushes, inboxes, files' bytes) and failed log-in counts.
+
+use lc_model::Store;
+use lc_model::settings::{self, ClassSpec};
+use lc_model::store::changes::Change;
+use lc_model::store::{Snapshot, StoredObject};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The database file inside the `--data` folder.
+pub const DATA_FILE: &str = "lc-mock.sqlite";
+
+/// How long a write waits for the database when another process holds it, in ms
+/// (there is one writer, the server itself, so this only matters for a second process
+/// opening the same folder by mistake).
+pub const DURABLE_BUSY_TIMEOUT_MS: u64 = 5_000;
+
+/// The schema version this build writes; a database of another version is refused.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS classes (class TEXT PRIMARY KEY, settings TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS objects (
+    class TEXT NOT NULL, id TEXT NOT NULL,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, fields TEXT NOT NULL,
+    PRIMARY KEY (class, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS relations (
+    class TEXT NOT NULL, id TEXT NOT NULL, key TEXT NOT NULL, targets TEXT NOT NULL,
+    PRIMARY KEY (class, id, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, user TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS passwords (user TEXT PRIMARY KEY, hash TEXT NOT NULL);
+";
+
+/// An app's database and the last state written to it.
+pub struct Durable {
+    path: PathBuf,
+    state: Mutex<State>,
+}
+
+struct State {
+    conn: Connection,
+    /// What the database holds, as a snapshot of the store.
+    written: Snapshot,
+}
+
+impl std::fmt::Debug for Durable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Durable").field("path", &self.path).finish()
+    }
+}
+
+fn db_err(path: &Path) -> impl Fn(rusqlite::Error) -> String + '_ {
+    move |e| format!("{}: {e}", path.display())
+}
+
+impl Durable {
+    /// Open (or create) the database in `dir`, creating the folder if need be.
+    pub fn open(dir: &Path) -> Result<Durable, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let path = dir.join(DATA_FILE);
+        let err = db_err(&path);
+        let conn = Connection::open(&path).map_err(&err)?;
+        conn.busy_timeout(std::time::Duration::from_millis(DURABLE_BUSY_TIMEOUT_MS))
+            .map_err(&err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(&err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(&err)?;
+        conn.execute_batch(SCHEMA).map_err(&err)?;
+        let version: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(&err)?;
+        match version {
+            None => {}
+            Some(v) if v == SCHEMA_VERSION.to_string() => {}
+            Some(v) => {
+                return Err(format!(
+                    "{}: written by another version of lc-mock (schema {v}, this one reads {SCHEMA_VERSION})",
+                    path.display()
+                ));
+            }
+        }
+        Ok(Durable {
+            state: Mutex::new(State {
+                conn,
+                written: Snapshot::default(),
+            }),
+            path: path.clone(),
+        })
+    }
+
+    /// Whether the database holds an app yet (it does once anything was written).
+    pub fn is_new(&self) -> Result<bool, String> {
+        let state = self.lock();
+        let found: Option<String> = state
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db_err(&self.path))?;
+        Ok(found.is_none())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replace what `store` holds by what the database holds; returns the number of
+    /// rows read. The database counts as written up to this state.
+    pub fn load(&self, store: &mut Store) -> Result<usize, String> {
+        let mut state = self.lock();
+        let err = db_err(&self.path);
+        store.reset();
+        let mut specs = Vec::new();
+        {
+            let mut stmt = state
+                .conn
+                .prepare("SELECT class, settings FROM classes ORDER BY class")
+                .map_err(&err)?;
+            let mut rows = stmt.query([]).map_err(&err)?;
+            while let Some(row) = rows.next().map_err(&err)? {
+                let class: String = row.get(0).map_err(&err)?;
+                let text: String = row.get(1).map_err(&err)?;
+                specs.push(class_spec(&class, &text).map_err(|e| {
+                    format!("{}: class {class}: {e}", self.path.display())
+                })?);
+            }
+        }
+        settings::apply(store, &specs).map_err(|e| format!("{}: {e:?}", self.path.display()))?;
+        let mut count = 0;
+        {
+            let mut stmt = state
+                .conn
+                .prepare("SELECT class, id, created_at, updated_at, fields FROM objects")
+                .map_err(&err)?;
+            let mut rows = stmt.query([]).map_err(&err)?;
+            while let Some(row) = rows.next().map_err(&err)? {
+                let class: String = row.get(0).map_err(&err)?;
+                let id: String = row.get(1).map_err(&err)?;
+                let fields: String = row.get(4).map_err(&err)?;
+                let fields: Map<String, Value> = serde_json::from_str(&fields)
+                    .map_err(|e| format!("{}: {class}/{id}: {e}", self.path.display()))?;
+                let obj = StoredObject::new(
+                    id,
+                    row.get(2).map_err(&err)?,
+                    row.get(3).map_err(&err)?,
+                    &fields,
+                );
+                store.insert_object(&class, obj);
+                count += 1;
+            }
+        }
+        {
+            let mut stmt = state
+                .conn
+                .prepare("SELECT class, id, key, targets FROM relations")
+                .map_err(&err)?;
+            let mut rows = stmt.query([]).map_err(&err)?;
+            while let Some(row) = rows.next().map_err(&err)? {
+                let key = (
+                    row.get(0).map_err(&err)?,
+                    row.get(1).map_err(&err)?,
+                    row.get(2).map_err(&err)?,
+                );
+                let targets: String = row.get(3).map_err(&err)?;
+                let targets: Vec<String> = serde_json::from_str(&targets)
+                    .map_err(|e| format!("{}: relation: {e}", self.path.display()))?;
+                store.relations.insert(key, targets.into_iter().collect());
+            }
+        }
+        for (table, map) in [
+            ("SELECT token, user FROM sessions", &mut store.sessions),
+            ("SELECT user, hash FROM passwords", &mut store.passwords),
+        ] {
+            let mut stmt = state.conn.prepare(table).map_err(&err)?;
+            let mut rows = stmt.query([]).map_err(&err)?;
+            while let Some(row) = rows.next().map_err(&err)? {
+                map.insert(row.get(0).map_err(&err)?, row.get(1).map_err(&err)?);
+            }
+        }
+        state.written = store.snapshot();
+        Ok(count)
+    }
+
+    /// Write what changed in `store` since the last write, in one transaction. Callers
+    /// hold no lock on the store; this takes it shared for a pointer copy only, so reads
+    /// and writes go on while the database writes. Requests that end at the same time
+    /// share a commit: the second finds its change already written.
+    pub fn persist(&self, store: &std::sync::RwLock<Store>) -> Result<(), String> {
+        let mut state = self.lock();
+        let now = store
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .snapshot();
+        let State { conn, written } = &mut *state;
+        let changes = now.changes_since(written);
+        if !changes.is_empty() {
+            write(conn, &changes).map_err(db_err(&self.path))?;
+        }
+        drop(changes);
+        *written = now;
+        Ok(())
+    }
+}
+
+/// A class's settings as the database keeps them: its settings files in one object.
+fn class_settings(data: &lc_model::store::ClassData) -> String {
+    let files = crate::export::class_files(data);
+    let mut out = Map::new();
+    for (name, value) in [
+        ("schema", files.schema),
+        ("indexes", files.indexes),
+        ("permissions", files.permissions),
+    ] {
+        if let Some(v) = value {
+            out.insert(name.into(), v);
+        }
+    }
+    Value::Object(out).to_string()
+}
+
+fn class_spec(class: &str, text: &str) -> Result<ClassSpec, String> {
+    let value: Map<String, Value> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let files = settings::ClassFiles {
+        schema: value.get("schema").cloned(),
+        indexes: value.get("indexes").cloned(),
+        permissions: value.get("permissions").cloned(),
+        population: None,
+    };
+    ClassSpec::parse(class, &files).map_err(|e| format!("{e:?}"))
+}
+
+fn write(conn: &mut Connection, changes: &[Change<'_>]) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('version', ?1)",
+        params![SCHEMA_VERSION.to_string()],
+    )?;
+    for change in changes {
+        match change {
+            Change::Class(name, data) => {
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO classes (class, settings) VALUES (?1, ?2)",
+                )?
+                .execute(params![name, class_settings(data)])?;
+            }
+            Change::ClassGone(name) => {
+                tx.execute("DELETE FROM classes WHERE class = ?1", params![name])?;
+                tx.execute("DELETE FROM objects WHERE class = ?1", params![name])?;
+                tx.execute("DELETE FROM relations WHERE class = ?1", params![name])?;
+            }
+            Change::Row(class, id, Some(row)) => {
+                let fields = Value::Object(row.to_map()).to_string();
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO objects (class, id, created_at, updated_at, fields) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![
+                    class,
+                    id.as_str(),
+                    row.created_at,
+                    row.updated_at,
+                    fields
+                ])?;
+            }
+            Change::Row(class, id, None) => {
+                tx.prepare_cached("DELETE FROM objects WHERE class = ?1 AND id = ?2")?
+                    .execute(params![class, id.as_str()])?;
+            }
+            Change::Relation((class, id, key), targets) => match targets {
+                Some(targets) => {
+                    let list: Vec<&String> = targets.iter().collect();
+                    tx.prepare_cached(
+                        "INSERT OR REPLACE INTO relations (class, id, key, targets) \
+                         VALUES (?1, ?2, ?3, ?4)",
+                    )?
+                    .execute(params![class, id, key, serde_json::json!(list).to_string()])?;
+                }
+                None => {
+                    tx.prepare_cached(
+                        "DELETE FROM relations WHERE class = ?1 AND id = ?2 AND key = ?3",
+                    )?
+                    .execute(params![class, id, key])?;
+                }
+            },
+            Change::Session(token, user) => match user {
+                Some(user) => {
+                    tx.prepare_cached(
+                        "INSERT OR REPLACE INTO sessions (token, user) VALUES (?1, ?2)",
+                    )?
+                    .execute(params![token, user])?;
+                }
+                None => {
+                    tx.prepare_cached("DELETE FROM sessions WHERE token = ?1")?
+                        .execute(params![token])?;
+                }
+            },
+            Change::Password(user, hash) => match hash {
+                Some(hash) => {
+                    tx.prepare_cached(
+                        "INSERT OR REPLACE INTO passwords (user, hash) VALUES (?1, ?2)",
+                    )?
+                    .execute(params![user, hash])?;
+                }
+                None => {
+                    tx.prepare_cached("DELETE FROM passwords WHERE user = ?1")?
+                        .execute(params![user])?;
+                }
+            },
+        }
+    }
+    tx.commit()
+}
