@@ -2,6 +2,7 @@
 
 mod conformance_cloud;
 mod console_browser;
+mod durable;
 mod record_cli;
 mod record_roundtrip;
 mod replay;

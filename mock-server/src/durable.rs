@@ -145,9 +145,10 @@ impl Durable {
             while let Some(row) = rows.next().map_err(&err)? {
                 let class: String = row.get(0).map_err(&err)?;
                 let text: String = row.get(1).map_err(&err)?;
-                specs.push(class_spec(&class, &text).map_err(|e| {
-                    format!("{}: class {class}: {e}", self.path.display())
-                })?);
+                specs.push(
+                    class_spec(&class, &text)
+                        .map_err(|e| format!("{}: class {class}: {e}", self.path.display()))?,
+                );
             }
         }
         settings::apply(store, &specs).map_err(|e| format!("{}: {e:?}", self.path.display()))?;
@@ -212,10 +213,7 @@ impl Durable {
     /// share a commit: the second finds its change already written.
     pub fn persist(&self, store: &std::sync::RwLock<Store>) -> Result<(), String> {
         let mut state = self.lock();
-        let now = store
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .snapshot();
+        let now = store.read().unwrap_or_else(|e| e.into_inner()).snapshot();
         let State { conn, written } = &mut *state;
         let changes = now.changes_since(written);
         if !changes.is_empty() {
@@ -298,7 +296,12 @@ fn write(conn: &mut Connection, changes: &[Change<'_>]) -> rusqlite::Result<()> 
                         "INSERT OR REPLACE INTO relations (class, id, key, targets) \
                          VALUES (?1, ?2, ?3, ?4)",
                     )?
-                    .execute(params![class, id, key, serde_json::json!(list).to_string()])?;
+                    .execute(params![
+                        class,
+                        id,
+                        key,
+                        serde_json::json!(list).to_string()
+                    ])?;
                 }
                 None => {
                     tx.prepare_cached(
