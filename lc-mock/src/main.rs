@@ -49,6 +49,127 @@ enum Command {
     Replay(ReplayArgs),
     /// Forward requests to a LeanCloud API and record every exchange for replay.
     Record(RecordArgs),
+    /// Read LeanCloud's data export (a folder of <Class>.jsonl or <Class>.json files)
+    /// into a database-settings folder or a new --data folder. Exported users keep their
+    /// passwords.
+    Import(ImportArgs),
+    /// Write the app kept in a --data folder out as LeanCloud's export format or as a
+    /// database-settings folder.
+    Export(ExportArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ImportArgs {
+    /// The export's folder.
+    export: PathBuf,
+    /// Write a database-settings folder (new or empty) for `serve --fixtures`.
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "data",
+        conflicts_with = "data"
+    )]
+    settings: Option<PathBuf>,
+    /// Write straight into a new --data folder for `serve --data`.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+struct ExportArgs {
+    /// The --data folder the app is kept in.
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Where to write (a new or empty folder).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// `leancloud` (<Class>.jsonl files, as LeanCloud's console exports) or `settings`
+    /// (a database-settings folder).
+    #[arg(long, default_value = "leancloud", value_parser = ["leancloud", "settings"])]
+    format: String,
+}
+
+fn import(args: ImportArgs) -> ExitCode {
+    use mock_server::leancloud_export::Export;
+    let export = match Export::read(&args.export) {
+        Ok(export) => export,
+        Err(e) => {
+            eprintln!("lc-mock: cannot read the export: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let rows: usize = export.classes.values().map(Vec::len).sum();
+    let result = match (&args.settings, &args.data) {
+        (Some(out), _) => export
+            .write_settings_folder(out)
+            .map(|_| out)
+            .map_err(|e| e.to_string()),
+        (None, Some(dir)) => import_data(&export, dir).map(|_| dir),
+        (None, None) => unreachable!("clap requires one target"),
+    };
+    match result {
+        Ok(out) => {
+            eprintln!(
+                "lc-mock: imported {} classes and {rows} objects into {}",
+                export.classes.len(),
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lc-mock: cannot import: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn import_data(
+    export: &mock_server::leancloud_export::Export,
+    dir: &std::path::Path,
+) -> Result<(), String> {
+    let settings = export.to_settings().map_err(|e| e.to_string())?;
+    let durable = mock_server::durable::Durable::open(dir)?;
+    if !durable.is_new()? {
+        return Err(format!(
+            "{}: already holds an app; import into a new folder",
+            dir.display()
+        ));
+    }
+    let api = Api::with_settings(AppConfig::default(), &settings).map_err(|e| e.to_string())?;
+    api.attach_data(durable)?;
+    Ok(())
+}
+
+fn export(args: ExportArgs) -> ExitCode {
+    let file = args.data.join(mock_server::durable::DATA_FILE);
+    if !file.is_file() {
+        eprintln!("lc-mock: {}: no app is kept there", file.display());
+        return ExitCode::FAILURE;
+    }
+    let api = Api::new(AppConfig::default());
+    let written = mock_server::durable::Durable::open(&args.data)
+        .and_then(|d| api.attach_data(d))
+        .and_then(|_| {
+            let store = api.read_store();
+            if args.format == "settings" {
+                mock_server::export::settings_folder(&store, &args.out).map(|e| (e.classes, e.rows))
+            } else {
+                mock_server::leancloud_export::write(&store, &args.out).map_err(|e| e.to_string())
+            }
+        });
+    match written {
+        Ok((classes, rows)) => {
+            eprintln!(
+                "lc-mock: wrote {classes} classes and {rows} objects to {}",
+                args.out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lc-mock: cannot export: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -112,6 +233,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Replay(args) => replay(args),
         Command::Record(args) => record(args),
+        Command::Import(args) => import(args),
+        Command::Export(args) => export(args),
     }
 }
 

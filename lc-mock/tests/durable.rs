@@ -9,16 +9,21 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 /// Ends the server when the test ends, however it ends.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Server {
-    fn start(data: &Path) -> Server {
+    pub(crate) fn start(data: &Path) -> Server {
+        Server::start_with(&["--data".as_ref(), data.as_os_str()])
+    }
+
+    /// `lc-mock serve --port 0` with more options.
+    pub(crate) fn start_with(options: &[&std::ffi::OsStr]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_lc-mock"))
-            .args(["serve", "--port", "0", "--data"])
-            .arg(data)
+            .args(["serve", "--port", "0"])
+            .args(options)
             .env_remove("LC_MOCK_ENGINE")
             .env_remove("LC_MOCK_FIXTURES")
             .stdout(Stdio::piped())
@@ -35,7 +40,7 @@ impl Server {
     }
 
     /// SIGKILL: the process gets no chance to write anything more.
-    fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }
@@ -49,10 +54,10 @@ impl Drop for Server {
 }
 
 /// A folder of this test's own, removed when the test ends.
-struct DataDir(PathBuf);
+pub(crate) struct DataDir(pub(crate) PathBuf);
 
 impl DataDir {
-    fn new(name: &str) -> DataDir {
+    pub(crate) fn new(name: &str) -> DataDir {
         let dir =
             std::env::temp_dir().join(format!("lc-mock-durable-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -66,7 +71,7 @@ impl Drop for DataDir {
     }
 }
 
-fn request(
+pub(crate) fn request(
     http: &reqwest::Client,
     method: reqwest::Method,
     url: String,

@@ -3,6 +3,7 @@
 mod conformance_cloud;
 mod console_browser;
 mod durable;
+mod import_export;
 mod record_cli;
 mod record_roundtrip;
 mod replay;

@@ -25,6 +25,7 @@ pub mod api;
 pub mod durable;
 pub mod export;
 pub mod http;
+pub mod leancloud_export;
 pub mod record;
 pub mod replay;
 pub mod settings;

@@ -1,0 +1,218 @@
+//! `lc-mock import` and `lc-mock export`: an app's data in LeanCloud's export format
+//! (built here as its dashboard guide documents it) comes in, with its users' real
+//! passwords, and goes back out.
+
+use super::durable::{DataDir, Server, request};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::Command;
+
+/// The dashboard guide's worked example (导出用户数据的加密算法): this salt and the password
+/// `password` hash to this.
+const SALT: &str = "h60d8x797d3oa0naxybxxv9bn7xpt2yiowz68mpiwou7gwr2";
+const HASH: &str =
+    "tA7BLW+NK0UeARng0693gCaVnljkglCB9snqlpCSUKjx2RgYp8VZZOQt0S5iUtlDrkJXfT3gknS4rRqjYsd/Ug==";
+
+/// An export as LeanCloud's console writes it: JSON Lines per class (one class over two
+/// files), and a `.json` file in the `{"results": [...]}` form its import takes.
+fn write_export(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let users = [
+        json!({"objectId": "5cc6abe117b54d7448151e01", "username": "ada", "password": HASH,
+               "salt": SALT, "email": "ada@example.com", "emailVerified": true,
+               "createdAt": "2019-04-29T07:46:41.687Z", "updatedAt": "2020-11-04T03:29:17.441Z",
+               "ACL": {"*": {"read": true}}}),
+        json!({"objectId": "5cc6abe117b54d7448151e02", "username": "bob", "password": HASH,
+               "salt": SALT, "createdAt": "2019-04-29T07:46:42.000Z",
+               "updatedAt": "2019-04-29T07:46:42.000Z"}),
+    ];
+    let lines: Vec<String> = users.iter().map(Value::to_string).collect();
+    std::fs::write(dir.join("_User.jsonl"), lines.join("\n") + "\n").unwrap();
+    for (file, ids) in [("Post.0.jsonl", 1..3), ("Post.1.jsonl", 3..4)] {
+        let lines: Vec<String> = ids
+            .map(|i| {
+                json!({"objectId": format!("5d1c81e76e9ba1007f89f2d{i}"), "likes": i,
+                       "title": format!("post {i}"),
+                       "publishedAt": {"__type": "Date", "iso": "2015-06-21T18:02:52.249Z"},
+                       "createdAt": "2019-07-03T10:22:31.322Z",
+                       "updatedAt": "2019-07-03T10:22:31.322Z"})
+                .to_string()
+            })
+            .collect();
+        std::fs::write(dir.join(file), lines.join("\n") + "\n").unwrap();
+    }
+    std::fs::write(
+        dir.join("Comment.json"),
+        json!({"results": [{"objectId": "5d1c81e76e9ba1007f89f300", "text": "first!",
+            "post": {"__type": "Pointer", "className": "Post", "objectId": "5d1c81e76e9ba1007f89f2d1"},
+            "createdAt": "2019-07-04T10:22:31.322Z", "updatedAt": "2019-07-04T10:22:31.322Z"}]})
+        .to_string(),
+    )
+    .unwrap();
+}
+
+fn lc_mock(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_lc-mock"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+async fn log_in(http: &reqwest::Client, url: &str, user: &str, password: &str) -> (u16, Value) {
+    let resp = request(
+        http,
+        reqwest::Method::POST,
+        format!("{url}/1.1/login"),
+        false,
+    )
+    .json(&json!({"username": user, "password": password}))
+    .send()
+    .await
+    .unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn an_export_imported_into_data_serves_its_rows_and_its_users_passwords() {
+    let export = DataDir::new("export-in");
+    write_export(&export.0);
+    let data = DataDir::new("import-data");
+    lc_mock(&[
+        "import".as_ref(),
+        export.0.as_os_str(),
+        "--data".as_ref(),
+        data.0.as_os_str(),
+    ]);
+    let http = reqwest::Client::new();
+    let server = Server::start(&data.0);
+    let url = server.url.clone();
+    // The wrong password is refused; the real one is accepted, and neither the salt nor
+    // the hash reaches the client.
+    let (status, body) = log_in(&http, &url, "ada", "not-it").await;
+    assert_eq!((status, body["code"].clone()), (400, json!(210)), "{body}");
+    let (status, body) = log_in(&http, &url, "ada", "password").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["objectId"], "5cc6abe117b54d7448151e01");
+    assert_eq!(body["email"], "ada@example.com");
+    assert!(
+        body.get("salt").is_none() && body.get("password").is_none(),
+        "{body}"
+    );
+    let posts: Value = request(
+        &http,
+        reqwest::Method::GET,
+        format!("{url}/1.1/classes/Post?order=likes"),
+        false,
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let likes: Vec<&Value> = posts["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["likes"])
+        .collect();
+    assert_eq!(likes, [&json!(1), &json!(2), &json!(3)]);
+    assert_eq!(posts["results"][0]["createdAt"], "2019-07-03T10:22:31.322Z");
+    let comment: Value = request(
+        &http,
+        reqwest::Method::GET,
+        format!("{url}/1.1/classes/Comment/5d1c81e76e9ba1007f89f300?include=post"),
+        false,
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(comment["post"]["title"], "post 1", "{comment}");
+    server.kill();
+
+    // After a restart ada (re-hashed at her first log-in) and bob (never logged in)
+    // still log in.
+    let server = Server::start(&data.0);
+    assert_eq!(log_in(&http, &server.url, "ada", "password").await.0, 200);
+    server.kill();
+
+    // Exported back in LeanCloud's format: bob, who never logged in, keeps LeanCloud's
+    // hash and salt; ada's password is the emulator's own now, which the format cannot
+    // carry.
+    let out = DataDir::new("export-out");
+    lc_mock(&[
+        "export".as_ref(),
+        "--data".as_ref(),
+        data.0.as_os_str(),
+        "--out".as_ref(),
+        out.0.as_os_str(),
+    ]);
+    let users: Vec<Value> = std::fs::read_to_string(out.0.join("_User.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let bob = users.iter().find(|u| u["username"] == "bob").unwrap();
+    assert_eq!(
+        (&bob["password"], &bob["salt"]),
+        (&json!(HASH), &json!(SALT))
+    );
+    let ada = users.iter().find(|u| u["username"] == "ada").unwrap();
+    assert!(ada.get("password").is_none(), "{ada}");
+    assert_eq!(ada["createdAt"], "2019-04-29T07:46:41.687Z");
+    let posts = std::fs::read_to_string(out.0.join("Post.jsonl")).unwrap();
+    assert_eq!(posts.lines().count(), 3);
+
+    // And that export imports again, as a database-settings folder this time.
+    let settings = DataDir::new("import-settings");
+    lc_mock(&[
+        "import".as_ref(),
+        out.0.as_os_str(),
+        "--settings".as_ref(),
+        settings.0.as_os_str(),
+    ]);
+    let server = Server::start_with(&["--fixtures".as_ref(), settings.0.as_os_str()]);
+    assert_eq!(log_in(&http, &server.url, "bob", "password").await.0, 200);
+    let count: Value = request(
+        &http,
+        reqwest::Method::GET,
+        format!("{}/1.1/classes/Post?count=1&limit=0", server.url),
+        false,
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(count["count"], 3);
+}
+
+#[test]
+fn a_broken_export_is_refused_naming_the_file_and_writes_nothing() {
+    let export = DataDir::new("export-broken");
+    std::fs::create_dir_all(&export.0).unwrap();
+    std::fs::write(export.0.join("Post.jsonl"), "{\"title\": \"ok\"}\n[1, 2]\n").unwrap();
+    let data = DataDir::new("import-broken");
+    let output = Command::new(env!("CARGO_BIN_EXE_lc-mock"))
+        .args(["import".as_ref(), export.0.as_os_str()])
+        .args(["--data".as_ref(), data.0.as_os_str()])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("Post.jsonl") && stderr.contains("line 2"),
+        "{stderr}"
+    );
+    assert!(!data.0.exists(), "nothing written");
+}
