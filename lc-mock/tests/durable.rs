@@ -327,6 +327,43 @@ async fn updates_deletes_users_columns_and_resets_survive_a_restart() {
     .await
     .unwrap();
     assert_eq!(login.status().as_u16(), 200);
+    // The health check says where the app is kept, and needs the master key.
+    let health = request(
+        &http,
+        reqwest::Method::GET,
+        format!("{url}/__mock/health"),
+        true,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    let health: Value = health.json().await.unwrap();
+    assert_eq!(
+        (
+            &health["status"],
+            &health["storage"]["kind"],
+            &health["objects"]
+        ),
+        (&json!("ok"), &json!("data"), &json!(2)),
+        "{health}"
+    );
+    let keyless = request(
+        &http,
+        reqwest::Method::GET,
+        format!("{url}/__mock/health"),
+        false,
+    )
+    .send()
+    .await
+    .unwrap();
+    // The service's answer to a request that needs the master key.
+    assert_eq!(keyless.status().as_u16(), 400);
+    let refused: Value = keyless.json().await.unwrap();
+    assert_eq!(
+        refused["error"],
+        "The request must be signed by master key."
+    );
     // A reset empties the app (it was made empty), and that is kept too.
     let reset = request(
         &http,

@@ -125,6 +125,16 @@ impl Durable {
         Ok(found.is_none())
     }
 
+    /// Whether the database answers (a health check; cheap whatever its size).
+    pub fn check(&self) -> Result<(), String> {
+        let state = self.lock();
+        state
+            .conn
+            .query_row("SELECT count(*) FROM meta", [], |r| r.get::<_, i64>(0))
+            .map(|_| ())
+            .map_err(db_err(&self.path))
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }

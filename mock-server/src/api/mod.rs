@@ -23,6 +23,7 @@ mod cql;
 mod email;
 pub mod faults;
 mod files;
+mod health;
 mod hooks;
 mod leaderboard;
 mod objects;

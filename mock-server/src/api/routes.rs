@@ -337,6 +337,8 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/__mock/cloud", super::console::show),
     ("POST", "/__mock/cloud/hook", super::console::call_hook),
     ("DELETE", "/__mock/coverage", super::coverage::clear),
+    // Issue 19: the health of a deployed emulator (api::health).
+    ("GET", "/__mock/health", super::health::health),
 ];
 
 fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {
