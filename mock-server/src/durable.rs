@@ -55,12 +55,16 @@ CREATE TABLE IF NOT EXISTS passwords (user TEXT PRIMARY KEY, hash TEXT NOT NULL)
 pub struct Durable {
     path: PathBuf,
     state: Mutex<State>,
+    /// What the database holds, as a snapshot of the store; changed only with `state`
+    /// held, after a commit. Read apart so that a request that changed nothing (a read)
+    /// finds so without waiting for another request's commit.
+    written: std::sync::RwLock<Snapshot>,
 }
 
 struct State {
     conn: Connection,
-    /// What the database holds, as a snapshot of the store.
-    written: Snapshot,
+    /// Whether the database has its version row (written with the first change).
+    versioned: bool,
 }
 
 impl std::fmt::Debug for Durable {
@@ -93,9 +97,9 @@ impl Durable {
             })
             .optional()
             .map_err(&err)?;
-        match version {
+        match &version {
             None => {}
-            Some(v) if v == SCHEMA_VERSION.to_string() => {}
+            Some(v) if *v == SCHEMA_VERSION.to_string() => {}
             Some(v) => {
                 return Err(format!(
                     "{}: written by another version of lc-mock (schema {v}, this one reads {SCHEMA_VERSION})",
@@ -106,8 +110,9 @@ impl Durable {
         Ok(Durable {
             state: Mutex::new(State {
                 conn,
-                written: Snapshot::default(),
+                versioned: version.is_some(),
             }),
+            written: std::sync::RwLock::new(Snapshot::default()),
             path: path.clone(),
         })
     }
@@ -142,7 +147,7 @@ impl Durable {
     /// Replace what `store` holds by what the database holds; returns the number of
     /// rows read. The database counts as written up to this state.
     pub fn load(&self, store: &mut Store) -> Result<usize, String> {
-        let mut state = self.lock();
+        let state = self.lock();
         let err = db_err(&self.path);
         store.reset();
         let mut specs = Vec::new();
@@ -213,7 +218,7 @@ impl Durable {
                 map.insert(row.get(0).map_err(&err)?, row.get(1).map_err(&err)?);
             }
         }
-        state.written = store.snapshot();
+        *self.written.write().unwrap_or_else(|e| e.into_inner()) = store.snapshot();
         Ok(count)
     }
 
@@ -222,15 +227,22 @@ impl Durable {
     /// and writes go on while the database writes. Requests that end at the same time
     /// share a commit: the second finds its change already written.
     pub fn persist(&self, store: &std::sync::RwLock<Store>) -> Result<(), String> {
+        let current = || store.read().unwrap_or_else(|e| e.into_inner()).snapshot();
+        let written = || self.written.read().unwrap_or_else(|e| e.into_inner());
+        if current().same_data(&written()) {
+            return Ok(());
+        }
         let mut state = self.lock();
-        let now = store.read().unwrap_or_else(|e| e.into_inner()).snapshot();
-        let State { conn, written } = &mut *state;
-        let changes = now.changes_since(written);
+        let now = current();
+        let before = written().clone();
+        let changes = now.changes_since(&before);
         if !changes.is_empty() {
-            write(conn, &changes).map_err(db_err(&self.path))?;
+            let first = !state.versioned;
+            write(&mut state.conn, first, &changes).map_err(db_err(&self.path))?;
+            state.versioned = true;
         }
         drop(changes);
-        *written = now;
+        *self.written.write().unwrap_or_else(|e| e.into_inner()) = now;
         Ok(())
     }
 }
@@ -262,12 +274,14 @@ fn class_spec(class: &str, text: &str) -> Result<ClassSpec, String> {
     ClassSpec::parse(class, &files).map_err(|e| format!("{e:?}"))
 }
 
-fn write(conn: &mut Connection, changes: &[Change<'_>]) -> rusqlite::Result<()> {
+fn write(conn: &mut Connection, version: bool, changes: &[Change<'_>]) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
-    tx.execute(
-        "INSERT OR IGNORE INTO meta (key, value) VALUES ('version', ?1)",
-        params![SCHEMA_VERSION.to_string()],
-    )?;
+    if version {
+        tx.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('version', ?1)",
+            params![SCHEMA_VERSION.to_string()],
+        )?;
+    }
     for change in changes {
         match change {
             Change::Class(name, data) => {
