@@ -22,6 +22,8 @@
 //! `BENCH_BASELINE=path/to/lc-mock` measures another build of the program too, in the
 //! same run (a before and after that share the machine's load).
 //!
+//! `BENCH_DATA=DIR` (a new folder) serves lc-mock with `--data DIR`: the durable store's
+//! throughput, against the same run without it.
 //! `BENCH_SECS` sets the seconds each measurement lasts (default 3); `BENCH_QUICK=1`
 //! makes it half a second (a smoke run). `BENCH_OPS=get,create` and
 //! `BENCH_CONNECTIONS=64` measure only those (for a profiler attached to one server).
@@ -336,6 +338,9 @@ fn main() {
 async fn lc_mock(program: &std::ffi::OsStr) -> (Server, Vec<(Op, Vec<u8>, u16)>) {
     let mut serve = Command::new(program);
     serve.args(["serve", "--port", "0"]);
+    if let Some(dir) = std::env::var_os("BENCH_DATA") {
+        serve.arg("--data").arg(dir);
+    }
     let server = Server::start(serve);
     let mut conn = Connection::open(&server.addr).await;
     let mut id = String::new();
