@@ -381,3 +381,123 @@ async fn updates_deletes_users_columns_and_resets_survive_a_restart() {
     assert!(all_ids(&http, &server.url, "Note").await.is_empty());
     assert!(all_ids(&http, &server.url, "_User").await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn files_leaderboards_codes_and_the_outbox_survive_a_restart() {
+    let data = DataDir::new("services");
+    let http = reqwest::Client::new();
+    let server = Server::start(&data.0);
+    let url = server.url.clone();
+    let call = |method: reqwest::Method, path: &str, body: Value, master: bool| {
+        let http = http.clone();
+        let url = format!("{url}{path}");
+        async move {
+            let answer = request(&http, method, url, master)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = answer.status().as_u16();
+            let body: Value = answer.json().await.unwrap();
+            assert!(status < 300, "{status} {body}");
+            body
+        }
+    };
+    // A file's bytes.
+    let file: Value = request(
+        &http,
+        reqwest::Method::POST,
+        format!("{url}/1.1/files/hello.txt"),
+        false,
+    )
+    .header("content-type", "text/plain")
+    .body("kept across restarts")
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let file_url = file["url"].as_str().unwrap().to_string();
+    let file_path = file_url.strip_prefix(&url).unwrap().to_string();
+    // A leaderboard and a user's statistic on it.
+    let user = call(
+        reqwest::Method::POST,
+        "/1.1/users",
+        json!({"username": "player", "password": "player-pass"}),
+        false,
+    )
+    .await;
+    let user_id = user["objectId"].as_str().unwrap().to_string();
+    call(
+        reqwest::Method::POST,
+        "/1.1/leaderboard/leaderboards",
+        json!({"statisticName": "score", "order": "descending", "updateStrategy": "better"}),
+        true,
+    )
+    .await;
+    call(
+        reqwest::Method::POST,
+        &format!("/1.1/leaderboard/users/{user_id}/statistics"),
+        json!([{"statisticName": "score", "statisticValue": 77}]),
+        true,
+    )
+    .await;
+    // An SMS code: in the outbox, and still accepted after the restart.
+    let phone = "+8613800000042";
+    call(
+        reqwest::Method::POST,
+        "/1.1/requestSmsCode",
+        json!({"mobilePhoneNumber": phone}),
+        false,
+    )
+    .await;
+    server.kill();
+
+    let server = Server::start(&data.0);
+    let url = server.url.clone();
+    let bytes = http.get(format!("{url}{file_path}")).send().await.unwrap();
+    assert_eq!(bytes.status().as_u16(), 200, "{file_path}");
+    assert_eq!(bytes.text().await.unwrap(), "kept across restarts");
+    let ranks: Value = request(
+        &http,
+        reqwest::Method::GET,
+        format!("{url}/1.1/leaderboard/leaderboards/score/ranks"),
+        true,
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(ranks["results"][0]["statisticValue"], 77, "{ranks}");
+    assert_eq!(ranks["results"][0]["user"]["objectId"], user_id, "{ranks}");
+    let outbox: Value = request(
+        &http,
+        reqwest::Method::GET,
+        format!("{url}/__mock/outbox?to=%2B8613800000042"),
+        true,
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let code = outbox["results"][0]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{outbox}"))
+        .to_string();
+    let verified = request(
+        &http,
+        reqwest::Method::POST,
+        format!("{url}/1.1/verifySmsCode/{code}"),
+        false,
+    )
+    .json(&json!({"mobilePhoneNumber": phone}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(verified.status().as_u16(), 200);
+}

@@ -14,8 +14,10 @@
 //! cover that too, at the cost of a disk flush per commit.
 //!
 //! Kept: classes (columns, indexes, permissions, default ACL), rows, relations,
-//! sessions and password hashes. Not kept yet: the services' state (outbox, codes handed
-//! out, leaderboards, pushes, inboxes, files' bytes) and failed log-in counts.
+//! sessions, password hashes, files' bytes (one row per file), and the services' state:
+//! the outbox, leaderboards, pushes, status inboxes, uploads waiting, and the codes and
+//! tokens handed out (each part one JSON document, rewritten whole when it changes).
+//! Not kept: failed log-in counts (a lockout lasts minutes), the request traces.
 
 use lc_model::Store;
 use lc_model::settings::{self, ClassSpec};
@@ -54,6 +56,9 @@ CREATE TABLE IF NOT EXISTS relations (
     PRIMARY KEY (class, id, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, user TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS passwords (user TEXT PRIMARY KEY, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS services (part TEXT PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    key TEXT PRIMARY KEY, content_type TEXT NOT NULL, bytes BLOB NOT NULL) WITHOUT ROWID;
 ";
 
 /// An app's database and the last state written to it.
@@ -227,6 +232,37 @@ impl Durable {
                 map.insert(row.get(0).map_err(&err)?, row.get(1).map_err(&err)?);
             }
         }
+        {
+            let mut stmt = state
+                .conn
+                .prepare("SELECT part, state FROM services")
+                .map_err(&err)?;
+            let mut rows = stmt.query([]).map_err(&err)?;
+            while let Some(row) = rows.next().map_err(&err)? {
+                let part: String = row.get(0).map_err(&err)?;
+                let text: String = row.get(1).map_err(&err)?;
+                let value: Value = serde_json::from_str(&text)
+                    .map_err(|e| format!("{}: {part}: {e}", self.path.display()))?;
+                store
+                    .services
+                    .restore_part(&part, value)
+                    .map_err(|e| format!("{}: {part}: {e}", self.path.display()))?;
+            }
+        }
+        {
+            use lc_model::files::BlobStore;
+            let mut stmt = state
+                .conn
+                .prepare("SELECT key, content_type, bytes FROM files")
+                .map_err(&err)?;
+            let mut rows = stmt.query([]).map_err(&err)?;
+            while let Some(row) = rows.next().map_err(&err)? {
+                let key: String = row.get(0).map_err(&err)?;
+                let content_type: String = row.get(1).map_err(&err)?;
+                let bytes: Vec<u8> = row.get(2).map_err(&err)?;
+                store.services.files.put(&key, bytes, &content_type);
+            }
+        }
         *self.written.write().unwrap_or_else(|e| e.into_inner()) = store.snapshot();
         Ok(count)
     }
@@ -367,6 +403,21 @@ fn write(conn: &mut Connection, version: bool, changes: &[Change<'_>]) -> rusqli
                         .execute(params![user])?;
                 }
             },
+            Change::Service(part, services) => {
+                let state = services.part_json(part).unwrap_or(Value::Null).to_string();
+                tx.prepare_cached("INSERT OR REPLACE INTO services (part, state) VALUES (?1, ?2)")?
+                    .execute(params![part, state])?;
+            }
+            Change::Blob(key, Some(blob)) => {
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO files (key, content_type, bytes) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![key, blob.content_type, blob.bytes])?;
+            }
+            Change::Blob(key, None) => {
+                tx.prepare_cached("DELETE FROM files WHERE key = ?1")?
+                    .execute(params![key])?;
+            }
         }
     }
     tx.commit()

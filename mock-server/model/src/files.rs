@@ -69,6 +69,41 @@ impl BlobStore for Files {
 }
 
 impl Files {
+    /// Whether `other` has the very same uploads waiting (a copy that shares its map).
+    pub fn same_pending(&self, other: &Files) -> bool {
+        self.pending.ptr_eq(&other.pending)
+    }
+
+    /// Whether `other` holds the very same bytes (a copy that shares its map).
+    pub fn same_blobs(&self, other: &Files) -> bool {
+        self.blobs.ptr_eq(&other.blobs)
+    }
+
+    /// The uploads waiting, token -> `_File` objectId.
+    pub fn pending_uploads(&self) -> &OrdMap<String, String> {
+        &self.pending
+    }
+
+    /// Replace the uploads waiting (a restart of the durable store).
+    pub fn set_pending_uploads(&mut self, pending: OrdMap<String, String>) {
+        self.pending = pending;
+    }
+
+    /// What changed from `old` to `self`, file by file: `(key, Some(blob))` for bytes
+    /// added or replaced, `(key, None)` for bytes removed. Shared subtrees are skipped.
+    pub fn blob_changes_since<'a>(
+        &'a self,
+        old: &'a Files,
+    ) -> impl Iterator<Item = (&'a String, Option<&'a Arc<Blob>>)> {
+        old.blobs.diff(&self.blobs).map(|item| match item {
+            imbl::ordmap::DiffItem::Add(key, blob) => (key, Some(blob)),
+            imbl::ordmap::DiffItem::Update {
+                new: (key, blob), ..
+            } => (key, Some(blob)),
+            imbl::ordmap::DiffItem::Remove(key, _) => (key, None),
+        })
+    }
+
     pub fn add_pending(&mut self, token: &str, file_id: &str) -> Result<(), LcError> {
         if self.pending.len() >= MAX_PENDING_UPLOADS {
             return Err(LcError::generic(format!(

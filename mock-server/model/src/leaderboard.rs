@@ -24,6 +24,7 @@ use chrono::{Datelike, Duration, FixedOffset, NaiveDate, TimeZone};
 use imbl::{OrdMap, Vector};
 use leancloud::LcError;
 use leancloud::error::code;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// Boards an app may have.
@@ -43,13 +44,13 @@ pub const MAX_STATISTICS_IDS: usize = 200;
 /// Versions roll at midnight in China time, as the service's do (see the module docs).
 const RESET_OFFSET_SECS: i32 = 8 * 3600;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Order {
     Ascending,
     Descending,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Strategy {
     /// Keep the best value (the lowest on an ascending board).
     Better,
@@ -59,7 +60,7 @@ pub enum Strategy {
     Sum,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Interval {
     Never,
     Day,
@@ -84,7 +85,7 @@ names!(Strategy { Better = "better", Last = "last", Sum = "sum" });
 names!(Interval { Never = "never", Day = "day", Week = "week", Month = "month" });
 
 /// One user's statistic on one version of a board.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub value: f64,
     /// When the kept value was reached (ties rank the earlier first).
@@ -92,14 +93,14 @@ pub struct Entry {
 }
 
 /// A past version of a board.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Archive {
     pub version: u32,
     pub activated_at: i64,
     pub deactivated_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Board {
     pub object_id: String,
     pub name: String,
@@ -114,6 +115,7 @@ pub struct Board {
     /// Newest first, as the archives are listed.
     pub archives: Vector<Archive>,
     /// (version, user objectId) -> the statistic.
+    #[serde(with = "crate::serde_pairs")]
     pub entries: OrdMap<(u32, String), Entry>,
 }
 
@@ -127,9 +129,16 @@ pub struct Rank {
 
 /// Every board of an app, by statistic name. Persistent, so snapshots and forks of the
 /// app copy nothing.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Leaderboards {
     boards: OrdMap<String, Board>,
+}
+
+impl Leaderboards {
+    /// Whether `other` is this very set of boards (a copy that shares its map).
+    pub fn same(&self, other: &Leaderboards) -> bool {
+        self.boards.ptr_eq(&other.boards)
+    }
 }
 
 /// The recorded answer for a statistic no board has.

@@ -41,6 +41,7 @@ pub mod presentation;
 pub mod push;
 pub mod query;
 pub mod roles;
+pub mod serde_pairs;
 pub mod settings;
 pub mod social;
 pub mod store;

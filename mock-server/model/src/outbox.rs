@@ -8,7 +8,7 @@
 //! starts with an empty outbox.
 
 use imbl::Vector;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use std::sync::Arc;
 pub const MAX_OUTBOX_MESSAGES: usize = 10_000;
 
 /// How a message would have travelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     Sms,
@@ -49,7 +49,7 @@ impl Channel {
 }
 
 /// One message the app would have sent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     /// `m` and a decimal counter, unique within the app (never reused after a reset).
@@ -73,7 +73,7 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
     /// Anything else the flow wants a reader to have (a push's payload, say).
-    #[serde(skip_serializing_if = "Value::is_null")]
+    #[serde(default, skip_serializing_if = "Value::is_null")]
     pub data: Value,
     /// When it was sent, in ms since the epoch (the app's clock).
     pub sent_at: i64,
@@ -108,7 +108,7 @@ impl Filter {
 }
 
 /// The app's outbox: a persistent list, so copying it with a snapshot costs nothing.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Outbox {
     messages: Vector<Arc<Message>>,
     /// The number the next message gets.
@@ -159,6 +159,11 @@ impl Outbox {
     /// Forget every message (numbers go on from where they were).
     pub fn clear(&mut self) {
         self.messages.clear();
+    }
+
+    /// Whether `other` is this very outbox (a copy that shares its list).
+    pub fn same(&self, other: &Outbox) -> bool {
+        self.next == other.next && self.messages.ptr_eq(&other.messages)
     }
 
     pub fn len(&self) -> usize {

@@ -26,6 +26,7 @@ use crate::query::{Everything, Matcher};
 use crate::store::Store;
 use imbl::OrdMap;
 use leancloud::LcError;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// Bytes in a push request's body (the guide: under 4,096 characters).
@@ -42,7 +43,7 @@ pub const ACTIVE_WINDOW_MS: i64 = 90 * 86_400_000;
 pub const IMMEDIATE_MS: i64 = 60_000;
 
 /// One push request, as recorded.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Notification {
     pub object_id: String,
     /// What the service calls the notification (the request's `notification_id` or a
@@ -52,7 +53,7 @@ pub struct Notification {
     /// The `_Installation` query it targets.
     pub r#where: Value,
     pub prod: String,
-    pub status: &'static str,
+    pub status: String,
     pub devices: usize,
     pub successes: usize,
     pub push_time: Option<i64>,
@@ -100,15 +101,23 @@ impl Notification {
 }
 
 /// The app's push records and the scheduled list. Persistent: snapshots copy nothing.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Pushes {
     notifications: OrdMap<String, Notification>,
     /// Schedule id -> notification objectId, in schedule order.
+    #[serde(with = "crate::serde_pairs")]
     scheduled: OrdMap<u64, String>,
     next_schedule_id: u64,
 }
 
 impl Pushes {
+    /// Whether `other` is this very state (a copy that shares its maps).
+    pub fn same(&self, other: &Pushes) -> bool {
+        self.next_schedule_id == other.next_schedule_id
+            && self.notifications.ptr_eq(&other.notifications)
+            && self.scheduled.ptr_eq(&other.scheduled)
+    }
+
     pub fn get(&self, object_id: &str) -> Option<&Notification> {
         self.notifications.get(object_id)
     }
@@ -308,7 +317,7 @@ pub fn submit(store: &mut Store, request: Request, now: i64) -> Result<Notificat
         data: request.data,
         r#where: request.r#where,
         prod: request.prod,
-        status: "in-queue",
+        status: "in-queue".into(),
         devices: 0,
         successes: 0,
         push_time: request.push_time,
@@ -321,7 +330,7 @@ pub fn submit(store: &mut Store, request: Request, now: i64) -> Result<Notificat
         let pushes = &mut store.services.pushes;
         pushes.next_schedule_id += 1;
         let id = pushes.next_schedule_id;
-        n.status = "scheduled";
+        n.status = "scheduled".into();
         n.schedule_id = Some(id);
         pushes.scheduled.insert(id, n.object_id.clone());
         pushes.keep(n.clone());
@@ -381,7 +390,7 @@ pub fn devices_where(device_type: &str, ids: &[String]) -> Value {
 fn deliver(store: &mut Store, n: &mut Notification, at: i64) {
     n.updated_at = at;
     if n.expires_at.is_some_and(|end| end <= at) {
-        n.status = "expired";
+        n.status = "expired".into();
         return;
     }
     let targets: Vec<Value> =
@@ -436,7 +445,7 @@ fn deliver(store: &mut Store, n: &mut Notification, at: i64) {
     }
     n.devices = targets.len();
     n.successes = targets.len();
-    n.status = "done";
+    n.status = "done".into();
 }
 
 /// The title and the text a device would show: `alert` as a string, or its `title` and

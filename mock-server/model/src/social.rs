@@ -19,6 +19,7 @@
 use crate::store::{Store, StoredObject};
 use imbl::OrdMap;
 use leancloud::LcError;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 /// Recipients one status may reach.
@@ -98,13 +99,16 @@ pub fn unfollow(store: &mut Store, user: &str, target: &str) {
 }
 
 /// Every user's inboxes. Persistent: snapshots copy nothing.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Inboxes {
     /// (owner, inbox type, messageId) -> the `_Status` objectId.
+    #[serde(with = "crate::serde_pairs")]
     entries: OrdMap<(String, String, u64), String>,
     /// (owner, inbox type) -> the last messageId given.
+    #[serde(with = "crate::serde_pairs")]
     last: OrdMap<(String, String), u64>,
     /// (owner, inbox type) -> how many arrived since the last reset.
+    #[serde(with = "crate::serde_pairs")]
     unread: OrdMap<(String, String), u64>,
 }
 
@@ -116,6 +120,13 @@ pub struct Entry {
 }
 
 impl Inboxes {
+    /// Whether `other` is this very state (a copy that shares its maps).
+    pub fn same(&self, other: &Inboxes) -> bool {
+        self.entries.ptr_eq(&other.entries)
+            && self.last.ptr_eq(&other.last)
+            && self.unread.ptr_eq(&other.unread)
+    }
+
     /// Put `status_id` in `owner`'s `inbox` under the next messageId.
     pub fn deliver(&mut self, owner: &str, inbox: &str, status_id: &str) -> u64 {
         let key = (owner.to_string(), inbox.to_string());

@@ -231,6 +231,78 @@ pub struct Services {
     pub verification: crate::verification::Verification,
 }
 
+impl Services {
+    /// The parts the durable store keeps, each as one JSON document (files' bytes are
+    /// kept apart, file by file: see [`crate::files::Files::blob_changes_since`]).
+    pub const PARTS: [&'static str; 6] = [
+        "outbox",
+        "leaderboards",
+        "pushes",
+        "inboxes",
+        "uploads",
+        "verification",
+    ];
+
+    /// Whether `other` holds the very same state (copies that share every map).
+    pub fn same(&self, other: &Services) -> bool {
+        self.files.same_blobs(&other.files) && self.sameness(other).iter().all(|same| *same)
+    }
+
+    /// For each of [`Services::PARTS`], whether it is the very same as `old`'s.
+    fn sameness(&self, old: &Services) -> [bool; 6] {
+        [
+            self.outbox.same(&old.outbox),
+            self.leaderboards.same(&old.leaderboards),
+            self.pushes.same(&old.pushes),
+            self.inboxes.same(&old.inboxes),
+            self.files.same_pending(&old.files),
+            self.verification.same(&old.verification),
+        ]
+    }
+
+    /// The parts of [`Services::PARTS`] that differ from `old`.
+    pub fn changed_parts(&self, old: &Services) -> Vec<&'static str> {
+        Self::PARTS
+            .into_iter()
+            .zip(self.sameness(old))
+            .filter(|(_, same)| !same)
+            .map(|(name, _)| name)
+            .collect()
+    }
+
+    /// One part as JSON (`None` for a name not in [`Services::PARTS`]).
+    pub fn part_json(&self, name: &str) -> Option<serde_json::Value> {
+        let value = match name {
+            "outbox" => serde_json::to_value(&self.outbox),
+            "leaderboards" => serde_json::to_value(&self.leaderboards),
+            "pushes" => serde_json::to_value(&self.pushes),
+            "inboxes" => serde_json::to_value(&self.inboxes),
+            "uploads" => serde_json::to_value(self.files.pending_uploads()),
+            "verification" => serde_json::to_value(&self.verification),
+            _ => return None,
+        };
+        // Every part is plain data with string or list keys: this cannot fail.
+        value.ok()
+    }
+
+    /// Put back a part that [`Services::part_json`] wrote.
+    pub fn restore_part(&mut self, name: &str, value: serde_json::Value) -> Result<(), String> {
+        fn parse<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
+            serde_json::from_value(value).map_err(|e| e.to_string())
+        }
+        match name {
+            "outbox" => self.outbox = parse(value)?,
+            "leaderboards" => self.leaderboards = parse(value)?,
+            "pushes" => self.pushes = parse(value)?,
+            "inboxes" => self.inboxes = parse(value)?,
+            "uploads" => self.files.set_pending_uploads(parse(value)?),
+            "verification" => self.verification = parse(value)?,
+            other => return Err(format!("unknown part of the services' state: {other}")),
+        }
+        Ok(())
+    }
+}
+
 /// One app's storage.
 pub struct Store {
     pub classes: HashMap<String, Arc<ClassData>>,

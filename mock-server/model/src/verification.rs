@@ -25,6 +25,7 @@
 use crate::store::Store;
 use imbl::{HashMap, Vector};
 use leancloud::LcError;
+use serde::{Deserialize, Serialize};
 
 /// How long an SMS code is valid by default (10 minutes, the documented default).
 pub const SMS_CODE_TTL_MS: i64 = 10 * 60 * 1000;
@@ -47,7 +48,7 @@ pub const VALIDATE_TOKEN_TTL_MS: i64 = 5 * 60 * 1000;
 pub const MAX_PENDING: usize = 10_000;
 
 /// What an SMS code is for. A flow accepts only the purposes it names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Purpose {
     /// `requestSmsCode`: any operation the app verifies itself (`verifySmsCode`), and
     /// sign-up or log-in by phone.
@@ -76,7 +77,7 @@ impl Purpose {
 }
 
 /// What an email link is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EmailPurpose {
     VerifyEmail,
     ResetPassword,
@@ -92,7 +93,7 @@ impl EmailPurpose {
 }
 
 /// A code sent and not yet used.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingCode {
     pub code: String,
     pub expires_at: i64,
@@ -102,7 +103,7 @@ pub struct PendingCode {
 }
 
 /// An email link's token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmailToken {
     pub purpose: EmailPurpose,
     pub user: String,
@@ -111,8 +112,9 @@ pub struct EmailToken {
 }
 
 /// The verification services' state (a field of `Services`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Verification {
+    #[serde(with = "crate::serde_pairs")]
     codes: HashMap<(Purpose, String), PendingCode>,
     /// Per number, when codes were sent within the last day.
     sent: HashMap<String, Vector<i64>>,
@@ -121,6 +123,17 @@ pub struct Verification {
     captchas: HashMap<String, (String, i64)>,
     /// Validate token -> expiry.
     validate_tokens: HashMap<String, i64>,
+}
+
+impl Verification {
+    /// Whether `other` is this very state (a copy that shares its maps).
+    pub fn same(&self, other: &Verification) -> bool {
+        self.codes.ptr_eq(&other.codes)
+            && self.sent.ptr_eq(&other.sent)
+            && self.email_tokens.ptr_eq(&other.email_tokens)
+            && self.captchas.ptr_eq(&other.captchas)
+            && self.validate_tokens.ptr_eq(&other.validate_tokens)
+    }
 }
 
 /// A code accepted: the number it was sent to and the user it was bound to, if any.

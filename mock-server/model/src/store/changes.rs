@@ -3,7 +3,8 @@
 //! this costs a few tree nodes whatever the app's size; the durable store (`--data`)
 //! writes exactly these changes.
 
-use super::{ClassData, Id, RelationKey, Snapshot, StoredObject};
+use super::{ClassData, Id, RelationKey, Services, Snapshot, StoredObject};
+use crate::files::Blob;
 use imbl::{HashMap, OrdSet};
 use std::hash::Hash;
 use std::sync::Arc;
@@ -24,21 +25,27 @@ pub enum Change<'a> {
     Session(&'a str, Option<&'a str>),
     /// A user's password hash now, or `None` when it is gone.
     Password(&'a str, Option<&'a str>),
+    /// A part of the services' state that changed (one of [`Services::PARTS`]), to be
+    /// kept whole: see [`Services::part_json`].
+    Service(&'static str, &'a Services),
+    /// A file's bytes added or replaced (`Some`), or removed (`None`).
+    Blob(&'a str, Option<&'a Arc<Blob>>),
 }
 
 impl Snapshot {
-    /// Whether the two hold the very same data (the same maps, by pointer; services and
-    /// failed log-ins aside): true means [`Snapshot::changes_since`] finds nothing, at
-    /// the cost of four pointer comparisons.
+    /// Whether the two hold the very same data (the same maps, by pointer; failed log-ins
+    /// aside): true means [`Snapshot::changes_since`] finds nothing, at the cost of a
+    /// dozen pointer comparisons.
     pub fn same_data(&self, other: &Snapshot) -> bool {
         self.classes.ptr_eq(&other.classes)
             && self.relations.ptr_eq(&other.relations)
             && self.sessions.ptr_eq(&other.sessions)
             && self.passwords.ptr_eq(&other.passwords)
+            && self.services.same(&other.services)
     }
 
     /// Everything that differs from `old` to `self`. Not kept: failed log-in counts (a
-    /// lockout lasts minutes) and the services' state (outbox, codes, files, ...).
+    /// lockout lasts minutes).
     pub fn changes_since<'a>(&'a self, old: &'a Snapshot) -> Vec<Change<'a>> {
         let mut out = Vec::new();
         if !self.classes.ptr_eq(&old.classes) {
@@ -77,6 +84,14 @@ impl Snapshot {
         map_changes(&old.passwords, &self.passwords, |k, v| {
             out.push(Change::Password(k, v.map(String::as_str)))
         });
+        for name in self.services.changed_parts(&old.services) {
+            out.push(Change::Service(name, &self.services));
+        }
+        if !self.services.files.same_blobs(&old.services.files) {
+            for (key, blob) in self.services.files.blob_changes_since(&old.services.files) {
+                out.push(Change::Blob(key, blob));
+            }
+        }
         out
     }
 }
