@@ -61,7 +61,25 @@ enum Command {
 #[derive(clap::Args, Debug)]
 struct ImportArgs {
     /// The export's folder.
-    export: PathBuf,
+    #[arg(required_unless_present = "from_app", conflicts_with = "from_app")]
+    export: Option<PathBuf>,
+    /// Read a live app instead, over its REST API with the master key: its schemas, each
+    /// class walked with the scan API, and its relations' members (e.g.
+    /// https://abcd1234.lc-cn-n1-shared.com). Users' password hashes and files' bytes are
+    /// not in the REST API: export `_User` from the console to keep passwords.
+    #[arg(long, value_name = "URL")]
+    from_app: Option<String>,
+    /// The live app's id (also LEANCLOUD_APP_ID).
+    #[arg(long, env = "LC_MOCK_APP_ID", requires = "from_app")]
+    app_id: Option<String>,
+    /// The live app's master key (also LEANCLOUD_APP_MASTER_KEY).
+    #[arg(
+        long,
+        env = "LC_MOCK_MASTER_KEY",
+        hide_env_values = true,
+        requires = "from_app"
+    )]
+    master_key: Option<String>,
     /// Write a database-settings folder (new or empty) for `serve --fixtures`.
     #[arg(
         long,
@@ -91,7 +109,12 @@ struct ExportArgs {
 
 fn import(args: ImportArgs) -> ExitCode {
     use mock_server::leancloud_export::Export;
-    let export = match Export::read(&args.export) {
+    let read = match (&args.export, &args.from_app) {
+        (Some(dir), _) => Export::read(dir).map_err(|e| e.to_string()),
+        (None, Some(url)) => fetch_app(url, &args),
+        (None, None) => unreachable!("clap requires an export or --from-app"),
+    };
+    let export = match read {
         Ok(export) => export,
         Err(e) => {
             eprintln!("lc-mock: cannot read the export: {e}");
@@ -121,6 +144,26 @@ fn import(args: ImportArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `lc-mock import --from-app URL`: the live app read over its REST API.
+fn fetch_app(
+    url: &str,
+    args: &ImportArgs,
+) -> Result<mock_server::leancloud_export::Export, String> {
+    let need = |given: &Option<String>, flag: &str, var: &str| {
+        given
+            .clone()
+            .or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()))
+            .ok_or_else(|| format!("--from-app needs {flag} (or {var})"))
+    };
+    let app_id = need(&args.app_id, "--app-id", "LEANCLOUD_APP_ID")?;
+    let master_key = need(&args.master_key, "--master-key", "LEANCLOUD_APP_MASTER_KEY")?;
+    let transport = Arc::new(leancloud::transport::HttpTransport::new(url));
+    let client = leancloud::client::Client::new(transport, app_id, String::new())
+        .with_master_key(master_key);
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(mock_server::leancloud_export::Export::fetch(&client, url))
 }
 
 fn import_data(
@@ -180,14 +223,20 @@ struct ServeArgs {
     /// Address to bind.
     #[arg(long, env = "LC_MOCK_HOST", default_value = "127.0.0.1")]
     host: std::net::IpAddr,
-    #[arg(long, env = "LC_MOCK_APP_ID", default_value = "lc-mock-app")]
-    app_id: String,
-    #[arg(long, env = "LC_MOCK_APP_KEY", default_value = "lc-mock-key")]
-    app_key: String,
-    #[arg(long, env = "LC_MOCK_MASTER_KEY", default_value = "lc-mock-master")]
-    master_key: String,
-    #[arg(long, env = "LC_MOCK_HOOK_KEY", default_value = "lc-mock-hook")]
-    hook_key: String,
+    /// The app's id [default: lc-mock-app; also read from LEANCLOUD_APP_ID, the
+    /// official engines' name, when LC_MOCK_APP_ID is not set].
+    #[arg(long, env = "LC_MOCK_APP_ID")]
+    app_id: Option<String>,
+    /// The app key [default: lc-mock-key; also LEANCLOUD_APP_KEY].
+    #[arg(long, env = "LC_MOCK_APP_KEY", hide_env_values = true)]
+    app_key: Option<String>,
+    /// The master key [default: lc-mock-master; also LEANCLOUD_APP_MASTER_KEY].
+    #[arg(long, env = "LC_MOCK_MASTER_KEY", hide_env_values = true)]
+    master_key: Option<String>,
+    /// The hook key cloud engines sign hook calls with [default: lc-mock-hook; also
+    /// LEANCLOUD_APP_HOOK_KEY].
+    #[arg(long, env = "LC_MOCK_HOOK_KEY", hide_env_values = true)]
+    hook_key: Option<String>,
     /// A cloud engine (e.g. `cloud-engine`, or an official LeanCloud engine) that serves
     /// the app's cloud functions, e.g. http://127.0.0.1:3000.
     #[arg(long, env = "LC_MOCK_ENGINE", conflicts_with = "cloud")]
@@ -225,6 +274,85 @@ struct ServeArgs {
     /// How many bytes all traces keep together, at most; the oldest go first.
     #[arg(long, env = "LC_MOCK_TRACE_BYTES", default_value_t = trace::TRACE_BYTES)]
     trace_bytes: usize,
+    /// `json`: one JSON line per request on standard error (time, level, request id,
+    /// method, path, status, ms), and the request id back in `X-Request-Id`.
+    #[arg(long, env = "LC_MOCK_LOG", value_enum, default_value_t = LogFormat::Off)]
+    log: LogFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    Off,
+    Json,
+}
+
+/// The keys `lc-mock serve` uses when none is given: fine on a loopback address, where
+/// only this machine reaches the server; refused on any other.
+const DEFAULT_KEYS: KeyDefaults = KeyDefaults {
+    app_id: "lc-mock-app",
+    app_key: "lc-mock-key",
+    master_key: "lc-mock-master",
+    hook_key: "lc-mock-hook",
+};
+
+struct KeyDefaults {
+    app_id: &'static str,
+    app_key: &'static str,
+    master_key: &'static str,
+    hook_key: &'static str,
+}
+
+/// A key from its option (or `LC_MOCK_*` variable), else the official engines' variable
+/// of the same meaning, else the default.
+fn key(given: Option<String>, engine_var: &str, default: &str) -> String {
+    given
+        .or_else(|| std::env::var(engine_var).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| default.to_string())
+}
+
+/// The app's keys, or why the server must not start with them: on an address other
+/// machines reach, the master and hook keys must not be the well-known defaults (anyone
+/// could then read and change everything).
+fn app_config(args: &ServeArgs) -> Result<AppConfig, String> {
+    let config = AppConfig {
+        app_id: key(args.app_id.clone(), "LEANCLOUD_APP_ID", DEFAULT_KEYS.app_id),
+        app_key: key(
+            args.app_key.clone(),
+            "LEANCLOUD_APP_KEY",
+            DEFAULT_KEYS.app_key,
+        ),
+        master_key: key(
+            args.master_key.clone(),
+            "LEANCLOUD_APP_MASTER_KEY",
+            DEFAULT_KEYS.master_key,
+        ),
+        hook_key: key(
+            args.hook_key.clone(),
+            "LEANCLOUD_APP_HOOK_KEY",
+            DEFAULT_KEYS.hook_key,
+        ),
+    };
+    if !args.host.is_loopback() {
+        let defaults: Vec<&str> = [
+            ("master key", &config.master_key, DEFAULT_KEYS.master_key),
+            ("hook key", &config.hook_key, DEFAULT_KEYS.hook_key),
+        ]
+        .into_iter()
+        .filter(|(_, key, default)| key == default)
+        .map(|(name, _, _)| name)
+        .collect();
+        if !defaults.is_empty() {
+            return Err(format!(
+                "refusing to serve on {} with the default {}: anyone who can reach it could \
+                 read and change everything. Set --master-key and --hook-key (or \
+                 LC_MOCK_MASTER_KEY and LC_MOCK_HOOK_KEY, or the engines' \
+                 LEANCLOUD_APP_MASTER_KEY and LEANCLOUD_APP_HOOK_KEY)",
+                args.host,
+                defaults.join(" and ")
+            ));
+        }
+    }
+    Ok(config)
 }
 
 fn main() -> ExitCode {
@@ -271,11 +399,12 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let config = AppConfig {
-        app_id: args.app_id,
-        app_key: args.app_key,
-        master_key: args.master_key,
-        hook_key: args.hook_key,
+    let config = match app_config(&args) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("lc-mock: {e}");
+            return ExitCode::FAILURE;
+        }
     };
     let api = match &args.fixtures {
         None => Api::new(config),
@@ -370,6 +499,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         };
         let limits = standalone::Limits {
             max_connections: args.max_connections as usize,
+            log_requests: args.log == LogFormat::Json,
             ..standalone::Limits::default()
         };
         match standalone::serve_with(listener, api, limits, shutdown).await {

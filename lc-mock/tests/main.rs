@@ -2,6 +2,7 @@
 
 mod conformance_cloud;
 mod console_browser;
+mod deploy;
 mod durable;
 mod import_export;
 mod record_cli;

@@ -51,12 +51,19 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// not get smaller by much.
 pub const GZIP_MIN_BYTES: u16 = 1024;
 
-/// The limits of one server that tests (and `lc-mock serve`) may change.
+/// A request id a client sends (`X-Request-Id`) is kept when it is at most this long
+/// and printable ASCII; otherwise the server makes its own.
+pub const MAX_REQUEST_ID_BYTES: usize = 128;
+
+/// The limits and options of one server that tests (and `lc-mock serve`) may change.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub header_read_timeout: Duration,
     pub body_read_timeout: Duration,
     pub max_connections: usize,
+    /// Print one JSON line per request on standard error (see [`AccessLog`]) and answer
+    /// with its `X-Request-Id`.
+    pub log_requests: bool,
 }
 
 impl Default for Limits {
@@ -65,6 +72,7 @@ impl Default for Limits {
             header_read_timeout: HEADER_READ_TIMEOUT,
             body_read_timeout: BODY_READ_TIMEOUT,
             max_connections: MAX_CONNECTIONS,
+            log_requests: false,
         }
     }
 }
@@ -75,6 +83,100 @@ struct Front {
     body_read_timeout: Duration,
     /// The server listens on a loopback address: the console may open without keys.
     console_open: bool,
+    log: Option<Arc<AccessLog>>,
+}
+
+/// The access log of `lc-mock serve --log json`: one JSON object per line on standard
+/// error, for a log collector (`journald`, a container runtime) to parse:
+///
+/// `{"time":"2026-12-05T04:10:00.123Z","level":"info","requestId":"3f2a-17","method":"GET",
+/// "path":"/1.1/classes/Review","status":200,"ms":0.41}`
+///
+/// The request id is the client's `X-Request-Id` when it sent a usable one, else the
+/// server's own (a prefix of this process, then a counter); the answer carries it back in
+/// `X-Request-Id`, so a client's failure leads to its line. The query string is left out
+/// (it may hold what a `where` looks for); `level` is `warn` for answers of 500 and above.
+#[derive(Debug)]
+pub struct AccessLog {
+    prefix: String,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl Default for AccessLog {
+    fn default() -> Self {
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        AccessLog {
+            prefix: format!("{:x}{:x}", std::process::id(), started & 0xffff_ffff),
+            next: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+}
+
+impl AccessLog {
+    /// The id of a request with these headers.
+    pub fn request_id(&self, sent: Option<&HeaderValue>) -> String {
+        if let Some(id) = sent.and_then(|v| v.to_str().ok())
+            && !id.is_empty()
+            && id.len() <= MAX_REQUEST_ID_BYTES
+            && id.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return id.to_string();
+        }
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{}-{n:x}", self.prefix)
+    }
+
+    /// The line for one answered request.
+    pub fn line(id: &str, method: &str, path: &str, status: u16, elapsed: Duration) -> String {
+        // Wall-clock time, not the app's (whose clock tests may move).
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let time = leancloud::value::format_date(now_ms);
+        serde_json::json!({
+            "time": time,
+            "level": if status >= 500 { "warn" } else { "info" },
+            "requestId": id,
+            "method": method,
+            "path": path,
+            "status": status,
+            "ms": (elapsed.as_secs_f64() * 1e5).round() / 100.0,
+        })
+        .to_string()
+    }
+}
+
+/// Every request, logged when the server logs (see [`AccessLog`]).
+async fn handle(
+    State(front): State<Front>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let Some(log) = front.log.clone() else {
+        return answer(front, request).await;
+    };
+    let started = std::time::Instant::now();
+    let id = log.request_id(request.headers().get("x-request-id"));
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let mut response = answer(front, request).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    let line = AccessLog::line(
+        &id,
+        method.as_str(),
+        &path,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    {
+        use std::io::Write;
+        // A log that cannot be written (a closed pipe) does not fail the request.
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
+    response
 }
 
 /// An answer of the front itself (not the api's), with the CORS headers of its path.
@@ -100,10 +202,7 @@ fn to_axum(response: leancloud::Response) -> axum::response::Response {
     out
 }
 
-async fn handle(
-    State(front): State<Front>,
-    request: axum::extract::Request,
-) -> axum::response::Response {
+async fn answer(front: Front, request: axum::extract::Request) -> axum::response::Response {
     let method = request.method().clone();
     let uri = request.uri().clone();
     let path = uri.path();
@@ -206,6 +305,7 @@ pub fn router_for(api: Arc<Api>, limits: Limits, console_open: bool) -> axum::Ro
             api,
             body_read_timeout: limits.body_read_timeout,
             console_open,
+            log: limits.log_requests.then(|| Arc::new(AccessLog::default())),
         })
 }
 
