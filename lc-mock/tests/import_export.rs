@@ -216,3 +216,140 @@ fn a_broken_export_is_refused_naming_the_file_and_writes_nothing() {
     );
     assert!(!data.0.exists(), "nothing written");
 }
+
+/// A live app, here a running emulator, read over its REST API with the master key:
+/// rows, an empty class's columns, and a role's members come over.
+#[tokio::test]
+async fn a_live_app_is_imported_over_its_rest_api() {
+    let http = reqwest::Client::new();
+    let source = Server::start_with(&[]);
+    let url = source.url.clone();
+    let post = |path: &str, body: Value| {
+        request(&http, reqwest::Method::POST, format!("{url}{path}"), true)
+            .json(&body)
+            .send()
+    };
+    let user: Value = post(
+        "/1.1/users",
+        json!({"username": "ops", "password": "not-exported"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let user_id = user["objectId"].as_str().unwrap().to_string();
+    for i in 0..3 {
+        let made = post(
+            "/1.1/classes/Post",
+            json!({"title": format!("post {i}"), "likes": i}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(made.status().as_u16(), 201);
+    }
+    let role = post(
+        "/1.1/roles",
+        json!({"name": "Admins", "ACL": {"*": {"read": true}},
+               "users": {"__op": "AddRelation", "objects": [
+                   {"__type": "Pointer", "className": "_User", "objectId": user_id}]}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(role.status().as_u16(), 201);
+    // A class with a column and no rows left.
+    let draft: Value = post("/1.1/classes/Draft", json!({"note": "gone soon"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let gone = request(
+        &http,
+        reqwest::Method::DELETE,
+        format!(
+            "{url}/1.1/classes/Draft/{}",
+            draft["objectId"].as_str().unwrap()
+        ),
+        true,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert!(gone.status().is_success());
+
+    let settings = DataDir::new("import-live");
+    lc_mock(&[
+        "import".as_ref(),
+        "--from-app".as_ref(),
+        url.as_ref(),
+        "--app-id".as_ref(),
+        "lc-mock-app".as_ref(),
+        "--master-key".as_ref(),
+        "lc-mock-master".as_ref(),
+        "--settings".as_ref(),
+        settings.0.as_os_str(),
+    ]);
+    let draft_schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(settings.0.join("Draft/schema.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(draft_schema["columns"]["note"]["type"], "String");
+    drop(source);
+
+    let server = Server::start_with(&["--fixtures".as_ref(), settings.0.as_os_str()]);
+    let url = server.url.clone();
+    let get = |path: &str| {
+        let request = request(&http, reqwest::Method::GET, format!("{url}{path}"), true);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let posts = get("/1.1/classes/Post?order=likes").await;
+    let titles: Vec<&Value> = posts["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["title"])
+        .collect();
+    assert_eq!(
+        titles,
+        [&json!("post 0"), &json!("post 1"), &json!("post 2")]
+    );
+    // The empty class is there with its column: a number in it is refused (111).
+    let wrong = request(
+        &http,
+        reqwest::Method::POST,
+        format!("{url}/1.1/classes/Draft"),
+        true,
+    )
+    .json(&json!({"note": 5}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(wrong.json::<Value>().await.unwrap()["code"], 111);
+    // The role kept its member.
+    let roles = get("/1.1/roles?where=%7B%22name%22%3A%22Admins%22%7D").await;
+    let role_id = roles["results"][0]["objectId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let where_members = json!({"$relatedTo": {"object":
+        {"__type": "Pointer", "className": "_Role", "objectId": role_id}, "key": "users"}});
+    let members = get(&format!(
+        "/1.1/classes/_User?where={}",
+        urlencode(&where_members.to_string())
+    ))
+    .await;
+    assert_eq!(members["results"][0]["objectId"], user_id, "{members}");
+}
+
+/// Percent-encoding of a query value.
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -162,6 +162,11 @@ pub fn scan_objects(call: &Call<'_>) -> HandlerResult {
             None => (k.to_string(), false),
         },
     };
+    // `keys` and `returnACL` as for a query (the JavaScript SDK's `Query#scan` sends the
+    // query's parameters: leancloud-storage dist/av-core.js, `scan`); `include` is not
+    // defined for a scan and is left out.
+    let mut view = View::from_query(&q.query)?;
+    view.include.clear();
     let mut order = vec![OrderKey {
         key: key.clone(),
         descending,
@@ -178,7 +183,7 @@ pub fn scan_objects(call: &Call<'_>) -> HandlerResult {
         limit,
         skip: start,
         count: true,
-        view: View::default(),
+        view,
     };
     let store = call.api.read_store();
     if store.class(class).is_none() {

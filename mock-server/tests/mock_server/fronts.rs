@@ -629,6 +629,21 @@ on_both_fronts!(
             .map(|r| &r["n"])
             .collect();
         assert_eq!(ns, [&json!(6), &json!(5)]);
+        // `keys` and `returnACL` as for a query: the JavaScript SDK's scan sends them.
+        for (params, has_acl, has_n) in [
+            ("returnACL=true", true, true),
+            ("keys=objectId", false, false),
+            ("", false, true),
+        ] {
+            let target = format!("/1.1/scan/classes/Log?limit=1&{params}");
+            let a = t.send("GET", &target, None, Auth::Master).await;
+            let row = &a.body["results"][0];
+            assert_eq!(
+                (row.get("ACL").is_some(), row.get("n").is_some()),
+                (has_acl, has_n),
+                "{params}: {row}"
+            );
+        }
     }
 );
 
