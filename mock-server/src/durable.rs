@@ -4,8 +4,10 @@
 //! The in-memory store stays what it is (rows, indexes, query engine); the database only
 //! keeps a copy. After each request, [`Durable::persist`] compares the store with the
 //! last snapshot it wrote (pointer comparisons: see [`lc_model::store::changes`]) and
-//! writes what differs in one transaction, before the answer goes out. A restart rebuilds
-//! the store from the database ([`Durable::load`]).
+//! writes what differs in one transaction, before the answer goes out. Over HTTP the
+//! requests share commits ([`Durable::persist_grouped`]): one transaction acknowledges
+//! every write that waited on it. A restart rebuilds the store from the database
+//! ([`Durable::load`]).
 //!
 //! The database runs in WAL mode with `synchronous=NORMAL`: a commit is in the operating
 //! system's hands when it returns, so the process dying (`kill -9`, a crash, an abort)
@@ -36,10 +38,14 @@ pub const DATA_FILE: &str = "lc-mock.sqlite";
 /// opening the same folder by mistake).
 pub const DURABLE_BUSY_TIMEOUT_MS: u64 = 5_000;
 
-/// WAL pages (4 KiB each) written before SQLite copies them into the database file: a
-/// checkpoint flushes to disk, so fewer, larger ones cost less per write than SQLite's
-/// default of 1,000; the WAL file grows to about this size (40 MiB) between them.
+/// WAL pages ([`DURABLE_PAGE_BYTES`] each) written before SQLite copies them into the
+/// database file: a checkpoint flushes to disk, so fewer, larger ones cost less per write
+/// than SQLite's default of 1,000; the WAL file grows to about 10 MiB between them.
 pub const DURABLE_CHECKPOINT_PAGES: i64 = 10_000;
+
+/// SQLite's page size for a new database (an existing one keeps its own). Each commit
+/// writes the pages it changed to the WAL whole, and a write changes a page or two.
+pub const DURABLE_PAGE_BYTES: i64 = 1024;
 
 /// The schema version this build writes; a database of another version is refused.
 const SCHEMA_VERSION: i64 = 1;
@@ -69,6 +75,27 @@ pub struct Durable {
     /// held, after a commit. Read apart so that a request that changed nothing (a read)
     /// finds so without waiting for another request's commit.
     written: std::sync::RwLock<Snapshot>,
+    /// Group commit (see [`Durable::persist_grouped`]): requests waiting for their
+    /// changes to be written, and whether one of them is writing.
+    group: Mutex<Group>,
+    /// How far the writes have got, for the requests that wait on them.
+    progress: tokio::sync::watch::Sender<Progress>,
+}
+
+#[derive(Debug, Default)]
+struct Group {
+    /// The last ticket handed to a request waiting for its change to be written.
+    wanted: u64,
+    /// A request is writing for the group.
+    leading: bool,
+}
+
+/// What the group commit has written: every ticket up to `done`; `failed` names the
+/// last ticket a failed write covered, and why.
+#[derive(Debug, Clone, Default)]
+struct Progress {
+    done: u64,
+    failed: Option<(u64, String)>,
 }
 
 struct State {
@@ -95,6 +122,8 @@ impl Durable {
         let err = db_err(&path);
         let conn = Connection::open(&path).map_err(&err)?;
         conn.busy_timeout(std::time::Duration::from_millis(DURABLE_BUSY_TIMEOUT_MS))
+            .map_err(&err)?;
+        conn.pragma_update(None, "page_size", DURABLE_PAGE_BYTES)
             .map_err(&err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(&err)?;
@@ -127,6 +156,8 @@ impl Durable {
                 versioned: version.is_some(),
             }),
             written: std::sync::RwLock::new(Snapshot::default()),
+            group: Mutex::new(Group::default()),
+            progress: tokio::sync::watch::Sender::new(Progress::default()),
             path: path.clone(),
         })
     }
@@ -289,6 +320,78 @@ impl Durable {
         drop(changes);
         *self.written.write().unwrap_or_else(|e| e.into_inner()) = now;
         Ok(())
+    }
+}
+
+impl Durable {
+    /// [`Durable::persist`] for a server that answers many requests at once: the
+    /// request takes a ticket and waits, without holding its thread, until a write
+    /// covers it. The first waiter that finds nobody writing writes everything the
+    /// store changed so far, for itself and every request that took a ticket before
+    /// it began; the others are answered when it is done. While one request writes,
+    /// the others go on being answered, so that one commit acknowledges many writes.
+    pub async fn persist_grouped(&self, store: &std::sync::RwLock<Store>) -> Result<(), String> {
+        {
+            let current = store.read().unwrap_or_else(|e| e.into_inner()).snapshot();
+            if current.same_data(&self.written.read().unwrap_or_else(|e| e.into_inner())) {
+                return Ok(());
+            }
+        }
+        let mut progress = self.progress.subscribe();
+        let ticket = {
+            let mut group = self.group_lock();
+            group.wanted += 1;
+            group.wanted
+        };
+        loop {
+            {
+                let now = progress.borrow_and_update();
+                if now.done >= ticket {
+                    return Ok(());
+                }
+                if let Some((failed, why)) = &now.failed
+                    && *failed >= ticket
+                {
+                    return Err(why.clone());
+                }
+            }
+            let covered = {
+                let mut group = self.group_lock();
+                if group.leading {
+                    None
+                } else {
+                    group.leading = true;
+                    Some(group.wanted)
+                }
+            };
+            match covered {
+                Some(_) => {
+                    // Let the requests already under way on this thread take their
+                    // tickets first, so that this write covers them too.
+                    tokio::task::yield_now().await;
+                    let covered = self.group_lock().wanted;
+                    // Every ticket up to `covered` was taken after its change was made,
+                    // so the snapshot `persist` takes holds them all.
+                    let result = self.persist(store);
+                    // Leadership ends before the news: a waiter woken by it finds
+                    // nobody writing and leads the next write itself.
+                    self.group_lock().leading = false;
+                    self.progress.send_modify(|p| match result {
+                        Ok(()) => p.done = p.done.max(covered),
+                        Err(e) => p.failed = Some((covered, e)),
+                    });
+                }
+                None => {
+                    if progress.changed().await.is_err() {
+                        return Err("the database was closed".into());
+                    }
+                }
+            }
+        }
+    }
+
+    fn group_lock(&self) -> std::sync::MutexGuard<'_, Group> {
+        self.group.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -529,11 +529,21 @@ impl Api {
         if let Some(durable) = self.durable.get()
             && let Err(e) = durable.persist(&self.store)
         {
-            return Response::error(&LcError::new(
-                500,
-                code::GENERIC,
-                format!("The change could not be written to disk: {e}"),
-            ));
+            return not_written(&e);
+        }
+        response
+    }
+
+    /// [`Api::handle`] for a server that answers many requests at once (the standalone
+    /// front): with `--data`, the request waits for its change to be on disk without
+    /// holding its thread, and one commit acknowledges every write that waited on it
+    /// ([`crate::durable::Durable::persist_grouped`]).
+    pub async fn handle_async(&self, request: &Request) -> Response {
+        let response = self.answer(request);
+        if let Some(durable) = self.durable.get()
+            && let Err(e) = durable.persist_grouped(&self.store).await
+        {
+            return not_written(&e);
         }
         response
     }
@@ -668,4 +678,14 @@ impl Transport for InProcess {
         let response = self.0.handle(&request);
         Box::pin(std::future::ready(Ok(response)))
     }
+}
+
+/// The answer to a request whose change could not be written to disk (`--data`): not
+/// acknowledged; the next write tries again.
+fn not_written(why: &str) -> Response {
+    Response::error(&LcError::new(
+        500,
+        code::GENERIC,
+        format!("The change could not be written to disk: {why}"),
+    ))
 }

@@ -275,8 +275,9 @@ async fn answer(front: Front, request: axum::extract::Request) -> axum::response
     // `api::cloud`), so nothing waits behind it; anything else holds the store's lock for
     // one model call at a time. Handing every request over instead cost a thread wake-up
     // and two context switches each, most of a GET's cost under load
-    // (`cargo bench -p lc-mock --bench http`).
-    let mut response = front.api.handle(&request);
+    // (`cargo bench -p lc-mock --bench http`). With `--data`, the wait for the disk is
+    // asynchronous: other requests are answered meanwhile, and share the next commit.
+    let mut response = front.api.handle_async(&request).await;
     response.headers.extend(cors_headers);
     to_axum(response)
 }
