@@ -61,7 +61,11 @@ fn main() {
     let objects = env_usize("BENCH_OBJECTS", 100_000);
     let creates = env_usize("BENCH_CREATES", 20_000);
 
-    println!("creates per second, in-process ({creates} per run):");
+    println!(
+        "creates per second, in-process ({creates} per run; Api::handle, each create its own \
+         commit; the issue's goal of 0.5 is for HTTP, where requests share commits: \
+         BENCH_DATA=<new folder> cargo bench -p lc-mock --bench http):"
+    );
     for threads in [1, 4] {
         let memory = Arc::new(Api::new(AppConfig::default()));
         let in_memory = creates_per_second(&memory, threads, creates);
@@ -73,7 +77,7 @@ fn main() {
         let on_disk = creates_per_second(&durable, threads, creates);
         println!(
             "  {threads} thread(s): in memory {in_memory:>9.0}/s, --data {on_disk:>9.0}/s, \
-             ratio {:.2} (goal: at least 0.50)",
+             ratio {:.2}",
             on_disk / in_memory
         );
         let _ = std::fs::remove_dir_all(&dir);
