@@ -87,6 +87,17 @@ pub(crate) fn request(
         .header("x-lc-key", key)
 }
 
+/// A request sent, and its answer's JSON whatever its status.
+pub(crate) trait AnswerJson {
+    async fn answer_json(self) -> Value;
+}
+
+impl AnswerJson for reqwest::RequestBuilder {
+    async fn answer_json(self) -> Value {
+        self.send().await.unwrap().json().await.unwrap()
+    }
+}
+
 /// Every id of `class` (none when it does not exist), paging through the query window.
 async fn all_ids(http: &reqwest::Client, url: &str, class: &str) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
@@ -100,12 +111,8 @@ async fn all_ids(http: &reqwest::Client, url: &str, class: &str) -> BTreeSet<Str
             ),
             true,
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .answer_json()
+        .await;
         // A class that does not exist (101) has no rows.
         if page["code"] == 101 {
             return ids;
@@ -189,12 +196,8 @@ async fn every_acknowledged_create_survives_a_kill_under_load() {
         format!("{}/1.1/classes/Load/{id}", server.url),
         false,
     )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .answer_json()
+    .await;
     assert_eq!(
         (row["task"].clone(), row["i"].clone()),
         (json!(task), json!(i))
@@ -310,12 +313,8 @@ async fn updates_deletes_users_columns_and_resets_survive_a_restart() {
         false,
     )
     .header("x-lc-session", &token)
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .answer_json()
+    .await;
     assert_eq!(me["username"], "kept", "{me}");
     let login = request(
         &http,
@@ -412,12 +411,8 @@ async fn files_leaderboards_codes_and_the_outbox_survive_a_restart() {
     )
     .header("content-type", "text/plain")
     .body("kept across restarts")
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .answer_json()
+    .await;
     let file_url = file["url"].as_str().unwrap().to_string();
     let file_path = file_url.strip_prefix(&url).unwrap().to_string();
     // A leaderboard and a user's statistic on it.
@@ -465,12 +460,8 @@ async fn files_leaderboards_codes_and_the_outbox_survive_a_restart() {
         format!("{url}/1.1/leaderboard/leaderboards/score/ranks"),
         true,
     )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .answer_json()
+    .await;
     assert_eq!(ranks["results"][0]["statisticValue"], 77, "{ranks}");
     assert_eq!(ranks["results"][0]["user"]["objectId"], user_id, "{ranks}");
     let outbox: Value = request(
@@ -479,12 +470,8 @@ async fn files_leaderboards_codes_and_the_outbox_survive_a_restart() {
         format!("{url}/__mock/outbox?to=%2B8613800000042"),
         true,
     )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .answer_json()
+    .await;
     let code = outbox["results"][0]["code"]
         .as_str()
         .unwrap_or_else(|| panic!("{outbox}"))

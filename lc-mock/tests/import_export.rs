@@ -2,7 +2,7 @@
 //! (built here as its dashboard guide documents it) comes in, with its users' real
 //! passwords, and goes back out.
 
-use super::durable::{DataDir, Server, request};
+use super::durable::{AnswerJson, DataDir, Server, request};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
@@ -110,12 +110,8 @@ async fn an_export_imported_into_data_serves_its_rows_and_its_users_passwords() 
         format!("{url}/1.1/classes/Post?order=likes"),
         false,
     )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .answer_json()
+    .await;
     let likes: Vec<&Value> = posts["results"]
         .as_array()
         .unwrap()
@@ -130,12 +126,8 @@ async fn an_export_imported_into_data_serves_its_rows_and_its_users_passwords() 
         format!("{url}/1.1/classes/Comment/5d1c81e76e9ba1007f89f300?include=post"),
         false,
     )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .answer_json()
+    .await;
     assert_eq!(comment["post"]["title"], "post 1", "{comment}");
     server.kill();
 
@@ -188,12 +180,8 @@ async fn an_export_imported_into_data_serves_its_rows_and_its_users_passwords() 
         format!("{}/1.1/classes/Post?count=1&limit=0", server.url),
         false,
     )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .answer_json()
+    .await;
     assert_eq!(count["count"], 3);
 }
 
