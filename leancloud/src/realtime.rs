@@ -31,6 +31,32 @@ pub const JSON: &str = "lc.json.3";
 /// leancloud-realtime-plugin-live-query `src/index.js`, `beforeCommandDispatch`).
 pub const LIVE_QUERY_SERVICE: i32 = 1;
 
+/// The realtime service's error codes LiveQuery meets, with their names and messages
+/// as the JavaScript SDK has them (leancloud-realtime 5.0.0-rc.8 `dist/core.js`, the
+/// error table) and their meaning as the error-code page gives it (weakish/docs, a 2019
+/// copy of leancloud/docs, `views/_im.njk`, `errorCodes`). Sent in an error command's
+/// `code` and `reason`, or as a WebSocket close code.
+pub mod code {
+    /// The app does not exist, or its realtime service is off.
+    pub const APP_NOT_AVAILABLE: (i32, &str) = (
+        4100,
+        "App not exists or realtime message service is disabled.",
+    );
+    /// A malformed client id (installation id): the page says longer than 64 characters.
+    pub const INVALID_LOGIN: (i32, &str) = (4103, "Malformed clientId.");
+    /// A command that needs a session (a login) before it.
+    pub const SESSION_REQUIRED: (i32, &str) = (4105, "Message sent before session opened.");
+    /// A frame longer than the service takes.
+    pub const FRAME_TOO_LONG: (i32, &str) = (4109, "FRAME_TOO_LONG");
+    /// A frame the server cannot decode.
+    pub const UNPARSEABLE_RAW_MESSAGE: (i32, &str) = (4114, "UNPARSEABLE_RAW_MESSAGE");
+    /// The server's own failure.
+    pub const INTERNAL_ERROR: (i32, &str) = (
+        4200,
+        "Internal error, please contact LeanCloud for support.",
+    );
+}
+
 /// How commands travel on one connection: its subprotocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

@@ -216,6 +216,50 @@ fn updated_keys(store: &Store, who: &Principal, change: &Change<'_>) -> Vec<Stri
         .collect()
 }
 
+/// The classes of a store as they are at one moment, for [`changes`] to compare a later
+/// store with. Taking them costs a few pointers (the maps are persistent).
+#[derive(Debug, Clone)]
+pub struct Classes(imbl::HashMap<String, std::sync::Arc<crate::ClassData>>);
+
+impl Classes {
+    pub fn of(store: &Store) -> Classes {
+        Classes(store.classes.clone())
+    }
+}
+
+/// Every object of `classes` that changed since `old` was taken, before and after, in
+/// id order per class. Costs what changed, not the classes' size.
+pub fn changes<'a>(
+    store: &'a Store,
+    old: &'a Classes,
+    classes: impl IntoIterator<Item = &'a str>,
+) -> Vec<Change<'a>> {
+    // A class that did not exist, or no longer does, compares with no rows.
+    static EMPTY: std::sync::LazyLock<crate::store::Rows> =
+        std::sync::LazyLock::new(crate::store::Rows::default);
+    let empty: &'static crate::store::Rows = &EMPTY;
+    let mut out = Vec::new();
+    for class in classes {
+        let (before, after) = (old.0.get(class), store.classes.get(class));
+        if let (Some(b), Some(a)) = (before, after)
+            && std::sync::Arc::ptr_eq(b, a)
+        {
+            continue;
+        }
+        let old_rows = before.map_or(empty, |c| &c.objects);
+        let new_rows = after.map_or(empty, |c| &c.objects);
+        for (_, b, a) in new_rows.diff(old_rows) {
+            out.push(Change {
+                class,
+                before: b.map(|r| &**r),
+                after: a.map(|r| &**r),
+                keys: None,
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
