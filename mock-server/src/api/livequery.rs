@@ -62,13 +62,54 @@ pub struct Push {
     pub message: Value,
 }
 
-/// Where a connection's events go: a bounded queue its writer drains.
-pub type Sender = tokio::sync::mpsc::Sender<Push>;
-pub type Receiver = tokio::sync::mpsc::Receiver<Push>;
+/// Where a connection's events go: a bounded queue its writer drains, and the signal
+/// that the queue overflowed (the connection is then closed).
+#[derive(Debug, Clone)]
+pub struct Sender {
+    queue: tokio::sync::mpsc::Sender<Push>,
+    overflowed: Arc<tokio::sync::Notify>,
+}
 
-/// A queue for one connection's events.
-pub fn queue() -> (Sender, Receiver) {
-    tokio::sync::mpsc::channel(MAX_QUEUED_EVENTS)
+impl Sender {
+    /// Queue `push`; `false` when the queue is full (the writer is told) or gone.
+    fn send(&self, push: Push) -> bool {
+        match self.queue.try_send(push) {
+            Ok(()) => true,
+            Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
+                self.overflowed.notify_one();
+                false
+            }
+            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    fn same_channel(&self, other: &Sender) -> bool {
+        self.queue.same_channel(&other.queue)
+    }
+}
+
+/// A connection's end of its queue.
+#[derive(Debug)]
+pub struct Events {
+    pub queue: tokio::sync::mpsc::Receiver<Push>,
+    /// Notified when an event found the queue full: the connection is to close.
+    pub overflowed: Arc<tokio::sync::Notify>,
+}
+
+/// A queue for one connection's events, [`MAX_QUEUED_EVENTS`] long.
+pub fn queue() -> (Sender, Events) {
+    let (tx, rx) = tokio::sync::mpsc::channel(MAX_QUEUED_EVENTS);
+    let overflowed = Arc::new(tokio::sync::Notify::new());
+    (
+        Sender {
+            queue: tx,
+            overflowed: overflowed.clone(),
+        },
+        Events {
+            queue: rx,
+            overflowed,
+        },
+    )
 }
 
 #[derive(Debug)]
@@ -270,7 +311,7 @@ impl LiveQueries {
                 continue;
             };
             let client = push.installation_id.clone();
-            if sender.try_send(push).is_err() {
+            if !sender.send(push) {
                 // Full, or the connection is gone: it gets nothing more (a full one
                 // closes with 4200 once it has written what it holds).
                 state.clients.remove(&client);
