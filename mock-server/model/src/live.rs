@@ -210,8 +210,8 @@ fn updated_keys(store: &Store, who: &Principal, change: &Change<'_>) -> Vec<Stri
     keys.into_iter()
         .filter(|k| {
             let top = k.split('.').next().unwrap_or(k);
-            !who.hides(store, change.class, top)
-                && !(change.class == crate::users::CLASS && top == "password")
+            let password = change.class == crate::users::CLASS && top == "password";
+            !(password || who.hides(store, change.class, top))
         })
         .collect()
 }
