@@ -21,7 +21,10 @@ import { createRequire } from 'node:module';
 import { isDeepStrictEqual, inspect } from 'node:util';
 
 const require = createRequire(import.meta.url);
-const AV = require('leancloud-storage');
+// The LiveQuery bundle: the same SDK (dist/node/entry/index-live-query.js requires the
+// main entry) with the realtime client and its LiveQuery plugin registered, so that
+// AV.init makes the client that `Query#subscribe` uses.
+const AV = require('leancloud-storage/live-query');
 // The SDK's adapter registry (same module instance the SDK uses): lets us wrap the HTTP
 // adapter to record exchanges and to refuse any request to a host other than the emulator.
 const adapterRegistry = require('leancloud-storage/dist/node/adapter.js');
@@ -951,6 +954,88 @@ flowCheck('files: AV.File saved through a token, an upload and a callback, read 
   eq((await fetch(file.url())).status, 404, 'the bytes are gone with the file');
 });
 
+// ---------------------------------------------------------------------------------------
+// LiveQuery: the SDK asks the router (GET <serverURL>/v1/route), opens the WebSocket it
+// names (lc.protobuf2.3), logs in and subscribes (POST /1.1/LiveQuery/subscribe).
+
+const LIVE = `JsConfLive_${RUN}`;
+
+/** Record the events of `liveQuery` as [op, objectId, field value, updatedKeys]. */
+function recordEvents(liveQuery, field) {
+  const seen = [];
+  for (const op of ['create', 'update', 'enter', 'leave', 'delete']) {
+    liveQuery.on(op, (object, updatedKeys) => {
+      seen.push([op, object.id, object.get(field), updatedKeys === undefined ? null : updatedKeys]);
+    });
+  }
+  return seen;
+}
+
+/** Wait until `list` holds `n` items (or the time is up); the list either way. */
+async function waitForLength(list, n, ms = 5000) {
+  const until = Date.now() + ms;
+  while (list.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  // A little longer, so that an event that should not come has the time to.
+  await new Promise((r) => setTimeout(r, 100));
+  return list;
+}
+
+check('LiveQuery: create, update, leave, enter and delete reach a subscription', async () => {
+  const liveQuery = await new AV.Query(LIVE).equalTo('state', 'doing').subscribe();
+  truthy(typeof liveQuery.id === 'string' && liveQuery.id.length > 0, 'the subscription has a query id');
+  const seen = recordEvents(liveQuery, 'state');
+  const todo = new AV.Object(LIVE);
+  await todo.save({ state: 'doing', title: 'buy milk' });
+  await new AV.Object(LIVE).save({ state: 'done' }); // never matches: no event
+  await todo.save({ title: 'buy oat milk' });
+  await todo.save({ state: 'done' });
+  await todo.save({ state: 'doing' });
+  await todo.destroy();
+  await waitForLength(seen, 5);
+  eq(seen, [
+    ['create', todo.id, 'doing', null],
+    ['update', todo.id, 'doing', ['title']],
+    ['leave', todo.id, 'done', ['state']],
+    ['enter', todo.id, 'doing', ['state']],
+    ['delete', todo.id, 'doing', null],
+  ], 'the events, in order');
+  await liveQuery.unsubscribe();
+  await new AV.Object(LIVE).save({ state: 'doing' });
+  await waitForLength(seen, 6, 300);
+  eq(seen.length, 5, 'events after unsubscribe');
+});
+
+check('LiveQuery: an object the subscriber may not read is not sent to them', async () => {
+  const user = await AV.User.signUp(`live_${RUN}`, 'live-pw');
+  try {
+    const liveQuery = await new AV.Query(LIVE).equalTo('kind', 'acl').subscribe();
+    const seen = recordEvents(liveQuery, 'n');
+    const hidden = new AV.Object(LIVE);
+    const othersOnly = new AV.ACL();
+    othersOnly.setReadAccess('someone-else', true);
+    hidden.setACL(othersOnly);
+    await hidden.save({ kind: 'acl', n: 1 }, { useMasterKey: true });
+    const shared = new AV.Object(LIVE);
+    const mine = new AV.ACL();
+    mine.setReadAccess(user.id, true);
+    mine.setWriteAccess(user.id, true);
+    shared.setACL(mine);
+    await shared.save({ kind: 'acl', n: 2 }, { useMasterKey: true });
+    // Taken away from the subscriber: a leave, then nothing of its deletion.
+    shared.setACL(othersOnly);
+    await shared.save(null, { useMasterKey: true });
+    await shared.destroy({ useMasterKey: true });
+    await waitForLength(seen, 2);
+    eq(seen.map(([op, id, n]) => [op, id, n]), [
+      ['create', shared.id, 2],
+      ['leave', shared.id, 2],
+    ], 'only what the user may read');
+    await liveQuery.unsubscribe();
+  } finally {
+    await AV.User.logOut();
+  }
+});
+
 check('no request left the emulator', async () => {
   eq(foreignRequests, [], 'requests to other hosts');
   truthy(exchanges.length > 0, 'no request was made at all');
@@ -1006,3 +1091,7 @@ for (const { name, fn } of checks) {
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 ? 1 : 0;
+// The LiveQuery checks' WebSocket (and a command's 20 s timer, should its answer be cut
+// off by the close) would keep the process alive: close it, and leave in a second at most.
+if (AV._config.realtime) AV._config.realtime._close();
+setTimeout(() => process.exit(), 1000).unref();

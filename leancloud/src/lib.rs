@@ -18,6 +18,8 @@
 //!   master key) and the keys that say so.
 //! - [`client`]: a REST client (objects, queries, batch, functions, users) over any transport.
 //! - [`transport`]: the reqwest HTTP transport (feature `http`).
+//! - [`realtime`]: the realtime service's commands (`GenericCommand`) as LiveQuery's
+//!   WebSocket carries them, in protobuf, base64 and JSON.
 //! - [`cloud`]: the cloud-code runtime: a registry of functions and hooks, and how they run.
 //! - `engine`: the cloud-engine HTTP server that serves a registry over the hook protocol
 //!   (feature `engine`).
@@ -30,6 +32,7 @@ pub mod engine;
 pub mod error;
 pub mod http;
 pub mod ops;
+pub mod realtime;
 pub mod recording;
 pub mod resource;
 pub mod sign;

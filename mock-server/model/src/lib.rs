@@ -24,6 +24,8 @@
 //! - [`files`]: `_File` rows, their bytes, uploads, File fields expanded on read.
 //! - [`outbox`]: what the app would send to the outside world (SMS, email, push,
 //!   captcha), kept for tests to read.
+//! - [`live`]: LiveQuery: which event (create, update, enter, leave, delete) a change of
+//!   an object is to a subscription, as its subscriber may see it.
 //! - [`limits`]: the bounds every request stays within (nesting, query work).
 
 pub mod access;
@@ -34,6 +36,7 @@ pub mod files;
 pub mod ids;
 pub mod leaderboard;
 pub mod limits;
+pub mod live;
 pub mod names;
 pub mod objects;
 pub mod outbox;

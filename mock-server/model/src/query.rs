@@ -139,7 +139,7 @@ pub(crate) fn truthy(v: Option<&Value>) -> bool {
 }
 
 /// A `where` as given: absent, null or empty text mean everything; text must be JSON.
-pub(crate) fn where_value(v: Option<&Value>) -> Result<Value, LcError> {
+pub fn where_value(v: Option<&Value>) -> Result<Value, LcError> {
     match v {
         None | Some(Value::Null) => Ok(Value::Object(Map::new())),
         Some(Value::Object(_) | Value::Array(_)) => Ok(v.cloned().unwrap_or_default()),

@@ -26,6 +26,7 @@ mod files;
 mod health;
 mod hooks;
 mod leaderboard;
+pub mod livequery;
 mod objects;
 mod pages;
 mod phone;
@@ -95,6 +96,8 @@ pub struct Api {
     coverage: Arc<coverage::Coverage>,
     /// Where every write is kept on disk (`--data`), once attached.
     durable: std::sync::OnceLock<crate::durable::Durable>,
+    /// LiveQuery's subscriptions and connections (see [`livequery`]).
+    live: livequery::LiveQueries,
 }
 
 impl std::fmt::Debug for Api {
@@ -151,6 +154,7 @@ impl Api {
             traces: trace::Traces::default(),
             faults: faults::Faults::default(),
             durable: std::sync::OnceLock::new(),
+            live: livequery::LiveQueries::default(),
         }
     }
 
@@ -176,6 +180,7 @@ impl Api {
             traces: trace::Traces::default(),
             faults: faults::Faults::default(),
             durable: std::sync::OnceLock::new(),
+            live: livequery::LiveQueries::default(),
         }
     }
 
@@ -186,7 +191,7 @@ impl Api {
 
     /// Return the app to a snapshot (constant time).
     pub fn restore(&self, snapshot: &Snapshot) {
-        self.store().restore(snapshot);
+        self.store_quietly().restore(snapshot);
     }
 
     /// Keep what the app holds now under `name` (replacing a snapshot of that name):
@@ -413,8 +418,24 @@ impl Api {
     /// or writes while the guard lives. A panic while it was held (which would be a bug)
     /// does not make it unusable: the data is still consistent, since every write
     /// validates before it changes anything.
-    pub fn store(&self) -> RwLockWriteGuard<'_, Store> {
+    ///
+    /// Whatever the holder changes is a write LiveQuery hears of when the guard is
+    /// released (see [`StoreGuard`]).
+    pub fn store(&self) -> StoreGuard<'_> {
+        let store = self.store.write().unwrap_or_else(|e| e.into_inner());
+        let watch = self.live.watch(&store);
+        StoreGuard { store, watch }
+    }
+
+    /// The store for writing, without LiveQuery hearing of it: what a reset, a restore
+    /// or a load puts back is not a write of the app.
+    fn store_quietly(&self) -> RwLockWriteGuard<'_, Store> {
         self.store.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// LiveQuery's subscriptions and connections.
+    pub fn live(&self) -> &livequery::LiveQueries {
+        &self.live
     }
 
     /// The store for reading: other reads go on meanwhile, writes wait.
@@ -426,7 +447,7 @@ impl Api {
     /// with (an empty app for [`Api::new`]), its clock back on real time, no fault
     /// armed.
     pub fn reset(&self) {
-        let mut store = self.store();
+        let mut store = self.store_quietly();
         store.restore(&self.initial.read().unwrap_or_else(|e| e.into_inner()));
         store.clock.real();
         self.faults.clear();
@@ -439,7 +460,7 @@ impl Api {
         &self,
         settings: &crate::settings::Settings,
     ) -> Result<(), crate::settings::LoadError> {
-        let mut store = self.store();
+        let mut store = self.store_quietly();
         let saved = store.snapshot();
         store.reset();
         match settings.apply_to(&mut store) {
@@ -663,6 +684,48 @@ fn parse_body(request: &Request) -> Result<Map<String, Value>, LcError> {
         Ok(_) => Err(LcError::invalid_json()),
         Err(_) if request.method == "GET" => Ok(Map::new()),
         Err(_) => Err(LcError::invalid_json()),
+    }
+}
+
+/// The store held for writing ([`Api::store`]). When it is released, LiveQuery hears
+/// what its holder changed: every object of a subscribed class that changed since the
+/// lock was taken becomes the events of the subscriptions that see it. Every write of
+/// the app takes this lock (the pipeline's writes, batch items one by one, hooks' own
+/// requests, the flows that write users, files and statuses directly), so every write
+/// is heard, each as it ends.
+pub struct StoreGuard<'a> {
+    store: RwLockWriteGuard<'a, Store>,
+    watch: Option<livequery::Watch<'a>>,
+}
+
+impl StoreGuard<'_> {
+    /// The write just made on `class`'s object `id` was an update whose body named
+    /// `keys`: the events' `updatedKeys` (otherwise the keys whose values differ).
+    pub(crate) fn note_updated_keys(&mut self, class: &str, id: &str, keys: &[String]) {
+        if let Some(watch) = &mut self.watch {
+            watch.note_keys(class, id, keys);
+        }
+    }
+}
+
+impl std::ops::Deref for StoreGuard<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        &self.store
+    }
+}
+
+impl std::ops::DerefMut for StoreGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+}
+
+impl Drop for StoreGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(watch) = self.watch.take() {
+            watch.publish(&self.store);
+        }
     }
 }
 

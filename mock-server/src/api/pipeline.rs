@@ -194,6 +194,9 @@ impl<'a> Pipeline<'a> {
         }
         let outcome = write.write(&mut store, &who)?;
         let committed = W::committed(&outcome);
+        if let Committed::Updated(updated) = committed {
+            store.note_updated_keys(&self.class, &updated.after.id, &updated.keys);
+        }
         let reply = answer(&store, &who, &outcome)?;
         // 4. after-hook
         let Some(hooks) = &self.hooks else {

@@ -80,6 +80,17 @@ type Handler = fn(&Call<'_>) -> HandlerResult;
 pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/1.1/date", control::server_date),
     ("POST", "/1.1/batch", batch::batch),
+    // LiveQuery (its events go over the realtime WebSocket: api/livequery.rs).
+    (
+        "POST",
+        "/1.1/LiveQuery/subscribe",
+        super::livequery::subscribe,
+    ),
+    (
+        "POST",
+        "/1.1/LiveQuery/unsubscribe",
+        super::livequery::unsubscribe,
+    ),
     // Users, before the generic class routes: `_User` has its own rules there.
     ("POST", "/1.1/users", super::users::sign_up),
     ("POST", "/1.1/classes/_User", super::users::sign_up),

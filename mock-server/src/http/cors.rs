@@ -26,7 +26,7 @@ use leancloud::Response;
 
 /// Path prefixes of the LeanCloud API (`/1/` is the legacy version the service also
 /// answers).
-const API_PREFIXES: [&str; 2] = ["/1.1/", "/1/"];
+const API_PREFIXES: [&str; 3] = ["/1.1/", "/1/", "/v1/route"];
 
 /// How long a browser may cache a preflight answer, in seconds (the Node engine's).
 pub const MAX_AGE_SECS: u32 = 86_400;

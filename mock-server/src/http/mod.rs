@@ -3,5 +3,6 @@
 pub mod console;
 pub mod cors;
 pub mod head_errors;
+pub mod live;
 pub mod standalone;
 pub mod wiremock;

@@ -295,6 +295,7 @@ pub fn router_with(api: Arc<Api>, limits: Limits) -> axum::Router {
 /// [`router_with`]; `console_open`: the server listens on a loopback address, so the
 /// console may open without keys for pages of a loopback origin.
 pub fn router_for(api: Arc<Api>, limits: Limits, console_open: bool) -> axum::Router {
+    let live = super::live::router(api.clone());
     axum::Router::new()
         .fallback(handle)
         // One byte over the service's limit reaches the api, which answers 413 itself.
@@ -308,6 +309,8 @@ pub fn router_for(api: Arc<Api>, limits: Limits, console_open: bool) -> axum::Ro
             console_open,
             log: limits.log_requests.then(|| Arc::new(AccessLog::default())),
         })
+        // LiveQuery's router and WebSocket (http/live.rs), outside the REST API's layers.
+        .merge(live)
 }
 
 /// Serve `api` on `listener` with the default limits, until the future is dropped.
@@ -358,8 +361,10 @@ pub async fn serve_with(
         // Every exchange is one request and one response: Nagle's algorithm could only
         // add latency.
         let _ = tcp.set_nodelay(true);
-        let connection =
-            http.serve_connection(TokioIo::new(ShapedHeadErrors::new(tcp)), app.clone());
+        // With upgrades: LiveQuery's WebSocket (http/live.rs) leaves hyper that way.
+        let connection = http
+            .serve_connection(TokioIo::new(ShapedHeadErrors::new(tcp)), app.clone())
+            .with_upgrades();
         let mut stopped = stopped.clone();
         tokio::spawn(async move {
             let _slot = slot;

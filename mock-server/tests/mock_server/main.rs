@@ -16,6 +16,7 @@ mod functions;
 mod hooks;
 mod http_edges;
 mod leaderboard;
+mod livequery;
 mod outbox;
 mod phone;
 mod push;

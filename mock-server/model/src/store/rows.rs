@@ -218,4 +218,29 @@ impl Rows {
             imbl::ordmap::DiffItem::Remove(id, _) => (id, None),
         })
     }
+
+    /// What changed from `old` to `self`, row by row, with the row before and after:
+    /// `(id, None, Some(new))` added, `(id, Some(old), Some(new))` replaced,
+    /// `(id, Some(old), None)` removed. Costs what [`Rows::changes_since`] does (how
+    /// LiveQuery learns what a write did).
+    #[allow(clippy::type_complexity)]
+    pub fn diff<'a>(
+        &'a self,
+        old: &'a Rows,
+    ) -> impl Iterator<
+        Item = (
+            &'a Id,
+            Option<&'a Arc<StoredObject>>,
+            Option<&'a Arc<StoredObject>>,
+        ),
+    > {
+        old.by_id.diff(&self.by_id).map(|item| match item {
+            imbl::ordmap::DiffItem::Add(id, row) => (id, None, Some(row)),
+            imbl::ordmap::DiffItem::Update {
+                old: (_, before),
+                new: (id, after),
+            } => (id, Some(before), Some(after)),
+            imbl::ordmap::DiffItem::Remove(id, row) => (id, Some(row), None),
+        })
+    }
 }
