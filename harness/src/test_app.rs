@@ -203,6 +203,11 @@ impl TestApp {
         }
     }
 
+    /// The app's id, as requests send it.
+    pub fn app_id(&self) -> &str {
+        &self.wire.keys.app_id
+    }
+
     /// This run's name prefix, e.g. `t3fa90c1b_`.
     pub fn prefix(&self) -> &str {
         &self.prefix

@@ -131,6 +131,8 @@ pub struct World {
     pub unsettled: bool,
     /// The running scenario's tags (set by the runner's before-hook).
     pub tags: Vec<String>,
+    /// "My" LiveQuery subscription, once a step listens.
+    pub live: Option<steps::live::Listener>,
 }
 
 impl World {
@@ -149,6 +151,7 @@ impl World {
             checked: None,
             unsettled: false,
             tags: Vec::new(),
+            live: None,
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod faults;
 pub mod hooks;
 pub mod leaderboards;
+pub mod live;
 pub mod objects;
 pub mod permissions;
 pub mod phone;
