@@ -8,6 +8,9 @@
 //! - beforeUpdate: only `stars` and `text` change (403), to valid values (142).
 //! - afterSave, afterUpdate (stars), afterDelete: the business's rating counters and the
 //!   author's `reviewCount` follow (see [`crate::ratings`]).
+//! - afterSave: the business's owner hears of the new review, on every device they are
+//!   signed in on: a push to the `_Installation`s whose `user` is the owner (see
+//!   [`tell_owner`]).
 
 use crate::acl;
 use crate::errors::{conflict, forbidden, invalid, not_found, sign_in_required};
@@ -17,6 +20,7 @@ use crate::rules;
 use crate::schema::{BUSINESS, REVIEW, REVIEW_EDITABLE, USER};
 use crate::store::{self, pointer};
 use crate::users::{caller, list};
+use leancloud::client::Client;
 use leancloud::cloud::{CloudError, HookRequest, Registry};
 use serde_json::{Value, json};
 
@@ -117,7 +121,44 @@ pub async fn after_save(req: HookRequest) -> Result<(), CloudError> {
     let Some(id) = req.object_id() else {
         return Ok(());
     };
-    ratings::settle(&req.client().as_master(), id).await?;
+    let master = req.client().as_master();
+    ratings::settle(&master, id).await?;
+    tell_owner(&master, id, &req.object).await
+}
+
+/// What the owner's devices show for a new review of their business.
+pub fn owner_alert(business_name: &str, stars: i64) -> String {
+    format!("New review of {business_name}: {stars} of 5 stars")
+}
+
+/// Push the new review to its business's owner: every `_Installation` whose `user`
+/// points to them (an owner signed in on no device is told nothing). The push carries
+/// pointers to the review and the business, for the app to open.
+async fn tell_owner(master: &Client, review_id: &str, review: &Value) -> Result<(), CloudError> {
+    let (Some(business_id), Some(stars)) = (
+        review["business"]["objectId"].as_str(),
+        review["stars"].as_i64(),
+    ) else {
+        return Ok(());
+    };
+    let Some(business) = store::fetch(master, BUSINESS, business_id).await? else {
+        return Ok(());
+    };
+    let Some(owner) = business["owner"]["objectId"].as_str() else {
+        return Ok(());
+    };
+    let name = business["name"].as_str().unwrap_or("your business");
+    let body = json!({
+        "where": {"user": pointer(USER, owner)},
+        "data": {
+            "alert": owner_alert(name, stars),
+            "review": pointer(REVIEW, review_id),
+            "business": pointer(BUSINESS, business_id),
+        },
+    });
+    master
+        .send_json("POST", "/1.1/push", Vec::new(), Some(&body))
+        .await?;
     Ok(())
 }
 

@@ -208,3 +208,15 @@ Feature: Reviewing businesses
     And the _User "anna.schmidt" has:
       | field       | value |
       | reviewCount | 9     |
+
+  @fresh-app
+  Scenario: The business's owner hears of a new review on their devices
+    Given "chen.wei" has a device "tok-chen-phone"
+    And "sam.patel" has a device "tok-sam"
+    When I create a Review with:
+      | field    | value                           |
+      | business | the Business "Kuanzhai Hot Pot" |
+      | stars    | 4                               |
+    Then the status is 201
+    And the installation "tok-chen-phone" was sent "New review of Kuanzhai Hot Pot: 4 of 5 stars"
+    And the installation "tok-sam" was sent nothing

@@ -523,3 +523,62 @@ async fn a_business_photo_is_an_uploaded_image_of_at_most_5_mb() {
     assert_eq!(err.code, code::VALIDATION_ERROR);
     assert!(err.message.contains("does not exist"), "{}", err.message);
 }
+
+/// The pushes the outbox holds for a device token.
+async fn pushes_to(app: &TestApp, token: &str) -> Vec<Value> {
+    let target = format!("/__mock/outbox?channel=push&to={token}");
+    let answer = app.send(&Caller::Master, "GET", &target, None).await;
+    answer.body["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_new_review_is_pushed_to_the_devices_of_its_business_owner_only() {
+    let app = app().await;
+    let (chen, chen_id) = signed_in(&app, "chen.wei").await;
+    let (anna, anna_id) = signed_in(&app, "anna.schmidt").await;
+    // chen.wei (Kuanzhai Hot Pot's owner) on two devices, anna.schmidt on one.
+    for (token, user) in [
+        ("tok-chen-phone", &chen_id),
+        ("tok-chen-tablet", &chen_id),
+        ("tok-anna", &anna_id),
+    ] {
+        chen.as_master()
+            .create(
+                "_Installation",
+                &json!({"deviceType": "ios", "deviceToken": token, "user": pointer("_User", user)}),
+            )
+            .await
+            .unwrap();
+    }
+    let review = anna
+        .create(
+            "Review",
+            &json!({"business": pointer("Business", KUANZHAI_HOT_POT), "stars": 4}),
+        )
+        .await
+        .unwrap();
+    app.idle().await;
+    for token in ["tok-chen-phone", "tok-chen-tablet"] {
+        let pushes = pushes_to(&app, token).await;
+        assert_eq!(pushes.len(), 1, "{token}: {pushes:?}");
+        assert_eq!(
+            pushes[0]["text"],
+            cloud::review::owner_alert("Kuanzhai Hot Pot", 4)
+        );
+        // The outbox keeps the push's own data under `data`.
+        let data = &pushes[0]["data"]["data"];
+        assert_eq!(data["review"]["objectId"], review["objectId"]);
+        assert_eq!(data["business"]["objectId"], KUANZHAI_HOT_POT);
+    }
+    assert!(pushes_to(&app, "tok-anna").await.is_empty());
+    // A change of stars is not a new review: nothing more is pushed.
+    let id = review["objectId"].as_str().unwrap();
+    anna.update("Review", id, &json!({"stars": 5}))
+        .await
+        .unwrap();
+    app.idle().await;
+    assert_eq!(pushes_to(&app, "tok-chen-phone").await.len(), 1);
+}

@@ -27,11 +27,47 @@ async fn installation(world: &mut World, token: String, channel: String) {
     );
 }
 
+/// Example: Given "chen.wei" has a device "tok-chen-phone"
+///
+/// An iOS installation with that device token whose `user` points to that user (as an
+/// app records who is signed in on a device), made with the master key.
+#[given(expr = "{string} has a device {string}")]
+async fn device_of(world: &mut World, username: String, token: String) {
+    let user = world.id_of("_User", &username).await;
+    let body = json!({
+        "deviceType": "ios",
+        "deviceToken": token,
+        "user": {"__type": "Pointer", "className": "_User", "objectId": user},
+    });
+    let made = world
+        .exchange(
+            &Caller::Master,
+            "POST",
+            "/1.1/classes/_Installation",
+            Some(body),
+        )
+        .await;
+    assert_eq!(
+        made.answer.status, 201,
+        "the installation {token} could not be made: {}",
+        made.answer.body
+    );
+}
+
 /// Example: When I push "Doors open at 9" to the channel "news"
 #[when(expr = "I push {string} to the channel {string}")]
 async fn push(world: &mut World, alert: String, channel: String) {
     let body = json!({"channels": [channel], "data": {"alert": alert}});
     world.request("POST", "/1.1/push", Some(body)).await;
+}
+
+/// Example: Then the installation "tok-42" was sent nothing
+#[then(expr = "the installation {string} was sent nothing")]
+async fn was_sent_nothing(world: &mut World, token: String) {
+    let target = format!("/__mock/outbox?channel=push&to={}", encode(&token));
+    let body = world.check(&target).await;
+    let sent = body["results"].as_array().map_or(0, Vec::len);
+    assert_eq!(sent, 0, "the pushes to {token}: {body}");
 }
 
 /// Example: Then the installation "tok-42" was sent "Doors open at 9"
