@@ -38,6 +38,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Subscriptions one subscription id (one client) may hold; one more is refused.
 pub const MAX_SUBSCRIPTIONS_PER_CLIENT: usize = 100;
+/// The realtime router's path.
+pub const ROUTE_PATH: &str = "/v1/route";
+/// The WebSocket's path (served by the standalone front), which the router names.
+pub const SOCKET_PATH: &str = "/livequery";
+/// How long an SDK may keep the router's answer, in seconds (it asks again after).
+pub const ROUTE_TTL_SECS: u64 = 3600;
 /// Subscriptions one app holds at most, every client together.
 pub const MAX_SUBSCRIPTIONS: usize = 10_000;
 /// Subscription ids (LiveQuery clients) one connection may log in as.
@@ -572,4 +578,27 @@ fn error(command: &Command, (code, reason): (i32, &str)) -> Command {
 
 fn close((code, reason): (i32, &str)) -> Out {
     Out::Close(code as u16, reason.to_string())
+}
+
+/// `GET /v1/route?appId=<id>` (keyless, the realtime router): `{"server", "secondary",
+/// "ttl"}`, both this server's WebSocket at the address the client reached (`Host`; the
+/// emulator serves no TLS, so `ws://`). Another app's id is 404 with 4100
+/// (APP_NOT_AVAILABLE), the realtime service's code for an app it does not serve.
+///
+/// The router: leancloud-realtime 5.0.0-rc.8 `dist/core.js`, `Realtime._fetchRTMServers`
+/// asks `<RTMRouter>/v1/route?appId=...&secure=...` and `_getRTMServers` reads `server`,
+/// `secondary` and `ttl` (seconds). It is the api's, not a front's, so that every front
+/// and an in-process replay answer it alike; only the standalone front serves the socket.
+pub fn route(api: &Api, request: &leancloud::Request) -> leancloud::Response {
+    if request.query_param("appId") != Some(api.config().app_id.as_str()) {
+        let (code, message) = realtime::code::APP_NOT_AVAILABLE;
+        return leancloud::Response::json(404, &json!({"code": code, "error": message}));
+    }
+    // Without a Host (an in-process request), the loopback address, as files' URLs do.
+    let host = request.header("host").unwrap_or("127.0.0.1");
+    let server = format!("ws://{host}{SOCKET_PATH}");
+    leancloud::Response::json(
+        200,
+        &json!({"server": server, "secondary": server, "ttl": ROUTE_TTL_SECS}),
+    )
 }

@@ -577,6 +577,10 @@ impl Api {
         {
             return answer;
         }
+        // LiveQuery's realtime router, keyless as the service's (api/livequery.rs).
+        if request.path == livequery::ROUTE_PATH && request.method == "GET" {
+            return livequery::route(self, request);
+        }
         // The keyless pages an email or a captcha links to (i16; api/pages.rs).
         if !request.path.starts_with("/1")
             && !request.path.starts_with("/__mock/")

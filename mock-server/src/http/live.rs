@@ -14,19 +14,15 @@ use crate::api::Api;
 use crate::api::livequery::{self, Connection, Out};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use leancloud::realtime::{Format, Frame};
 use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// The realtime router's path.
-pub const ROUTE_PATH: &str = "/v1/route";
 /// The WebSocket's path, which the router's answer names.
-pub const SOCKET_PATH: &str = "/livequery";
-/// How long an SDK may keep the router's answer, in seconds (it asks again after).
-pub const ROUTE_TTL_SECS: u64 = 3600;
+pub const SOCKET_PATH: &str = crate::api::livequery::SOCKET_PATH;
 /// WebSockets open at once; one more is refused (503) until one closes. They do not
 /// count against the HTTP connections (`standalone::MAX_CONNECTIONS`): an upgraded
 /// connection leaves hyper.
@@ -42,10 +38,10 @@ pub(super) struct Live {
     slots: Arc<Semaphore>,
 }
 
-/// The router serving both endpoints for `api`.
+/// The router serving the WebSocket for `api` (the realtime router's `GET /v1/route` is
+/// the api's own, `api::livequery::route`, so that every front answers it).
 pub(super) fn router(api: Arc<Api>) -> axum::Router {
     axum::Router::new()
-        .route(ROUTE_PATH, axum::routing::get(route))
         .route(SOCKET_PATH, axum::routing::get(socket))
         .with_state(Live {
             api,
@@ -60,42 +56,6 @@ fn error(status: StatusCode, code: i64, message: &str) -> Response {
         json!({"code": code, "error": message}).to_string(),
     )
         .into_response()
-}
-
-/// `GET /v1/route?appId=<id>`: `{"server", "secondary", "ttl"}`, both servers this
-/// one's WebSocket. Another app's id is 4100 (APP_NOT_AVAILABLE), the realtime
-/// service's code for an app it does not serve.
-async fn route(State(live): State<Live>, uri: Uri, headers: HeaderMap) -> Response {
-    let target = uri.path_and_query().map_or("/", |pq| pq.as_str());
-    let request = leancloud::Request::from_target("GET", target);
-    if request.query_param("appId") != Some(live.api.config().app_id.as_str()) {
-        let (code, message) = leancloud::realtime::code::APP_NOT_AVAILABLE;
-        return error(StatusCode::NOT_FOUND, i64::from(code), message);
-    }
-    let Some(host) = headers.get("host").and_then(|h| h.to_str().ok()) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            1,
-            "The request has no Host header.",
-        );
-    };
-    let server = format!("ws://{host}{SOCKET_PATH}");
-    let body = json!({"server": server, "secondary": server, "ttl": ROUTE_TTL_SECS});
-    let mut response = (
-        [("content-type", "application/json;charset=utf-8")],
-        body.to_string(),
-    )
-        .into_response();
-    let origin = headers.get("origin").and_then(|h| h.to_str().ok());
-    for (name, value) in super::cors::answer_headers(ROUTE_PATH, origin) {
-        if let (Ok(n), Ok(v)) = (
-            axum::http::HeaderName::from_bytes(name.as_bytes()),
-            axum::http::HeaderValue::from_str(&value),
-        ) {
-            response.headers_mut().append(n, v);
-        }
-    }
-    response
 }
 
 /// The WebSocket: one of the realtime subprotocols (`lc.protobuf2.3`,

@@ -165,7 +165,9 @@ pub struct Keys {
 
 /// The HTTP request for a (mapped) recorded exchange, signed with the emulator's keys at
 /// the recorded privilege (`auth: none`: the app id alone). A raw body (`req_raw`) is
-/// sent as its text, with the recorded `Content-Type` when there was one.
+/// sent as its text, with the recorded `Content-Type` when there was one. A query's
+/// `appId` (the realtime router's parameter) names the recorded app: it becomes the
+/// emulator's app id, as `X-LC-Id` does.
 pub fn to_request(
     record: &Record,
     path: String,
@@ -176,7 +178,13 @@ pub fn to_request(
 ) -> Request {
     let recorded = &record.exchange.request;
     let mut req = Request::new(&recorded.method, &path);
-    req.query = query;
+    req.query = query
+        .into_iter()
+        .map(|(k, v)| match k.as_str() {
+            "appId" => (k, keys.app_id.clone()),
+            _ => (k, v),
+        })
+        .collect();
     req = req.with_header("x-lc-id", keys.app_id.clone());
     req = match recorded.auth {
         Auth::App => req.with_header("x-lc-key", keys.app_key.clone()),
@@ -273,6 +281,15 @@ mod tests {
         assert_eq!(req.header("content-type"), Some("text/plain"));
         assert_eq!(req.header("x-lc-key"), None);
         assert_eq!(req.header("x-lc-id"), Some("id"));
+        let routed = to_request(
+            rec,
+            "/v1/route".into(),
+            vec![("appId".into(), "recorded-app".into())],
+            None,
+            &Value::Null,
+            &keys,
+        );
+        assert_eq!(routed.query_param("appId"), Some("id"));
 
         let bad = r#"{"suite":"S","test":"t","method":"GET","path":"/1.1/x","status":200,"req_raw":true,"req_body":{"a":1}}"#;
         assert_eq!(parse_recordings(bad).errors.len(), 1);
