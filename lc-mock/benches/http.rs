@@ -22,8 +22,9 @@
 //! `BENCH_BASELINE=path/to/lc-mock` measures another build of the program too, in the
 //! same run (a before and after that share the machine's load).
 //!
-//! `BENCH_DATA=DIR` (a new folder) serves lc-mock with `--data DIR`: the durable store's
-//! throughput, against the same run without it.
+//! `BENCH_DATA=DIR` (a new folder) also serves lc-mock with `--data DIR` and measures it
+//! beside the in-memory one, in the same run: the durable store's throughput and its ratio
+//! to memory (issue 19's goal: creates at least 0.5).
 //! `BENCH_SECS` sets the seconds each measurement lasts (default 3); `BENCH_QUICK=1`
 //! makes it half a second (a smoke run). `BENCH_OPS=get,create` and
 //! `BENCH_CONNECTIONS=64` measure only those (for a profiler attached to one server).
@@ -335,10 +336,13 @@ fn main() {
 /// Start `lc-mock serve` from `program` and give it the data: [`ROWS`] objects to query;
 /// the requests of each operation (the GET asks for one of those objects), with the
 /// status each should answer.
-async fn lc_mock(program: &std::ffi::OsStr) -> (Server, Vec<(Op, Vec<u8>, u16)>) {
+async fn lc_mock(
+    program: &std::ffi::OsStr,
+    data: Option<&std::ffi::OsStr>,
+) -> (Server, Vec<(Op, Vec<u8>, u16)>) {
     let mut serve = Command::new(program);
     serve.args(["serve", "--port", "0"]);
-    if let Some(dir) = std::env::var_os("BENCH_DATA") {
+    if let Some(dir) = data {
         serve.arg("--data").arg(dir);
     }
     let server = Server::start(serve);
@@ -391,11 +395,17 @@ fn show(name: &str, f: &Figures) -> String {
 }
 
 async fn run(length: Duration) {
-    let (lc, requests) = lc_mock(env!("CARGO_BIN_EXE_lc-mock").as_ref()).await;
+    let program: &std::ffi::OsStr = env!("CARGO_BIN_EXE_lc-mock").as_ref();
+    let (lc, requests) = lc_mock(program, None).await;
+    // The same program with `--data` (`BENCH_DATA=<new folder>`), beside the in-memory one.
+    let durable = match std::env::var_os("BENCH_DATA") {
+        Some(dir) => Some(lc_mock(program, Some(&dir)).await),
+        None => None,
+    };
     // Another build of the program (`BENCH_BASELINE=path/to/lc-mock`), measured beside
     // this one in the same run: a before and after that share the machine's noise.
     let baseline = match std::env::var_os("BENCH_BASELINE") {
-        Some(program) => Some(lc_mock(&program).await),
+        Some(program) => Some(lc_mock(&program, None).await),
         None => None,
     };
 
@@ -472,6 +482,27 @@ async fn run(length: Duration) {
                     l.rate / b.rate
                 );
                 errors += b.errors;
+            }
+            if let Some((server, requests)) = &durable {
+                let (_, request, expected) = &requests[i];
+                let d = drive(
+                    server,
+                    Arc::new(request.clone()),
+                    *expected,
+                    connections,
+                    length,
+                )
+                .await;
+                line += &format!(
+                    "\n{:>11} {} | to in memory {:.2}",
+                    "",
+                    show("--data ", &d),
+                    d.rate / l.rate
+                );
+                if matches!(op, Op::Create) {
+                    line += &format!(" (goal >= 0.5: {})", verdict(d.rate / l.rate >= 0.5));
+                }
+                errors += d.errors;
             }
             if errors > 0 {
                 line += &format!(" [{errors} answers with an unexpected status]");
