@@ -355,31 +355,28 @@ impl Durable {
                     return Err(why.clone());
                 }
             }
-            let covered = {
+            let leading = {
                 let mut group = self.group_lock();
                 if group.leading {
                     None
                 } else {
                     group.leading = true;
-                    Some(group.wanted)
+                    Some(Leading {
+                        durable: self,
+                        outcome: None,
+                    })
                 }
             };
-            match covered {
-                Some(_) => {
+            match leading {
+                Some(mut leading) => {
                     // Let the requests already under way on this thread take their
                     // tickets first, so that this write covers them too.
                     tokio::task::yield_now().await;
                     let covered = self.group_lock().wanted;
                     // Every ticket up to `covered` was taken after its change was made,
                     // so the snapshot `persist` takes holds them all.
-                    let result = self.persist(store);
-                    // Leadership ends before the news: a waiter woken by it finds
-                    // nobody writing and leads the next write itself.
-                    self.group_lock().leading = false;
-                    self.progress.send_modify(|p| match result {
-                        Ok(()) => p.done = p.done.max(covered),
-                        Err(e) => p.failed = Some((covered, e)),
-                    });
+                    leading.outcome = Some((covered, self.persist(store)));
+                    // Dropping `leading` hands leadership back and tells the waiters.
                 }
                 None => {
                     if progress.changed().await.is_err() {
@@ -392,6 +389,28 @@ impl Durable {
 
     fn group_lock(&self) -> std::sync::MutexGuard<'_, Group> {
         self.group.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Leadership of a group write. Dropping it hands leadership back and then tells the
+/// waiters what was written: whoever is woken finds nobody writing and leads the next
+/// write itself. A leader dropped before it wrote (its request's future dropped while it
+/// let the others take their tickets) tells them nothing new, and they wake and lead.
+struct Leading<'a> {
+    durable: &'a Durable,
+    /// The last ticket the write covered, and how it went.
+    outcome: Option<(u64, Result<(), String>)>,
+}
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        self.durable.group_lock().leading = false;
+        let outcome = self.outcome.take();
+        self.durable.progress.send_modify(|p| match outcome {
+            Some((covered, Ok(()))) => p.done = p.done.max(covered),
+            Some((covered, Err(e))) => p.failed = Some((covered, e)),
+            None => {}
+        });
     }
 }
 
@@ -524,4 +543,80 @@ fn write(conn: &mut Connection, version: bool, changes: &[Change<'_>]) -> rusqli
         }
     }
     tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::RwLock;
+
+    fn row(store: &RwLock<Store>, id: &str) {
+        let fields: Map<String, Value> =
+            serde_json::from_value(serde_json::json!({"n": 1})).expect("an object");
+        let obj = StoredObject::new(id.to_string(), 1, 1, &fields);
+        store
+            .write()
+            .expect("the store's lock")
+            .insert_object("Note", obj);
+    }
+
+    /// A request whose future is dropped while it leads a group write (its client went
+    /// away) hands leadership back: the next request's write is still written and
+    /// acknowledged, and both rows are on disk.
+    #[tokio::test]
+    async fn a_leader_dropped_before_it_writes_does_not_stall_the_others() {
+        let dir = std::env::temp_dir().join(format!("lc-mock-group-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let durable = Durable::open(&dir).expect("the database opens");
+        let store = RwLock::new(Store::default());
+        row(&store, "0000000000000000000000a1");
+        {
+            let mut first = Box::pin(durable.persist_grouped(&store));
+            // It takes the lead, then lets the others take their tickets: pending.
+            assert!(futures::poll!(first.as_mut()).is_pending());
+            assert!(durable.group_lock().leading);
+        }
+        assert!(
+            !durable.group_lock().leading,
+            "dropping it handed the lead back"
+        );
+        row(&store, "0000000000000000000000a2");
+        tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            durable.persist_grouped(&store),
+        )
+        .await
+        .expect("the second write does not wait forever")
+        .expect("the second write is written");
+        let mut again = Store::default();
+        assert_eq!(durable.load(&mut again).expect("it loads"), 2);
+        drop(durable);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Many requests waiting at once are all acknowledged, by fewer commits than there
+    /// are requests when they overlap.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn waiting_writes_are_all_acknowledged() {
+        let dir = std::env::temp_dir().join(format!("lc-mock-group-many-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let durable = std::sync::Arc::new(Durable::open(&dir).expect("the database opens"));
+        let store = std::sync::Arc::new(RwLock::new(Store::default()));
+        let mut tasks = Vec::new();
+        for i in 0..64 {
+            let (durable, store) = (durable.clone(), store.clone());
+            tasks.push(tokio::spawn(async move {
+                row(&store, &format!("{i:024x}"));
+                durable.persist_grouped(&store).await
+            }));
+        }
+        for task in tasks {
+            task.await
+                .expect("the task ends")
+                .expect("its write is written");
+        }
+        let mut again = Store::default();
+        assert_eq!(durable.load(&mut again).expect("it loads"), 64);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
