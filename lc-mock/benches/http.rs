@@ -333,13 +333,14 @@ fn main() {
     runtime.block_on(run(length));
 }
 
+/// A server started with its data, and the requests of each operation with the status
+/// each should answer.
+type Served = (Server, Vec<(Op, Vec<u8>, u16)>);
+
 /// Start `lc-mock serve` from `program` and give it the data: [`ROWS`] objects to query;
 /// the requests of each operation (the GET asks for one of those objects), with the
 /// status each should answer.
-async fn lc_mock(
-    program: &std::ffi::OsStr,
-    data: Option<&std::ffi::OsStr>,
-) -> (Server, Vec<(Op, Vec<u8>, u16)>) {
+async fn lc_mock(program: &std::ffi::OsStr, data: Option<&std::ffi::OsStr>) -> Served {
     let mut serve = Command::new(program);
     serve.args(["serve", "--port", "0"]);
     if let Some(dir) = data {
@@ -464,16 +465,8 @@ async fn run(length: Duration) {
                 );
             }
             let mut errors = l.errors + m.errors;
-            if let Some((server, requests)) = &baseline {
-                let (_, request, expected) = &requests[i];
-                let b = drive(
-                    server,
-                    Arc::new(request.clone()),
-                    *expected,
-                    connections,
-                    length,
-                )
-                .await;
+            if let Some(other) = &baseline {
+                let b = beside(other, i, connections, length).await;
                 line += &format!(
                     "\n{:>11} {} | ratio {:.2} | this build / baseline {:.2}",
                     "",
@@ -483,16 +476,8 @@ async fn run(length: Duration) {
                 );
                 errors += b.errors;
             }
-            if let Some((server, requests)) = &durable {
-                let (_, request, expected) = &requests[i];
-                let d = drive(
-                    server,
-                    Arc::new(request.clone()),
-                    *expected,
-                    connections,
-                    length,
-                )
-                .await;
+            if let Some(other) = &durable {
+                let d = beside(other, i, connections, length).await;
                 line += &format!(
                     "\n{:>11} {} | to in memory {:.2}",
                     "",
@@ -511,6 +496,25 @@ async fn run(length: Duration) {
         }
     }
     println!("machine after: {}", load_average());
+}
+
+/// Another server measured beside lc-mock (a baseline build, or lc-mock with `--data`):
+/// its figures for the `i`th operation.
+async fn beside(
+    (server, requests): &Served,
+    i: usize,
+    connections: usize,
+    length: Duration,
+) -> Figures {
+    let (_, request, expected) = &requests[i];
+    drive(
+        server,
+        Arc::new(request.clone()),
+        *expected,
+        connections,
+        length,
+    )
+    .await
 }
 
 fn percent_encode(s: &str) -> String {

@@ -152,9 +152,7 @@ fn fetch_app(
     args: &ImportArgs,
 ) -> Result<mock_server::leancloud_export::Export, String> {
     let need = |given: &Option<String>, flag: &str, var: &str| {
-        given
-            .clone()
-            .or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        given_or_engine_var(given.clone(), var)
             .ok_or_else(|| format!("--from-app needs {flag} (or {var})"))
     };
     let app_id = need(&args.app_id, "--app-id", "LEANCLOUD_APP_ID")?;
@@ -305,9 +303,13 @@ struct KeyDefaults {
 /// A key from its option (or `LC_MOCK_*` variable), else the official engines' variable
 /// of the same meaning, else the default.
 fn key(given: Option<String>, engine_var: &str, default: &str) -> String {
-    given
-        .or_else(|| std::env::var(engine_var).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| default.to_string())
+    given_or_engine_var(given, engine_var).unwrap_or_else(|| default.to_string())
+}
+
+/// A value given by option (or `LC_MOCK_*` variable), else the official engines'
+/// variable of the same meaning when it is set and not empty.
+fn given_or_engine_var(given: Option<String>, engine_var: &str) -> Option<String> {
+    given.or_else(|| std::env::var(engine_var).ok().filter(|v| !v.is_empty()))
 }
 
 /// The app's keys, or why the server must not start with them: on an address other

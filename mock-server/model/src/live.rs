@@ -272,6 +272,20 @@ mod tests {
         Store::new(Arc::new(FixedClock::new(T0)), Box::new(SeededIds::new(7)))
     }
 
+    /// A store whose `Todo` class has a hidden String column `secret`.
+    fn store_with_hidden_secret() -> Store {
+        let mut store = store();
+        store.class_mut("Todo").columns.insert(
+            "secret".into(),
+            crate::Column {
+                kind: "String".into(),
+                hidden: true,
+                ..crate::Column::default()
+            },
+        );
+        store
+    }
+
     fn obj(id: &str, fields: Value) -> StoredObject {
         StoredObject::new(
             crate::store::Id::from(id),
@@ -362,15 +376,7 @@ mod tests {
 
     #[test]
     fn the_object_is_shown_as_a_find_shows_it() {
-        let mut store = store();
-        store.class_mut("Todo").columns.insert(
-            "secret".into(),
-            crate::Column {
-                kind: "String".into(),
-                hidden: true,
-                ..crate::Column::default()
-            },
-        );
+        let store = store_with_hidden_secret();
         let q = Query::from_json(&json!({
             "className": "Todo", "where": {"secret": {"$exists": false}}, "keys": "title"
         }))
@@ -422,15 +428,7 @@ mod tests {
 
     #[test]
     fn updated_keys_are_the_written_keys_when_known_and_never_hidden_ones() {
-        let mut store = store();
-        store.class_mut("Todo").columns.insert(
-            "secret".into(),
-            crate::Column {
-                kind: "String".into(),
-                hidden: true,
-                ..crate::Column::default()
-            },
-        );
+        let store = store_with_hidden_secret();
         let q = todo_query(json!({}));
         let before = obj("a", json!({"title": "a", "secret": "x"}));
         let after = obj("a", json!({"title": "b", "secret": "y", "n": 1}));
