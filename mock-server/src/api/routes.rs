@@ -5,6 +5,7 @@ use super::{Api, Ctx, HandlerResult, batch, cloud, control, objects, roles};
 use lc_model::{Principal, Store};
 use leancloud::{LcError, Request};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 /// Everything a handler gets for one request.
 pub struct Call<'a> {
@@ -352,34 +353,87 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/__mock/health", super::health::health),
 ];
 
-fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {
-    let mut params = Vec::new();
-    let mut pat = pattern.split('/');
-    let mut segs = path.split('/');
-    loop {
-        match (pat.next(), segs.next()) {
-            (None, None) => return Some(params),
-            (Some(p), Some(s)) if p.starts_with(':') => {
-                if s.is_empty() {
-                    return None;
-                }
-                let decoded = percent_encoding::percent_decode_str(s).decode_utf8().ok()?;
-                params.push(decoded.into_owned());
-            }
-            (Some(p), Some(s)) if p == s => {}
-            _ => return None,
+/// A route's pattern, split once: its segments, each fixed text or a `:name` parameter.
+struct Pattern {
+    method: &'static str,
+    segments: Vec<Option<&'static str>>,
+    handler: Handler,
+}
+
+impl Pattern {
+    fn new(method: &'static str, pattern: &'static str, handler: Handler) -> Self {
+        let segments = pattern
+            .split('/')
+            .map(|s| (!s.starts_with(':')).then_some(s))
+            .collect();
+        Pattern {
+            method,
+            segments,
+            handler,
         }
     }
+
+    /// The decoded parameters when the path's segments (`path.split('/')`) match: the same
+    /// number of segments, the fixed ones equal, a parameter not empty.
+    fn matches(&self, path: &[&str]) -> Option<Vec<String>> {
+        if self.segments.len() != path.len() {
+            return None;
+        }
+        let fits = self
+            .segments
+            .iter()
+            .zip(path)
+            .all(|(fixed, s)| fixed.map_or(!s.is_empty(), |f| f == *s));
+        if !fits {
+            return None;
+        }
+        self.segments
+            .iter()
+            .zip(path)
+            .filter(|(fixed, _)| fixed.is_none())
+            .map(|(_, s)| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8()
+                    .ok()
+                    .map(|d| d.into_owned())
+            })
+            .collect()
+    }
 }
+
+/// Where a route's path is told apart first: its third segment (`classes` in
+/// `/1.1/classes/:class`), fixed in every route.
+const BUCKET_SEGMENT: usize = 2;
+
+/// [`ROUTES`], split once and grouped by their [`BUCKET_SEGMENT`], each group in the
+/// table's order: a request is matched against its group only, in that order.
+static PATTERNS: std::sync::LazyLock<HashMap<&'static str, Vec<Pattern>>> =
+    std::sync::LazyLock::new(|| {
+        let mut groups: HashMap<&'static str, Vec<Pattern>> = HashMap::new();
+        for &(method, pattern, handler) in ROUTES {
+            let pattern = Pattern::new(method, pattern, handler);
+            let bucket = pattern.segments.get(BUCKET_SEGMENT).copied().flatten();
+            groups
+                .entry(bucket.expect("every route's third segment is fixed"))
+                .or_default()
+                .push(pattern);
+        }
+        groups
+    });
 
 /// Find the route for a request and run it.
 pub fn route(api: &Api, ctx: &Ctx, request: &Request, body: &Map<String, Value>) -> HandlerResult {
     let path = request.path.strip_suffix('/').unwrap_or(&request.path);
-    for (method, pattern, handler) in ROUTES {
-        if *method != request.method {
+    let segments: Vec<&str> = path.split('/').collect();
+    let group = segments
+        .get(BUCKET_SEGMENT)
+        .and_then(|s| PATTERNS.get(s))
+        .map_or(&[][..], Vec::as_slice);
+    for pattern in group {
+        if pattern.method != request.method {
             continue;
         }
-        if let Some(params) = matches(pattern, path) {
+        if let Some(params) = pattern.matches(&segments) {
             let call = Call {
                 api,
                 ctx,
@@ -387,7 +441,7 @@ pub fn route(api: &Api, ctx: &Ctx, request: &Request, body: &Map<String, Value>)
                 body,
                 params,
             };
-            return handler(&call);
+            return (pattern.handler)(&call);
         }
     }
     Err(LcError::route_not_found(&request.method, &request.path))
@@ -395,7 +449,14 @@ pub fn route(api: &Api, ctx: &Ctx, request: &Request, body: &Map<String, Value>)
 
 #[cfg(test)]
 mod tests {
-    use super::matches;
+    use super::Pattern;
+    use leancloud::LcError;
+
+    fn matches(pattern: &'static str, path: &str) -> Option<Vec<String>> {
+        let never = |_: &super::Call<'_>| Err(LcError::route_not_found("GET", "/"));
+        let segments: Vec<&str> = path.split('/').collect();
+        Pattern::new("GET", pattern, never).matches(&segments)
+    }
 
     #[test]
     fn patterns_capture_segments_and_need_the_same_length() {
@@ -409,5 +470,17 @@ mod tests {
         );
         assert_eq!(matches("/1.1/classes/:class", "/1.1/classes/"), None);
         assert_eq!(matches("/1.1/date", "/1.1/date"), Some(vec![]));
+        // Parameters are percent-decoded; one that is not UTF-8 once decoded matches nothing.
+        assert_eq!(
+            matches("/1.1/classes/:class/:id", "/1.1/classes/Post/a%20b"),
+            Some(vec!["Post".to_string(), "a b".to_string()])
+        );
+        assert_eq!(matches("/1.1/files/:name", "/1.1/files/%FF"), None);
+    }
+
+    #[test]
+    fn every_route_is_in_the_group_of_its_third_segment() {
+        let grouped: usize = super::PATTERNS.values().map(Vec::len).sum();
+        assert_eq!(grouped, super::ROUTES.len());
     }
 }
