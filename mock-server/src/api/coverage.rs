@@ -30,12 +30,16 @@ pub const OTHERS: &str = "(others)";
 
 /// The entry of `key` in `map`, or of [`OTHERS`] when the map is full.
 fn slot<'a, V: Default>(map: &'a mut BTreeMap<String, V>, key: &str) -> &'a mut V {
-    let key = if map.len() >= MAX_COVERAGE_NAMES && !map.contains_key(key) {
-        OTHERS
-    } else {
-        key
-    };
-    map.entry(key.to_string()).or_default()
+    // Counted on every request: a name already there is found without making its key.
+    if !map.contains_key(key) {
+        let key = if map.len() >= MAX_COVERAGE_NAMES {
+            OTHERS
+        } else {
+            key
+        };
+        return map.entry(key.to_string()).or_default();
+    }
+    map.get_mut(key).expect("the key is there")
 }
 
 /// How the calls of one function or hook ended.
