@@ -20,9 +20,31 @@ use std::collections::BTreeMap;
 /// Format Unix milliseconds as LeanCloud's ISO-8601 UTC with exactly three fraction
 /// digits and `Z`, e.g. `2019-09-19T04:45:49.090Z`.
 pub fn format_date(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    use chrono::{Datelike, Timelike};
+    let date = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+    let year = date.year();
+    if !(0..=9999).contains(&year) {
+        return date.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    }
+    // Every stored date is rendered on every read: written digit by digit, not through
+    // a formatter.
+    let fields = [
+        (year as u32, 4, b'-'),
+        (date.month(), 2, b'-'),
+        (date.day(), 2, b'T'),
+        (date.hour(), 2, b':'),
+        (date.minute(), 2, b':'),
+        (date.second(), 2, b'.'),
+        (date.timestamp_subsec_millis(), 3, b'Z'),
+    ];
+    let mut out = Vec::with_capacity(24);
+    for (value, digits, after) in fields {
+        for place in (0..digits).rev() {
+            out.push(b'0' + (value / 10u32.pow(place) % 10) as u8);
+        }
+        out.push(after);
+    }
+    String::from_utf8(out).expect("digits and separators are ASCII")
 }
 
 /// Parse any RFC 3339 date (any offset, any number of fraction digits) into Unix

@@ -20,6 +20,38 @@ fn dates_are_formatted_with_three_fraction_digits_and_z() {
 }
 
 #[test]
+fn dates_are_formatted_as_rfc3339_with_milliseconds_across_the_range() {
+    let rfc3339 = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
+    // Before 1970, leap days, the last millisecond of a year, years 0 and 9999, and past
+    // them (chrono's own form).
+    let mut samples = vec![
+        -1,
+        -62_167_219_200_000,
+        -62_167_219_200_001,
+        951_782_400_000,
+        1_704_067_199_999,
+        253_402_300_799_999,
+        253_402_300_800_000,
+        i64::MAX,
+        i64::MIN,
+    ];
+    let mut x: i64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..10_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        samples.push(x % 300_000_000_000_000);
+    }
+    for ms in samples {
+        assert_eq!(format_date(ms), rfc3339(ms), "{ms}");
+    }
+}
+
+#[test]
 fn parse_date_accepts_any_rfc3339_form() {
     let ms = 1_568_868_349_090;
     assert_eq!(parse_date("2019-09-19T04:45:49.090Z"), Some(ms));
