@@ -202,6 +202,21 @@ fn to_axum(response: leancloud::Response) -> axum::response::Response {
     out
 }
 
+/// The whole body of a request, in at most the front's body read timeout and within the
+/// service's limit; otherwise the error to answer with.
+async fn read_body(front: &Front, request: axum::extract::Request) -> Result<Bytes, LcError> {
+    match tokio::time::timeout(front.body_read_timeout, Bytes::from_request(request, &())).await {
+        Ok(Ok(body)) => Ok(body),
+        Err(_) => Err(LcError::body_read_timeout()),
+        // Over the limit: the service's 413, without reading the rest.
+        Ok(Err(BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)))) => {
+            Err(LcError::payload_too_large())
+        }
+        // A body that cannot be read, e.g. broken chunked encoding (hyper's error).
+        Ok(Err(_)) => Err(LcError::unreadable_body()),
+    }
+}
+
 async fn answer(front: Front, request: axum::extract::Request) -> axum::response::Response {
     let method = request.method().clone();
     let uri = request.uri().clone();
@@ -248,20 +263,14 @@ async fn answer(front: Front, request: axum::extract::Request) -> axum::response
     if request.body().size_hint().lower() > (MAX_BODY_BYTES + 1) as u64 {
         return front_answer(&LcError::payload_too_large(), cors_headers);
     }
-    let body = match tokio::time::timeout(
-        front.body_read_timeout,
-        Bytes::from_request(request, &()),
-    )
-    .await
-    {
-        Ok(Ok(body)) => body,
-        Err(_) => return front_answer(&LcError::body_read_timeout(), cors_headers),
-        // Over the limit: the service's 413, without reading the rest.
-        Ok(Err(BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)))) => {
-            return front_answer(&LcError::payload_too_large(), cors_headers);
+    // Most requests (every GET) have no body: nothing to wait for.
+    let body = if request.body().is_end_stream() {
+        Bytes::new()
+    } else {
+        match read_body(&front, request).await {
+            Ok(body) => body,
+            Err(err) => return front_answer(&err, cors_headers),
         }
-        // A body that cannot be read, e.g. broken chunked encoding (hyper's error).
-        Ok(Err(_)) => return front_answer(&LcError::unreadable_body(), cors_headers),
     };
     let mut request = Request::from_target(
         method.as_str(),
