@@ -384,16 +384,19 @@ impl State {
         lock(&tree.root).take()
     }
 
+    /// The oldest tree taken out, when the limits do not hold: its root, to be dropped
+    /// outside the lock.
+    fn pop_over_limits(&mut self) -> Option<Option<RequestNode>> {
+        if self.trees.len() > self.limits.requests || self.total > self.limits.total_bytes {
+            let oldest = self.trees.pop_front()?;
+            return Some(self.forget(oldest));
+        }
+        None
+    }
+
     /// Drop the oldest trees until the limits hold.
     fn fit_limits(&mut self) -> Vec<Option<RequestNode>> {
-        let mut dropped = Vec::new();
-        while self.trees.len() > self.limits.requests || self.total > self.limits.total_bytes {
-            let Some(oldest) = self.trees.pop_front() else {
-                break;
-            };
-            dropped.push(self.forget(oldest));
-        }
-        dropped
+        std::iter::from_fn(|| self.pop_over_limits()).collect()
     }
 }
 
@@ -696,7 +699,15 @@ impl Traces {
         let dropped = {
             let mut state = lock(&self.shared.state);
             state.trees.push_back(tree.clone());
-            state.fit_limits()
+            // Once the traces are full every request drops one, the oldest: taken
+            // without collecting it into a list.
+            let first = state.pop_over_limits();
+            let rest = if first.is_some() {
+                state.fit_limits()
+            } else {
+                Vec::new()
+            };
+            (first, rest)
         };
         drop(dropped);
         let Some(node) = RequestNode::new(request, &TreeRef(Arc::downgrade(&tree))) else {
