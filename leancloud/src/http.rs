@@ -95,19 +95,22 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
+/// The headers of every JSON answer, as the real service sends them.
+pub const JSON_HEADERS: [(&str, &str); 3] = [
+    ("content-type", "application/json;charset=utf-8"),
+    ("cache-control", "no-cache,no-store"),
+    ("pragma", "no-cache"),
+];
+
 impl Response {
-    /// A JSON response with the headers the real service sends.
+    /// A JSON response with the headers the real service sends ([`JSON_HEADERS`]).
     pub fn json(status: u16, body: &Value) -> Self {
         Response {
             status,
-            headers: vec![
-                (
-                    "content-type".into(),
-                    "application/json;charset=utf-8".into(),
-                ),
-                ("cache-control".into(), "no-cache,no-store".into()),
-                ("pragma".into(), "no-cache".into()),
-            ],
+            headers: JSON_HEADERS
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect(),
             body: serde_json::to_vec(body).expect("a serde_json::Value always serialises"),
         }
     }

@@ -44,6 +44,9 @@ X-LC-Id, X-LC-Key, X-LC-Prod, X-LC-Session, X-LC-Sign, X-LC-UA, X-Requested-With
 X-Uluru-Application-Id, X-Uluru-Application-Key, X-Uluru-Application-Production, \
 X-Uluru-Client-Version, X-Uluru-Session-Token";
 
+/// `Access-Control-Allow-Origin` of an answer to a request without an `Origin`.
+pub const ANY_ORIGIN: &str = "*";
+
 /// Whether `path` is part of the LeanCloud API, the only part CORS opens.
 pub fn is_api_path(path: &str) -> bool {
     API_PREFIXES.iter().any(|p| path.starts_with(p))
@@ -64,7 +67,7 @@ pub fn answer_headers(path: &str, origin: Option<&str>) -> Vec<(String, String)>
     match origin {
         // The answer depends on the request's origin: caches must key on it.
         Some(origin) => vec![allow(origin), ("vary".into(), "Origin".into())],
-        None => vec![allow("*")],
+        None => vec![allow(ANY_ORIGIN)],
     }
 }
 

@@ -192,14 +192,28 @@ fn to_axum(response: leancloud::Response) -> axum::response::Response {
     let mut out = axum::http::Response::new(Body::from(response.body));
     *out.status_mut() = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
     for (name, value) in response.headers {
-        if let (Ok(n), Ok(v)) = (
+        if let (Ok(n), Some(v)) = (
             HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
+            header_value(&value),
         ) {
             out.headers_mut().append(n, v);
         }
     }
     out
+}
+
+/// A header's value; the ones every answer carries (a JSON answer's, CORS's `*`) without
+/// a copy.
+fn header_value(value: &str) -> Option<HeaderValue> {
+    let constant = leancloud::http::JSON_HEADERS
+        .iter()
+        .map(|(_, v)| *v)
+        .chain([cors::ANY_ORIGIN])
+        .find(|c| *c == value);
+    match constant {
+        Some(c) => Some(HeaderValue::from_static(c)),
+        None => HeaderValue::from_str(value).ok(),
+    }
 }
 
 /// The whole body of a request, in at most the front's body read timeout and within the
