@@ -247,7 +247,7 @@ fn list_param(call: &Call<'_>, key: &str) -> Vec<String> {
 /// `ranks/self` is the signed-in caller's.
 pub fn ranks(call: &Call<'_>) -> HandlerResult {
     let (skip, limit) = window(call)?;
-    let around = call.params.get(1).cloned();
+    let around = call.params.get(1).map(|p| p.to_string());
     let version = match call.request.query_param("version") {
         None | Some("") => None,
         Some(text) => Some(

@@ -5,6 +5,7 @@ use super::{Api, Ctx, HandlerResult, batch, cloud, control, objects, roles};
 use lc_model::{Principal, Store};
 use leancloud::{LcError, Request};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Everything a handler gets for one request.
@@ -13,8 +14,9 @@ pub struct Call<'a> {
     pub ctx: &'a Ctx,
     pub request: &'a Request,
     pub body: &'a Map<String, Value>,
-    /// Values of the `:name` segments of the route, in order.
-    pub params: Vec<String>,
+    /// Values of the `:name` segments of the route, in order (percent-decoded; borrowed
+    /// from the path when nothing was encoded).
+    pub params: Vec<Cow<'a, str>>,
 }
 
 impl Call<'_> {
@@ -24,8 +26,8 @@ impl Call<'_> {
 
     /// The same call with `class` as its first parameter: `/1.1/users/<id>` and
     /// `/1.1/roles/<id>` are the generic object handlers on `_User` and `_Role`.
-    pub fn for_class(&self, class: &str) -> Call<'_> {
-        let mut params = vec![class.to_string()];
+    pub fn for_class<'b>(&'b self, class: &'b str) -> Call<'b> {
+        let mut params = vec![Cow::Borrowed(class)];
         params.extend(self.params.iter().cloned());
         Call {
             api: self.api,
@@ -375,7 +377,7 @@ impl Pattern {
 
     /// The decoded parameters when the path's segments (`path.split('/')`) match: the same
     /// number of segments, the fixed ones equal, a parameter not empty.
-    fn matches(&self, path: &[&str]) -> Option<Vec<String>> {
+    fn matches<'p>(&self, path: &[&'p str]) -> Option<Vec<Cow<'p, str>>> {
         if self.segments.len() != path.len() {
             return None;
         }
@@ -391,15 +393,14 @@ impl Pattern {
             .iter()
             .zip(path)
             .filter(|(fixed, _)| fixed.is_none())
-            .map(|(_, s)| {
-                percent_encoding::percent_decode_str(s)
-                    .decode_utf8()
-                    .ok()
-                    .map(|d| d.into_owned())
-            })
+            .map(|(_, s)| percent_encoding::percent_decode_str(s).decode_utf8().ok())
             .collect()
     }
 }
+
+/// The most segments a route's pattern has (`path.split('/')`, the empty one before the
+/// first `/` included); a test holds every route to it.
+const MAX_ROUTE_SEGMENTS: usize = 10;
 
 /// Where a route's path is told apart first: its third segment (`classes` in
 /// `/1.1/classes/:class`), fixed in every route.
@@ -424,7 +425,17 @@ static PATTERNS: std::sync::LazyLock<HashMap<&'static str, Vec<Pattern>>> =
 /// Find the route for a request and run it.
 pub fn route(api: &Api, ctx: &Ctx, request: &Request, body: &Map<String, Value>) -> HandlerResult {
     let path = request.path.strip_suffix('/').unwrap_or(&request.path);
-    let segments: Vec<&str> = path.split('/').collect();
+    // No route has more segments than this: a longer path matches none.
+    let mut segments = [""; MAX_ROUTE_SEGMENTS];
+    let mut count = 0;
+    for segment in path.split('/') {
+        if count == MAX_ROUTE_SEGMENTS {
+            return Err(LcError::route_not_found(&request.method, &request.path));
+        }
+        segments[count] = segment;
+        count += 1;
+    }
+    let segments = &segments[..count];
     let group = segments
         .get(BUCKET_SEGMENT)
         .and_then(|s| PATTERNS.get(s))
@@ -433,7 +444,7 @@ pub fn route(api: &Api, ctx: &Ctx, request: &Request, body: &Map<String, Value>)
         if pattern.method != request.method {
             continue;
         }
-        if let Some(params) = pattern.matches(&segments) {
+        if let Some(params) = pattern.matches(segments) {
             let call = Call {
                 api,
                 ctx,
@@ -455,7 +466,8 @@ mod tests {
     fn matches(pattern: &'static str, path: &str) -> Option<Vec<String>> {
         let never = |_: &super::Call<'_>| Err(LcError::route_not_found("GET", "/"));
         let segments: Vec<&str> = path.split('/').collect();
-        Pattern::new("GET", pattern, never).matches(&segments)
+        let params = Pattern::new("GET", pattern, never).matches(&segments)?;
+        Some(params.into_iter().map(|p| p.into_owned()).collect())
     }
 
     #[test]
@@ -479,8 +491,11 @@ mod tests {
     }
 
     #[test]
-    fn every_route_is_in_the_group_of_its_third_segment() {
+    fn every_route_is_in_the_group_of_its_third_segment_and_fits_the_segment_buffer() {
         let grouped: usize = super::PATTERNS.values().map(Vec::len).sum();
         assert_eq!(grouped, super::ROUTES.len());
+        for pattern in super::PATTERNS.values().flatten() {
+            assert!(pattern.segments.len() <= super::MAX_ROUTE_SEGMENTS);
+        }
     }
 }
