@@ -207,6 +207,25 @@ pub fn size_within(fields: &serde_json::Map<String, serde_json::Value>, cap: u64
     (total <= cap).then_some(total)
 }
 
+/// The exact length of `value` as compact JSON text, counted as it is written, without
+/// keeping the text (an object's size is checked on every write).
+pub fn json_len<T: serde::Serialize + ?Sized>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Counting cannot fail, and JSON values always serialise.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}
+
 /// Levels of nesting of a JSON value, the value itself being the first when it is an
 /// object or an array (scalars are 0). Iterative, so any depth is safe to measure.
 pub fn depth(value: &serde_json::Value) -> usize {
@@ -275,6 +294,13 @@ mod tests {
         while let serde_json::Value::Array(mut items) = v {
             v = items.pop().unwrap_or_default();
         }
+    }
+
+    #[test]
+    fn json_len_is_the_length_of_the_json_text() {
+        let value = serde_json::json!({"a": [1, 2.5, null, true], "b": "é\"\n", "c": {}});
+        assert_eq!(json_len(&value), serde_json::to_vec(&value).unwrap().len());
+        assert_eq!(json_len(&serde_json::Value::Null), 4);
     }
 
     #[test]

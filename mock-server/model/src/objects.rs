@@ -97,7 +97,7 @@ fn check_size(fields: &Map<String, Value>) -> Result<(), LcError> {
             "the object is nested {levels} levels deep, more than {MAX_OBJECT_DEPTH}"
         )));
     }
-    let size = serde_json::to_vec(fields).map(|v| v.len()).unwrap_or(0);
+    let size = crate::limits::json_len(fields);
     if size > MAX_OBJECT_BYTES {
         return Err(LcError::object_too_large());
     }
@@ -342,8 +342,7 @@ pub fn create(
     changes: &Changes,
     who: &Principal,
 ) -> Result<StoredObject, LcError> {
-    let mut obj = preview_create(store, class, changes, who)?;
-    let relations = apply_changes(&Map::new(), changes)?.1;
+    let (mut obj, relations) = checked_create(store, class, changes, who)?;
     let now = store.clock.now_ms();
     obj.id = store.ids.object_id(now).into();
     obj.created_at = now;
@@ -360,19 +359,30 @@ pub fn preview_create(
     changes: &Changes,
     who: &Principal,
 ) -> Result<StoredObject, LcError> {
+    checked_create(store, class, changes, who).map(|(obj, _)| obj)
+}
+
+/// [`preview_create`], and the relation operations the body holds (applied once the
+/// object has its id).
+fn checked_create(
+    store: &Store,
+    class: &str,
+    changes: &Changes,
+    who: &Principal,
+) -> Result<(StoredObject, changes::RelationEdits), LcError> {
     check_class_name(class)?;
     check_class(store, class, ClassOp::Create, who)?;
     if class == "_Role" {
         crate::roles::check_create(store, changes)?;
     }
-    let (mut fields, _) = apply_changes(&Map::new(), changes)?;
+    let (mut fields, relations) = apply_changes(&Map::new(), changes)?;
     check_size(&fields)?;
     check_columns(store, class, &changes.keys(), &fields, true, who)?;
     if !fields.contains_key("ACL") {
         fields.insert("ACL".into(), new_object_acl(store, class, who));
     }
     check_unique(store, class, None, &fields)?;
-    Ok(StoredObject::new("", 0, 0, &fields))
+    Ok((StoredObject::new("", 0, 0, &fields), relations))
 }
 
 /// What a beforeSave hook is shown of a create: the object the body describes, after the

@@ -154,7 +154,7 @@ impl Fit {
                 Value::Object(self.object(map, depth))
             }
             scalar => {
-                self.take(scalar.to_string().len());
+                self.take(lc_model::limits::json_len(scalar));
                 scalar.clone()
             }
         }
@@ -205,7 +205,7 @@ impl Fit {
             }
             Value::Object(map) => depth < MAX_TRACE_DEPTH && self.unchanged_object(map, depth),
             scalar => {
-                self.take(scalar.to_string().len());
+                self.take(lc_model::limits::json_len(scalar));
                 true
             }
         }
