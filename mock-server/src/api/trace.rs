@@ -394,9 +394,17 @@ impl State {
         None
     }
 
-    /// Drop the oldest trees until the limits hold.
-    fn fit_limits(&mut self) -> Vec<Option<RequestNode>> {
-        std::iter::from_fn(|| self.pop_over_limits()).collect()
+    /// Drop the oldest trees until the limits hold; their roots, to drop once the lock is
+    /// released. Once the traces are full every request drops one, the oldest: that one
+    /// comes back without a list.
+    fn fit_limits(&mut self) -> (Option<RequestNode>, Vec<Option<RequestNode>>) {
+        let Some(first) = self.pop_over_limits() else {
+            return (None, Vec::new());
+        };
+        (
+            first,
+            std::iter::from_fn(|| self.pop_over_limits()).collect(),
+        )
     }
 }
 
@@ -699,15 +707,7 @@ impl Traces {
         let dropped = {
             let mut state = lock(&self.shared.state);
             state.trees.push_back(tree.clone());
-            // Once the traces are full every request drops one, the oldest: taken
-            // without collecting it into a list.
-            let first = state.pop_over_limits();
-            let rest = if first.is_some() {
-                state.fit_limits()
-            } else {
-                Vec::new()
-            };
-            (first, rest)
+            state.fit_limits()
         };
         drop(dropped);
         let Some(node) = RequestNode::new(request, &TreeRef(Arc::downgrade(&tree))) else {
