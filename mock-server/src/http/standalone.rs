@@ -1,31 +1,34 @@
-//! The standalone front: the api on its own concurrent HTTP server (axum over hyper), for
-//! `lc-mock serve`, SDKs and long runs. Unlike wiremock it keeps no copy of the requests.
+//! The standalone front: the api on its own concurrent HTTP server (hyper, with tower's
+//! layers and axum for LiveQuery's WebSocket), for `lc-mock serve`, SDKs and long runs.
+//! Unlike wiremock it keeps no copy of the requests.
 //!
 //! It answers as the service's HTTP edge does: CORS on the API (see [`super::cors`]),
 //! gzip when asked, and every limit of the connection answered LeanCloud-shaped (see the
 //! constants below and [`super::head_errors`]). axum::serve does not expose hyper's head
 //! limits or header read timeout, so connections are served by hyper's http1 builder
-//! here, with the same axum router.
+//! here, with the service [`service`] builds.
 
 use super::head_errors::ShapedHeadErrors;
-use super::{console, cors};
+use super::{console, cors, live};
 use crate::api::{Api, MAX_BODY_BYTES};
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
-use axum::extract::{DefaultBodyLimit, FromRequest, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Response, StatusCode};
 use axum::serve::ListenerExt;
+use http_body_util::{BodyExt, Either, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use leancloud::{LcError, Request};
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tower_http::compression::CompressionLayer;
+use tower::{Layer, ServiceExt};
 use tower_http::compression::predicate::SizeAbove;
+use tower_http::compression::{CompressionBody, CompressionLayer};
 
 /// How long a connection may take to send a request head, and how long an idle
 /// keep-alive connection is kept: past it the connection is closed without an answer,
@@ -77,13 +80,12 @@ impl Default for Limits {
     }
 }
 
-#[derive(Clone)]
 struct Front {
     api: Arc<Api>,
     body_read_timeout: Duration,
     /// The server listens on a loopback address: the console may open without keys.
     console_open: bool,
-    log: Option<Arc<AccessLog>>,
+    log: Option<AccessLog>,
 }
 
 /// The access log of `lc-mock serve --log json`: one JSON object per line on standard
@@ -149,11 +151,8 @@ impl AccessLog {
 }
 
 /// Every request, logged when the server logs (see [`AccessLog`]).
-async fn handle(
-    State(front): State<Front>,
-    request: axum::extract::Request,
-) -> axum::response::Response {
-    let Some(log) = front.log.clone() else {
+async fn handle(front: &Front, request: hyper::Request<Incoming>) -> Response<Full<Bytes>> {
+    let Some(log) = &front.log else {
         return answer(front, request).await;
     };
     let started = std::time::Instant::now();
@@ -181,15 +180,15 @@ async fn handle(
 
 /// An answer of the front itself (not the api's), with the CORS headers of its path.
 /// The body was not read to its end, so the connection is closed after it.
-fn front_answer(err: &LcError, cors_headers: Vec<(String, String)>) -> axum::response::Response {
+fn front_answer(err: &LcError, cors_headers: Vec<(String, String)>) -> Response<Full<Bytes>> {
     let mut response = leancloud::Response::error(err);
     response.headers.extend(cors_headers);
     response.headers.push(("connection".into(), "close".into()));
-    to_axum(response)
+    to_http(response)
 }
 
-fn to_axum(response: leancloud::Response) -> axum::response::Response {
-    let mut out = axum::http::Response::new(Body::from(response.body));
+fn to_http(response: leancloud::Response) -> Response<Full<Bytes>> {
+    let mut out = Response::new(Full::new(Bytes::from(response.body)));
     *out.status_mut() = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
     for (name, value) in response.headers {
         if let (Ok(n), Some(v)) = (
@@ -216,54 +215,61 @@ fn header_value(value: &str) -> Option<HeaderValue> {
     }
 }
 
-/// The whole body of a request, in at most the front's body read timeout and within the
-/// service's limit; otherwise the error to answer with.
-async fn read_body(front: &Front, request: axum::extract::Request) -> Result<Bytes, LcError> {
-    match tokio::time::timeout(front.body_read_timeout, Bytes::from_request(request, &())).await {
-        Ok(Ok(body)) => Ok(body),
+/// The whole body of a request, in at most the front's body read timeout and within
+/// [`MAX_BODY_BYTES`] and one byte (one byte over the service's limit reaches the api,
+/// which answers 413 itself); otherwise the error to answer with.
+async fn read_body(front: &Front, body: Incoming) -> Result<Bytes, LcError> {
+    let limited = Limited::new(body, MAX_BODY_BYTES + 1);
+    match tokio::time::timeout(front.body_read_timeout, limited.collect()).await {
+        Ok(Ok(body)) => Ok(body.to_bytes()),
         Err(_) => Err(LcError::body_read_timeout()),
         // Over the limit: the service's 413, without reading the rest.
-        Ok(Err(BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)))) => {
-            Err(LcError::payload_too_large())
-        }
+        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(LcError::payload_too_large()),
         // A body that cannot be read, e.g. broken chunked encoding (hyper's error).
         Ok(Err(_)) => Err(LcError::unreadable_body()),
     }
 }
 
-async fn answer(front: Front, request: axum::extract::Request) -> axum::response::Response {
-    let method = request.method().clone();
-    let uri = request.uri().clone();
-    let path = uri.path();
+async fn answer(front: &Front, request: hyper::Request<Incoming>) -> Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path();
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     // The console is not LeanCloud's API: no CORS, its own access rule (http::console).
     if console::is_console(path) {
-        let header = |name: &str| {
-            request
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        return to_axum(console::answer(
+        return to_http(console::answer(
             path,
-            method.as_str(),
-            header("host").as_deref(),
-            header("origin").as_deref(),
+            parts.method.as_str(),
+            header("host"),
+            header("origin"),
             front.console_open,
             front.api.config(),
         ));
     }
-    let origin = request
-        .headers()
-        .get("origin")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    if let Some(answer) = cors::preflight(method.as_str(), path, origin.as_deref()) {
-        return to_axum(answer);
+    let origin = header("origin");
+    if let Some(answer) = cors::preflight(parts.method.as_str(), path, origin) {
+        return to_http(answer);
     }
-    let cors_headers = cors::answer_headers(path, origin.as_deref());
-    let headers: Vec<(String, String)> = request
-        .headers()
+    let cors_headers = cors::answer_headers(path, origin);
+    // A body announced over the limit is refused before it is read: the client may
+    // never send it.
+    if body.size_hint().lower() > (MAX_BODY_BYTES + 1) as u64 {
+        return front_answer(&LcError::payload_too_large(), cors_headers);
+    }
+    // Most requests (every GET) have no body: nothing to wait for.
+    let body = if body.is_end_stream() {
+        Bytes::new()
+    } else {
+        match read_body(front, body).await {
+            Ok(body) => body,
+            Err(err) => return front_answer(&err, cors_headers),
+        }
+    };
+    let mut request = Request::from_target(
+        parts.method.as_str(),
+        parts.uri.path_and_query().map_or("/", |pq| pq.as_str()),
+    );
+    request.headers = parts
+        .headers
         .iter()
         .map(|(k, v)| {
             (
@@ -272,25 +278,6 @@ async fn answer(front: Front, request: axum::extract::Request) -> axum::response
             )
         })
         .collect();
-    // A body announced over the limit is refused before it is read: the client may
-    // never send it.
-    if request.body().size_hint().lower() > (MAX_BODY_BYTES + 1) as u64 {
-        return front_answer(&LcError::payload_too_large(), cors_headers);
-    }
-    // Most requests (every GET) have no body: nothing to wait for.
-    let body = if request.body().is_end_stream() {
-        Bytes::new()
-    } else {
-        match read_body(&front, request).await {
-            Ok(body) => body,
-            Err(err) => return front_answer(&err, cors_headers),
-        }
-    };
-    let mut request = Request::from_target(
-        method.as_str(),
-        uri.path_and_query().map_or("/", |pq| pq.as_str()),
-    );
-    request.headers = headers;
     request.body = body.to_vec();
     // The api is synchronous and runs on the worker. Where it waits (on cloud code: a
     // hook, a function, `POST /__mock/idle`, whose code may call back into this server) it
@@ -302,39 +289,57 @@ async fn answer(front: Front, request: axum::extract::Request) -> axum::response
     // asynchronous: other requests are answered meanwhile, and share the next commit.
     let mut response = front.api.handle_async(&request).await;
     response.headers.extend(cors_headers);
-    to_axum(response)
+    to_http(response)
 }
 
-/// The axum router that serves `api`: every path goes to the api's routes table.
-pub fn router(api: Arc<Api>) -> axum::Router {
-    router_with(api, Limits::default())
+/// The service hyper calls for each request of a connection: LiveQuery's WebSocket
+/// ([`live::SOCKET_PATH`], its own axum router, outside the REST API's layers), and
+/// every other path through [`handle`] to the api, gzipped when the client accepts it
+/// (the REST API compresses its answers: protocol notes §7b; brotli too there, gzip only
+/// here). A plain service rather than an axum router with a fallback: the router boxed
+/// and cloned each layer's service and future on every request, about twenty allocations
+/// of a GET's seventy-odd (`cargo bench -p lc-mock --bench http`).
+fn service(
+    api: Arc<Api>,
+    limits: Limits,
+    console_open: bool,
+) -> impl tower::Service<
+    hyper::Request<Incoming>,
+    Response = Response<Answer>,
+    Error = Infallible,
+    Future = impl Send,
+> + Clone
++ Send
++ 'static {
+    let live = live::router(api.clone());
+    let front = Arc::new(Front {
+        api,
+        body_read_timeout: limits.body_read_timeout,
+        console_open,
+        log: limits.log_requests.then(AccessLog::default),
+    });
+    let rest = CompressionLayer::new()
+        .compress_when(SizeAbove::new(GZIP_MIN_BYTES))
+        .layer(tower::service_fn(move |request| {
+            let front = front.clone();
+            async move { Ok::<_, Infallible>(handle(&front, request).await) }
+        }));
+    tower::service_fn(move |request: hyper::Request<Incoming>| {
+        let (live, rest) = (live.clone(), rest.clone());
+        async move {
+            if request.uri().path() == live::SOCKET_PATH {
+                let response = live.oneshot(request).await?;
+                Ok(response.map(Either::Right))
+            } else {
+                let response = rest.oneshot(request).await?;
+                Ok(response.map(Either::Left))
+            }
+        }
+    })
 }
 
-/// [`router`] with given limits (the console asks for the master key).
-pub fn router_with(api: Arc<Api>, limits: Limits) -> axum::Router {
-    router_for(api, limits, false)
-}
-
-/// [`router_with`]; `console_open`: the server listens on a loopback address, so the
-/// console may open without keys for pages of a loopback origin.
-pub fn router_for(api: Arc<Api>, limits: Limits, console_open: bool) -> axum::Router {
-    let live = super::live::router(api.clone());
-    axum::Router::new()
-        .fallback(handle)
-        // One byte over the service's limit reaches the api, which answers 413 itself.
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES + 1))
-        // The REST API compresses its answers when the client accepts it (protocol notes
-        // §7b; brotli too there, gzip only here).
-        .layer(CompressionLayer::new().compress_when(SizeAbove::new(GZIP_MIN_BYTES)))
-        .with_state(Front {
-            api,
-            body_read_timeout: limits.body_read_timeout,
-            console_open,
-            log: limits.log_requests.then(|| Arc::new(AccessLog::default())),
-        })
-        // LiveQuery's router and WebSocket (http/live.rs), outside the REST API's layers.
-        .merge(live)
-}
+/// The body of an answer: the REST API's (gzipped or not), or LiveQuery's router's.
+type Answer = Either<CompressionBody<Full<Bytes>>, Body>;
 
 /// Serve `api` on `listener` with the default limits, until the future is dropped.
 pub async fn serve(listener: TcpListener, api: Arc<Api>) -> std::io::Result<()> {
@@ -352,7 +357,7 @@ pub async fn serve_with(
     let loopback = listener
         .local_addr()
         .is_ok_and(|addr| addr.ip().is_loopback());
-    let app = TowerToHyperService::new(router_for(api, limits, loopback));
+    let app = TowerToHyperService::new(service(api, limits, loopback));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
