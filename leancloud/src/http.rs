@@ -5,6 +5,7 @@
 use crate::LcError;
 use futures::future::BoxFuture;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// An HTTP request as the LeanCloud API sees it. Header names are lowercase.
@@ -91,9 +92,14 @@ impl Request {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Response {
     pub status: u16,
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<Header>,
     pub body: Vec<u8>,
 }
+
+/// A header of a [`Response`]: its lowercase name and its value, either of them a
+/// constant (the headers every answer carries, [`JSON_HEADERS`], are not copied) or
+/// made for this answer.
+pub type Header = (Cow<'static, str>, Cow<'static, str>);
 
 /// The headers of every JSON answer, as the real service sends them.
 pub const JSON_HEADERS: [(&str, &str); 3] = [
@@ -109,7 +115,7 @@ impl Response {
             status,
             headers: JSON_HEADERS
                 .iter()
-                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .map(|&(name, value)| (name.into(), value.into()))
                 .collect(),
             body: serde_json::to_vec(body).expect("a serde_json::Value always serialises"),
         }
@@ -120,7 +126,8 @@ impl Response {
     }
 
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self.headers
+            .push((name.to_ascii_lowercase().into(), value.into().into()));
         self
     }
 
@@ -128,7 +135,7 @@ impl Response {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// The body as JSON (`Value::Null` for an empty body).

@@ -76,8 +76,8 @@ impl Transport for HttpTransport {
                 .iter()
                 .map(|(name, value)| {
                     (
-                        name.as_str().to_ascii_lowercase(),
-                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                        name.as_str().to_ascii_lowercase().into(),
+                        String::from_utf8_lossy(value.as_bytes()).into_owned().into(),
                     )
                 })
                 .collect();

@@ -76,7 +76,7 @@ pub fn fault_of(n: u32, path: &str) -> Fault {
 fn answer(status: u16, content_type: &str, body: &[u8]) -> Response {
     Response {
         status,
-        headers: vec![("content-type".into(), content_type.into())],
+        headers: vec![("content-type".into(), content_type.to_string().into())],
         body: body.to_vec(),
     }
 }

@@ -442,7 +442,7 @@ fn preflight(request: &Request) -> Response {
     Response {
         status: 200,
         headers: vec![
-            ("access-control-allow-origin".into(), origin),
+            ("access-control-allow-origin".into(), origin.into()),
             ("access-control-max-age".into(), "86400".into()),
             (
                 "access-control-allow-methods".into(),

@@ -187,7 +187,7 @@ pub(super) fn serve_keyless(api: &Api, request: &Request) -> Option<Response> {
             Some(blob) => Response {
                 status: 200,
                 headers: vec![
-                    ("content-type".into(), blob.content_type.clone()),
+                    ("content-type".into(), blob.content_type.clone().into()),
                     ("cache-control".into(), "public, max-age=31536000".into()),
                 ],
                 body: blob.bytes.clone(),

@@ -113,7 +113,7 @@ impl std::fmt::Debug for Api {
 pub struct Reply {
     pub status: u16,
     pub body: Value,
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<leancloud::http::Header>,
 }
 
 impl Reply {
@@ -128,7 +128,7 @@ impl Reply {
         Reply {
             status: 201,
             body,
-            headers: vec![("location".into(), location)],
+            headers: vec![("location".into(), location.into())],
         }
     }
 }

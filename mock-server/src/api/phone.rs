@@ -177,7 +177,7 @@ pub fn users_by_mobile_phone(call: &Call<'_>) -> HandlerResult {
     if out.created {
         reply
             .headers
-            .push(("location".into(), format!("/1.1/users/{}", user.id)));
+            .push(("location".into(), format!("/1.1/users/{}", user.id).into()));
     }
     Ok(reply)
 }

@@ -23,6 +23,7 @@
 //! headers, so it lives here rather than in a CORS layer only one of the fronts could use.
 
 use leancloud::Response;
+use leancloud::http::Header;
 
 /// Path prefixes of the LeanCloud API (`/1/` is the legacy version the service also
 /// answers).
@@ -54,20 +55,18 @@ pub fn is_api_path(path: &str) -> bool {
 
 /// The headers every answer to `path` carries (none outside the API). `origin` is the
 /// request's `Origin` header.
-pub fn answer_headers(path: &str, origin: Option<&str>) -> Vec<(String, String)> {
+pub fn answer_headers(path: &str, origin: Option<&str>) -> Vec<Header> {
     if !is_api_path(path) {
         return Vec::new();
     }
-    let allow = |origin: &str| {
-        (
-            "access-control-allow-origin".to_string(),
-            origin.to_string(),
-        )
-    };
+    const ALLOW: &str = "access-control-allow-origin";
     match origin {
         // The answer depends on the request's origin: caches must key on it.
-        Some(origin) => vec![allow(origin), ("vary".into(), "Origin".into())],
-        None => vec![allow(ANY_ORIGIN)],
+        Some(origin) => vec![
+            (ALLOW.into(), origin.to_string().into()),
+            ("vary".into(), "Origin".into()),
+        ],
+        None => vec![(ALLOW.into(), ANY_ORIGIN.into())],
     }
 }
 
@@ -85,7 +84,7 @@ pub fn preflight(method: &str, path: &str, origin: Option<&str>) -> Option<Respo
     }
     let mut headers = answer_headers(path, origin);
     headers.extend([
-        ("access-control-max-age".into(), MAX_AGE_SECS.to_string()),
+        ("access-control-max-age".into(), MAX_AGE_SECS.to_string().into()),
         ("access-control-allow-methods".into(), ALLOW_METHODS.into()),
         ("access-control-allow-headers".into(), ALLOW_HEADERS.into()),
     ]);
@@ -120,7 +119,7 @@ mod tests {
 
     #[test]
     fn the_origin_is_echoed_else_any() {
-        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let pair = |k: &'static str, v: &'static str| (k.into(), v.into());
         assert_eq!(
             answer_headers("/1.1/date", Some("http://a.test")),
             [

@@ -18,7 +18,9 @@ use http_body_util::{BodyExt, Either, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use leancloud::http::Header;
 use leancloud::{LcError, Request};
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -180,7 +182,7 @@ async fn handle(front: &Front, request: hyper::Request<Incoming>) -> Response<Fu
 
 /// An answer of the front itself (not the api's), with the CORS headers of its path.
 /// The body was not read to its end, so the connection is closed after it.
-fn front_answer(err: &LcError, cors_headers: Vec<(String, String)>) -> Response<Full<Bytes>> {
+fn front_answer(err: &LcError, cors_headers: Vec<Header>) -> Response<Full<Bytes>> {
     let mut response = leancloud::Response::error(err);
     response.headers.extend(cors_headers);
     response.headers.push(("connection".into(), "close".into()));
@@ -191,27 +193,21 @@ fn to_http(response: leancloud::Response) -> Response<Full<Bytes>> {
     let mut out = Response::new(Full::new(Bytes::from(response.body)));
     *out.status_mut() = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
     for (name, value) in response.headers {
-        if let (Ok(n), Some(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            header_value(&value),
-        ) {
+        if let (Ok(n), Some(v)) = (HeaderName::from_bytes(name.as_bytes()), header_value(value)) {
             out.headers_mut().append(n, v);
         }
     }
     out
 }
 
-/// A header's value; the ones every answer carries (a JSON answer's, CORS's `*`) without
-/// a copy.
-fn header_value(value: &str) -> Option<HeaderValue> {
-    let constant = leancloud::http::JSON_HEADERS
-        .iter()
-        .map(|(_, v)| *v)
-        .chain([cors::ANY_ORIGIN])
-        .find(|c| *c == value);
-    match constant {
-        Some(c) => Some(HeaderValue::from_static(c)),
-        None => HeaderValue::from_str(value).ok(),
+/// A header's value; a constant one (a JSON answer's, CORS's `*`) without a copy.
+fn header_value(value: Cow<'static, str>) -> Option<HeaderValue> {
+    match value {
+        // What `HeaderValue::from_static` accepts (it panics on anything else).
+        Cow::Borrowed(v) if v.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) => {
+            Some(HeaderValue::from_static(v))
+        }
+        v => HeaderValue::from_str(&v).ok(),
     }
 }
 

@@ -103,7 +103,7 @@ fn to_template(response: Response) -> ResponseTemplate {
         ResponseTemplate::new(response.status).set_body_raw(response.body, &content_type);
     for (name, value) in response.headers {
         if name != "content-type" {
-            template = template.insert_header(name.as_str(), value.as_str());
+            template = template.insert_header(name.as_ref(), value.as_ref());
         }
     }
     template
