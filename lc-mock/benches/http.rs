@@ -25,12 +25,17 @@
 //! `BENCH_DATA=DIR` (a new folder) also serves lc-mock with `--data DIR` and measures it
 //! beside the in-memory one, in the same run: the durable store's throughput and its ratio
 //! to memory (issue 19's goal: creates at least 0.5).
+//! `BENCH_MINIMAL=plain` makes the minimal server answer through a plain hyper service
+//! (`hyper::service::service_fn`) instead of axum's router, as lc-mock's own front does
+//! since it left axum's router: the cheapest server on the stack.
 //! `BENCH_SECS` sets the seconds each measurement lasts (default 3); `BENCH_QUICK=1`
 //! makes it half a second (a smoke run). `BENCH_OPS=get,create` and
 //! `BENCH_CONNECTIONS=64` measure only those (for a profiler attached to one server).
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use std::io::{BufRead, BufReader};
@@ -43,6 +48,9 @@ use tokio::net::TcpStream;
 /// Set in the environment of the child that serves as the minimal server; its value is
 /// the answers it gives, as JSON: `{"get": ..., "query": ..., "create": ...}`.
 const MINIMAL_ENV: &str = "LC_MOCK_BENCH_MINIMAL";
+/// Set (to anything) in that child's environment when it serves with a plain hyper
+/// service rather than axum's router (`BENCH_MINIMAL=plain`).
+const PLAIN_ENV: &str = "LC_MOCK_BENCH_MINIMAL_PLAIN";
 /// Connection counts measured.
 const CONNECTIONS: [usize; 2] = [16, 64];
 /// Rows of the class queried.
@@ -73,50 +81,67 @@ impl Op {
 // ---- the minimal server ------------------------------------------------------------------
 
 /// The cheapest server on this stack: a fixed answer per operation, told apart by method
-/// and target only.
-fn minimal_server(answers: &str) {
+/// and target only; through axum's router, or with `plain` a bare hyper service.
+fn minimal_server(answers: &str, plain: bool) {
     let answers: serde_json::Value = serde_json::from_str(answers).expect("answers are JSON");
     let answer = |op: &str| Bytes::from(answers[op].as_str().expect("an answer").to_string());
     let (get, query, create) = (answer("get"), answer("query"), answer("create"));
+    // The answer to a request with this method and target; its body read first, as any
+    // server that answers a create does.
+    let respond = move |post: bool, is_query: bool| {
+        let (status, body) = if post {
+            (StatusCode::CREATED, create.clone())
+        } else if is_query {
+            (StatusCode::OK, query.clone())
+        } else {
+            (StatusCode::OK, get.clone())
+        };
+        let mut response = axum::http::Response::new(Body::from(body));
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        response
+    };
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async move {
-        let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
-            let (get, query, create) = (get.clone(), query.clone(), create.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        println!("http://{}", listener.local_addr().unwrap());
+        let respond = Arc::new(respond);
+        let app = {
+            let respond = respond.clone();
+            axum::Router::new().fallback(move |request: axum::extract::Request| {
+                let respond = respond.clone();
+                async move {
+                    let post = request.method() == axum::http::Method::POST;
+                    let is_query = request.uri().query().is_some();
+                    let _ = axum::body::to_bytes(request.into_body(), 1 << 20).await;
+                    respond(post, is_query)
+                }
+            })
+        };
+        let routed = TowerToHyperService::new(app);
+        let bare = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            let respond = respond.clone();
             async move {
                 let post = request.method() == axum::http::Method::POST;
                 let is_query = request.uri().query().is_some();
-                // Read the body, as any server that answers a create does.
-                let _ = axum::body::to_bytes(request.into_body(), 1 << 20).await;
-                let (status, body) = if post {
-                    (StatusCode::CREATED, create)
-                } else if is_query {
-                    (StatusCode::OK, query)
-                } else {
-                    (StatusCode::OK, get)
-                };
-                let mut response = axum::http::Response::new(Body::from(body));
-                *response.status_mut() = status;
-                response.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json; charset=utf-8"),
-                );
-                response
+                let _ = request.into_body().collect().await;
+                Ok::<_, std::convert::Infallible>(respond(post, is_query))
             }
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        println!("http://{}", listener.local_addr().unwrap());
-        let service = TowerToHyperService::new(app);
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
                 continue;
             };
             let _ = tcp.set_nodelay(true);
-            let service = service.clone();
-            tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), service)
-                    .await;
-            });
+            let http = hyper::server::conn::http1::Builder::new();
+            if plain {
+                tokio::spawn(http.serve_connection(TokioIo::new(tcp), bare.clone()));
+            } else {
+                tokio::spawn(http.serve_connection(TokioIo::new(tcp), routed.clone()));
+            }
         }
     });
 }
@@ -316,7 +341,7 @@ fn us(cpu: Option<Duration>) -> String {
 
 fn main() {
     if let Ok(answers) = std::env::var(MINIMAL_ENV) {
-        minimal_server(&answers);
+        minimal_server(&answers, std::env::var_os(PLAIN_ENV).is_some());
         return;
     }
     let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| v != "0");
@@ -421,11 +446,20 @@ async fn run(length: Duration) {
     drop(conn);
     let mut minimal = Command::new(std::env::current_exe().unwrap());
     minimal.env(MINIMAL_ENV, serde_json::Value::Object(answers).to_string());
+    let plain = std::env::var("BENCH_MINIMAL").is_ok_and(|v| v == "plain");
+    if plain {
+        minimal.env(PLAIN_ENV, "1");
+    }
     let min = Server::start(minimal);
 
     println!(
-        "HTTP throughput: lc-mock serve against a minimal axum/hyper server with the same answers, \
+        "HTTP throughput: lc-mock serve against a minimal {} server with the same answers, \
          {:.1} s per measurement, keep-alive connections, one request at a time each",
+        if plain {
+            "hyper (plain service)"
+        } else {
+            "axum/hyper"
+        },
         length.as_secs_f64()
     );
     println!("machine: {}", load_average());

@@ -77,7 +77,9 @@ impl Transport for HttpTransport {
                 .map(|(name, value)| {
                     (
                         name.as_str().to_ascii_lowercase().into(),
-                        String::from_utf8_lossy(value.as_bytes()).into_owned().into(),
+                        String::from_utf8_lossy(value.as_bytes())
+                            .into_owned()
+                            .into(),
                     )
                 })
                 .collect();

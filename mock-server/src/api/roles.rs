@@ -12,7 +12,9 @@ pub fn create_role(call: &Call<'_>) -> HandlerResult {
     let mut reply = objects::create_object(&as_role_class(call))?;
     for (name, value) in &mut reply.headers {
         if name == "location" {
-            *value = value.replacen("/1.1/classes/_Role/", "/1.1/roles/", 1).into();
+            *value = value
+                .replacen("/1.1/classes/_Role/", "/1.1/roles/", 1)
+                .into();
         }
     }
     Ok(reply)

@@ -84,7 +84,10 @@ pub fn preflight(method: &str, path: &str, origin: Option<&str>) -> Option<Respo
     }
     let mut headers = answer_headers(path, origin);
     headers.extend([
-        ("access-control-max-age".into(), MAX_AGE_SECS.to_string().into()),
+        (
+            "access-control-max-age".into(),
+            MAX_AGE_SECS.to_string().into(),
+        ),
         ("access-control-allow-methods".into(), ALLOW_METHODS.into()),
         ("access-control-allow-headers".into(), ALLOW_HEADERS.into()),
     ]);
