@@ -106,17 +106,15 @@ mod tests {
         master_key: "master",
     };
 
-    fn signed(caller: Caller) -> Vec<(String, String)> {
+    fn signed(caller: Caller) -> Vec<crate::http::Header> {
         caller.sign(Request::new("GET", "/1.1/date"), &KEYS).headers
     }
 
     #[test]
     fn each_caller_sends_its_keys() {
         assert!(signed(Caller::Nobody).is_empty());
-        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
-            list.iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
+        let pairs = |list: &[(&'static str, &'static str)]| -> Vec<crate::http::Header> {
+            list.iter().map(|&(k, v)| (k.into(), v.into())).collect()
         };
         assert_eq!(
             signed(Caller::Anonymous),

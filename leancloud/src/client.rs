@@ -232,7 +232,7 @@ impl Client {
         for (name, value) in self.auth_headers() {
             let is_key = name == "x-lc-key" || name == "x-lc-sign";
             if request.header(&name).is_none() && !(is_key && own_credentials) {
-                request.headers.push((name, value));
+                request.headers.push((name.into(), value.into()));
             }
         }
         self.transport.send(request).await

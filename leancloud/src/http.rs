@@ -18,7 +18,7 @@ pub struct Request {
     /// Decoded query parameters in order.
     pub query: Vec<(String, String)>,
     /// Headers with lowercase names.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<Header>,
     pub body: Vec<u8>,
 }
 
@@ -48,7 +48,7 @@ impl Request {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     pub fn query_param(&self, name: &str) -> Option<&str> {
@@ -61,7 +61,7 @@ impl Request {
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
         let name = name.to_ascii_lowercase();
         self.headers.retain(|(k, _)| *k != name);
-        self.headers.push((name, value.into()));
+        self.headers.push((name.into(), value.into().into()));
         self
     }
 
@@ -100,6 +100,51 @@ pub struct Response {
 /// constant (the headers every answer carries, [`JSON_HEADERS`], are not copied) or
 /// made for this answer.
 pub type Header = (Cow<'static, str>, Cow<'static, str>);
+
+/// Header names a request to the API commonly carries (the SDKs', the engines', a
+/// browser's): a request that arrives over HTTP keeps them as constants
+/// ([`received_header`]) rather than a copy of each for every request.
+const COMMON_REQUEST_HEADERS: [&str; 28] = [
+    "host",
+    "user-agent",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "connection",
+    "content-type",
+    "content-length",
+    "origin",
+    "referer",
+    "x-lc-id",
+    "x-lc-key",
+    "x-lc-sign",
+    "x-lc-session",
+    "x-lc-prod",
+    "x-lc-ua",
+    "x-lc-hook-key",
+    "x-request-id",
+    "x-forwarded-for",
+    "x-real-ip",
+    "x-avoscloud-application-id",
+    "x-avoscloud-application-key",
+    "x-avoscloud-master-key",
+    "x-avoscloud-session-token",
+    "x-avoscloud-request-sign",
+    "x-avoscloud-application-production",
+    "x-uluru-application-id",
+    "x-uluru-session-token",
+];
+
+/// A header as it arrived over HTTP, its name already lowercase (as `http`'s names
+/// are): a common name ([`COMMON_REQUEST_HEADERS`]) is not copied; a value that is not
+/// UTF-8 is read lossily.
+pub fn received_header(name: &str, value: &[u8]) -> Header {
+    let name = match COMMON_REQUEST_HEADERS.iter().find(|known| **known == name) {
+        Some(known) => Cow::Borrowed(*known),
+        None => Cow::Owned(name.to_string()),
+    };
+    (name, String::from_utf8_lossy(value).into_owned().into())
+}
 
 /// The headers of every JSON answer, as the real service sends them.
 pub const JSON_HEADERS: [(&str, &str); 3] = [
@@ -168,5 +213,31 @@ pub trait Transport: Send + Sync {
 impl<T: Transport + ?Sized> Transport for Arc<T> {
     fn send(&self, request: Request) -> BoxFuture<'static, Result<Response, LcError>> {
         (**self).send(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_received_header_keeps_a_common_name_as_a_constant() {
+        let (name, value) = received_header("x-lc-id", b"app");
+        assert!(matches!(name, Cow::Borrowed("x-lc-id")));
+        assert_eq!(value, "app");
+        let (name, value) = received_header("x-custom", b"caf\xc3\xa9 \xff");
+        assert!(matches!(&name, Cow::Owned(n) if n == "x-custom"));
+        assert_eq!(value, "café \u{fffd}");
+        assert!(
+            COMMON_REQUEST_HEADERS
+                .iter()
+                .all(|n| !n.bytes().any(|b| b.is_ascii_uppercase())),
+            "names arrive lowercase"
+        );
+        let request = Request {
+            headers: vec![received_header("content-type", b"application/json")],
+            ..Request::default()
+        };
+        assert_eq!(request.header("Content-Type"), Some("application/json"));
     }
 }

@@ -58,7 +58,7 @@ impl Transport for HttpTransport {
             })?;
             let mut builder = client.request(method, &url);
             for (name, value) in &request.headers {
-                builder = builder.header(name.as_str(), value.as_str());
+                builder = builder.header(name.as_ref(), value.as_ref());
             }
             if !request.body.is_empty() {
                 builder = builder.body(request.body);

@@ -240,7 +240,7 @@ fn request(step: &Step, pool: &Pool) -> Request {
         headers: step
             .headers
             .iter()
-            .map(|(k, v)| (k.clone(), expand(v, pool)))
+            .map(|(k, v)| (k.clone().into(), expand(v, pool).into()))
             .collect(),
         body: step.body.render(pool),
     }

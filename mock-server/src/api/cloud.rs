@@ -493,7 +493,7 @@ pub fn call_function(call: &Call<'_>) -> HandlerResult {
     let mut request = call.request.clone();
     request
         .headers
-        .retain(|(k, _)| !matches!(k.as_str(), "host" | "content-length" | "connection"));
+        .retain(|(k, _)| !matches!(k.as_ref(), "host" | "content-length" | "connection"));
     let fault = call
         .api
         .faults

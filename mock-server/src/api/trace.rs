@@ -441,8 +441,8 @@ impl RequestNode {
     /// keep it.
     fn new(request: &Request, tree: &TreeRef) -> Option<Self> {
         let limits = tree.limits();
-        let line = format!("{} {}", request.method, request.path);
-        let line = prefix(&line, limits.body_bytes).to_string();
+        let mut line = format!("{} {}", request.method, request.path);
+        line.truncate(prefix(&line, limits.body_bytes).len());
         if !tree.charge(NODE_BYTES + line.len()) {
             return None;
         }

@@ -267,12 +267,7 @@ async fn answer(front: &Front, request: hyper::Request<Incoming>) -> Response<Fu
     request.headers = parts
         .headers
         .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(k, v)| leancloud::http::received_header(k.as_str(), v.as_bytes()))
         .collect();
     request.body = body.to_vec();
     // The api is synchronous and runs on the worker. Where it waits (on cloud code: a

@@ -83,12 +83,7 @@ pub fn from_wiremock(request: &wiremock::Request) -> Request {
         headers: request
             .headers
             .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_ascii_lowercase(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
+            .map(|(k, v)| leancloud::http::received_header(k.as_str(), v.as_bytes()))
             .collect(),
         body: request.body.clone(),
     }

@@ -286,12 +286,7 @@ impl Recorder {
         request.headers = headers
             .iter()
             .filter(|(n, _)| n.as_str() != CASE_HEADER && n.as_str() != SUITE_HEADER)
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
+            .map(|(n, v)| leancloud::http::received_header(n.as_str(), v.as_bytes()))
             .collect();
         request.body = decode(header_text(&headers, "content-encoding").as_deref(), &body);
         let described = Described::of(&request);
