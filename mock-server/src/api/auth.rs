@@ -110,9 +110,10 @@ pub fn authenticate(config: &AppConfig, req: &Request) -> Result<Ctx, LcError> {
 /// `_ApplicationId`, `_ApplicationKey`, ... instead of headers. Rewrite such a request
 /// into the ordinary form; keys starting with one `_` leave the body, `__` keys stay.
 pub fn method_override(req: &Request) -> Result<Cow<'_, Request>, LcError> {
-    let text_plain = req
-        .header("content-type")
-        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("text/plain"));
+    let text_plain = req.header("content-type").is_some_and(|ct| {
+        ct.get(..10)
+            .is_some_and(|start| start.eq_ignore_ascii_case("text/plain"))
+    });
     if req.method != "POST" || !text_plain {
         return Ok(Cow::Borrowed(req));
     }

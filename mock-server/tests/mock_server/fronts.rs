@@ -546,7 +546,8 @@ on_both_fronts!(
                 &format!("/1.1/classes/Post/{id}"),
                 Some(body.to_string().into_bytes()),
                 Auth::None,
-                "text/plain",
+                // Any case, with parameters, as browsers and SDKs send it.
+                "Text/Plain;charset=UTF-8",
             )
             .await;
         assert_eq!(a.status, 200, "{}", a.body);
